@@ -1,0 +1,51 @@
+"""Publishing datums to CloudWatch in as few PutMetricData calls as the API allows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from subnet_monitor.batching import batched
+from subnet_monitor.metrics import NAMESPACE
+from subnet_monitor.models import ScanError
+
+if TYPE_CHECKING:
+    from botocore.client import BaseClient
+
+# "Each request is also limited to no more than 1000 different metrics" (and 1 MB; 1000 of our
+# datums are far below that).
+# https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricData.html
+PUT_METRIC_DATA_MAX_DATUMS = 1000
+
+
+@dataclass
+class PublishResult:
+    datums_sent: int = 0
+    datums_failed: int = 0
+    calls: int = 0
+    errors: list[ScanError] = field(default_factory=list)
+
+
+class MetricPublisher:
+    """Sends datums in batches; a failed batch is recorded and the next one is still sent."""
+
+    def __init__(self, client: BaseClient, namespace: str = NAMESPACE) -> None:
+        self._client = client
+        self._namespace = namespace
+
+    def publish(self, datums: list[dict[str, Any]]) -> PublishResult:
+        result = PublishResult()
+        for index, batch in enumerate(batched(datums, PUT_METRIC_DATA_MAX_DATUMS)):
+            result.calls += 1
+            try:
+                self._client.put_metric_data(Namespace=self._namespace, MetricData=list(batch))
+            except (ClientError, BotoCoreError) as error:
+                result.datums_failed += len(batch)
+                first, last = batch[0]["Dimensions"][0]["Value"], batch[-1]["Dimensions"][0]["Value"]
+                target = f"PutMetricData batch {index + 1} ({len(batch)} datums, {first}..{last})"
+                result.errors.append(ScanError(source="cloudwatch", target=target, message=str(error)))
+            else:
+                result.datums_sent += len(batch)
+        return result

@@ -1,0 +1,112 @@
+"""EKS discovery: control-plane, node and Fargate subnets.
+
+- ``eks-control-plane``: ``resourcesVpcConfig.subnetIds`` of the cluster;
+- ``eks-node``: managed node groups' subnets; the subnets of live instances tagged
+  ``kubernetes.io/cluster/<name>`` that belong to no managed node group (self-managed and Karpenter
+  nodes); subnets tagged ``karpenter.sh/discovery = <name>`` (where Karpenter launches nodes);
+- ``eks-fargate``: Fargate profiles' subnets.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from subnet_monitor.aws_ec2 import Ec2Reader
+from subnet_monitor.models import (
+    KIND_EKS_CLUSTER,
+    KIND_EKS_FARGATE_PROFILE,
+    KIND_EKS_NODEGROUP,
+    KIND_EKS_SELF_MANAGED_NODES,
+    KIND_EKS_TAGGED_SUBNET,
+    Discovery,
+    Role,
+    Workload,
+)
+
+if TYPE_CHECKING:
+    from botocore.client import BaseClient
+
+AWS_ERRORS = (ClientError, BotoCoreError)
+# Tags AWS and Karpenter put on nodes and subnets.
+# https://docs.aws.amazon.com/eks/latest/userguide/launch-workers.html (kubernetes.io/cluster/<name>)
+# https://karpenter.sh/docs/reference/cloudformation/ (karpenter.sh/discovery)
+CLUSTER_TAG_PREFIX = "kubernetes.io/cluster/"
+MANAGED_NODEGROUP_TAG = "eks:nodegroup-name"
+KARPENTER_NODEPOOL_TAG = "karpenter.sh/nodepool"
+KARPENTER_DISCOVERY_TAG = "karpenter.sh/discovery"
+ASG_NAME_TAG = "aws:autoscaling:groupName"
+
+
+class EksDiscoverer:
+    """Finds the subnets of every (or every allow-listed) EKS cluster in a region."""
+
+    def __init__(self, eks: BaseClient, ec2: Ec2Reader) -> None:
+        self._eks = eks
+        self._ec2 = ec2
+
+    def discover(self, found: Discovery, allow: frozenset[str] = frozenset()) -> set[str]:
+        """Add the subnets of every cluster (or of those named in ``allow``) to ``found``.
+
+        A cluster that fails is recorded in ``found`` and the others go on.
+
+        Returns
+        -------
+        set[str]
+            the names of the clusters scanned.
+        """
+        try:
+            pages = self._eks.get_paginator("list_clusters").paginate()
+            names = [name for page in pages for name in page["clusters"] if not allow or name in allow]
+        except AWS_ERRORS as error:
+            found.fail("eks", "ListClusters", error)
+            return set()
+        for name in names:
+            try:
+                self._cluster(found, name)
+            except AWS_ERRORS as error:
+                found.fail("eks", name, error)
+        if names:
+            try:
+                self._self_managed_nodes(found, names)
+            except AWS_ERRORS as error:
+                found.fail("eks", "self-managed nodes (DescribeInstances/DescribeSubnets)", error)
+        return set(names)
+
+    def _cluster(self, found: Discovery, name: str) -> None:
+        cluster = self._eks.describe_cluster(name=name)["cluster"]
+        subnets = cluster.get("resourcesVpcConfig", {}).get("subnetIds", [])
+        found.add_all(subnets, Role.EKS_CONTROL_PLANE, Workload(KIND_EKS_CLUSTER, name, name))
+        for page in self._eks.get_paginator("list_nodegroups").paginate(clusterName=name):
+            for nodegroup_name in page["nodegroups"]:
+                nodegroup = self._eks.describe_nodegroup(clusterName=name, nodegroupName=nodegroup_name)["nodegroup"]
+                workload = Workload(KIND_EKS_NODEGROUP, name, nodegroup_name)
+                found.add_all(nodegroup.get("subnets", []), Role.EKS_NODE, workload)
+        for page in self._eks.get_paginator("list_fargate_profiles").paginate(clusterName=name):
+            for profile_name in page["fargateProfileNames"]:
+                profile = self._eks.describe_fargate_profile(clusterName=name, fargateProfileName=profile_name)
+                workload = Workload(KIND_EKS_FARGATE_PROFILE, name, profile_name)
+                found.add_all(profile["fargateProfile"].get("subnets", []), Role.EKS_FARGATE, workload)
+
+    def _self_managed_nodes(self, found: Discovery, names: list[str]) -> None:
+        cluster_by_tag = {CLUSTER_TAG_PREFIX + name: name for name in names}
+        for instance in self._ec2.instances_with_tag_keys(sorted(cluster_by_tag)):
+            tags = {t["Key"]: t["Value"] for t in instance.get("Tags", [])}
+            if MANAGED_NODEGROUP_TAG in tags or not instance.get("SubnetId"):
+                continue  # a managed node group's subnets come from the node group itself
+            for key in tags.keys() & cluster_by_tag.keys():
+                workload = Workload(KIND_EKS_SELF_MANAGED_NODES, cluster_by_tag[key], _node_owner(tags))
+                found.add(instance["SubnetId"], Role.EKS_NODE, workload)
+        tagged = self._ec2.subnets_where(f"tag:{KARPENTER_DISCOVERY_TAG}", names)
+        for subnet_id, state in tagged.items():
+            cluster = state.tags[KARPENTER_DISCOVERY_TAG]
+            found.add(subnet_id, Role.EKS_NODE, Workload(KIND_EKS_TAGGED_SUBNET, cluster, KARPENTER_DISCOVERY_TAG))
+
+
+def _node_owner(tags: dict[str, str]) -> str:
+    """Name what launched a self-managed node: a Karpenter node pool, an Auto Scaling group, or
+    nothing we can tell."""
+    if KARPENTER_NODEPOOL_TAG in tags:
+        return f"karpenter:{tags[KARPENTER_NODEPOOL_TAG]}"
+    return tags.get(ASG_NAME_TAG, "self-managed")

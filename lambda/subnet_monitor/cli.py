@@ -1,0 +1,108 @@
+"""``python -m subnet_monitor scan``: the same pipeline as the Lambda, with your credentials."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from subnet_monitor.aws_clients import AwsClients
+from subnet_monitor.config import ConfigError, ScanConfig
+from subnet_monitor.models import Status
+from subnet_monitor.pipeline import run_scan
+from subnet_monitor.report import errors_text, to_json, to_table
+
+EXIT_OK = 0
+EXIT_FAIL_ON_MET = 1
+EXIT_BAD_INPUT = 2
+FAIL_ON = {"warning": {Status.WARNING, Status.CRITICAL}, "critical": {Status.CRITICAL}}
+# The config key each flag feeds, so an error names what the user typed.
+FLAG_OF_KEY = {
+    "clusters": "--cluster",
+    "subnetIds": "--subnet-id",
+    "subnetTags": "--tag",
+    "warningPercent": "--warning",
+    "criticalPercent": "--critical",
+    "minFreeIps": "--min-free",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="subnet_monitor", description="Subnet IP exhaustion monitor for ECS and EKS")
+    commands = parser.add_subparsers(dest="command", required=True)
+    scan = commands.add_parser("scan", help="discover and measure the subnets ECS and EKS use")
+    scan.add_argument("--region", help="AWS region (default: your profile's)")
+    scan.add_argument("--profile", help="AWS named profile")
+    scan.add_argument("--cluster", action="append", default=[], metavar="NAME", help="only these ECS/EKS clusters")
+    scan.add_argument("--subnet-id", action="append", default=[], metavar="ID", help="also monitor this subnet")
+    scan.add_argument(
+        "--tag", action="append", default=[], metavar="KEY=VALUE", help="also subnets tagged so (KEY=* for any value)"
+    )
+    scan.add_argument("--all-subnets", action="store_true", help="every subnet in the region")
+    scan.add_argument("--no-ecs", action="store_true", help="skip ECS discovery")
+    scan.add_argument("--no-eks", action="store_true", help="skip EKS discovery")
+    scan.add_argument("--warning", type=float, metavar="PERCENT", help="warning utilization (default 80)")
+    scan.add_argument("--critical", type=float, metavar="PERCENT", help="critical utilization (default 90)")
+    scan.add_argument("--min-free", type=int, metavar="IPS", help="CRITICAL below this many free addresses")
+    scan.add_argument("--json", action="store_true", help="print the report as JSON (one object per subnet)")
+    scan.add_argument("--publish", action="store_true", help="also put the metrics into CloudWatch (Custom/VPC)")
+    scan.add_argument("--fail-on", choices=sorted(FAIL_ON), help="exit 1 when a subnet is at this status or worse")
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> ScanConfig:
+    """The flags, as the same ``subnet-monitor`` keys that cdk.json takes."""
+    raw: dict[str, Any] = {
+        "discoverEcs": not args.no_ecs,
+        "discoverEks": not args.no_eks,
+        "clusters": args.cluster,
+        "subnetIds": args.subnet_id,
+        "allSubnets": args.all_subnets,
+    }
+    tags: dict[str, list[str] | str] = {}
+    for item in args.tag:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ConfigError("subnetTags", item, "must be KEY=VALUE (or KEY=* for any value)")
+        if value == "*":
+            tags[key] = "*"
+        elif tags.get(key) != "*":
+            tags.setdefault(key, []).append(value)  # type: ignore[union-attr]
+    raw["subnetTags"] = tags
+    thresholds = {"warningPercent": args.warning, "criticalPercent": args.critical, "minFreeIps": args.min_free}
+    raw.update({key: value for key, value in thresholds.items() if value is not None})
+    return ScanConfig.from_mapping(raw)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        config = config_from_args(args)
+    except ConfigError as error:
+        flag = FLAG_OF_KEY.get(error.key.split(".")[0], error.key)
+        print(f"subnet_monitor: error: {flag}: {error.value!r} {error.reason}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        session = boto3.Session(profile_name=args.profile, region_name=args.region)
+        outcome = run_scan(AwsClients.from_session(session), config, publish=args.publish)
+    except (BotoCoreError, ClientError) as error:
+        # Only session-level faults (no region, no credentials, unknown profile) reach here:
+        # the pipeline records per-cluster and per-call failures and carries on.
+        print(f"subnet_monitor: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(to_json(outcome.reports) if args.json else to_table(outcome.reports))
+    if outcome.errors:
+        print(errors_text(outcome.errors), file=sys.stderr)
+    if outcome.published is not None:
+        print(
+            f"published {outcome.published.datums_sent} datums to CloudWatch in {outcome.published.calls} calls"
+            + (f"; {outcome.published.datums_failed} not published" if outcome.published.datums_failed else ""),
+            file=sys.stderr,
+        )
+    if args.fail_on and any(report.status in FAIL_ON[args.fail_on] for report in outcome.reports):
+        return EXIT_FAIL_ON_MET
+    return EXIT_OK

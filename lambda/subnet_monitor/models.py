@@ -1,0 +1,136 @@
+"""Plain data that flows through a scan: discovered uses, EC2 subnet state, reports, errors."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Role(StrEnum):
+    """Why a subnet is monitored (DESIGN.md, "Roles of a subnet")."""
+
+    ECS_INSTANCE = "ecs-instance"
+    ECS_TASK = "ecs-task"
+    EKS_CONTROL_PLANE = "eks-control-plane"
+    EKS_NODE = "eks-node"
+    EKS_FARGATE = "eks-fargate"
+    EXPLICIT = "explicit"
+
+
+class Status(StrEnum):
+    OK = "OK"
+    WARNING = "WARNING"
+    CRITICAL = "CRITICAL"
+
+
+# Workload kinds, as they appear in reports and log records.
+KIND_ECS_SERVICE = "ecs-service"
+KIND_ECS_TASK = "ecs-task"
+KIND_ECS_CAPACITY_PROVIDER = "ecs-capacity-provider"
+KIND_ECS_CONTAINER_INSTANCES = "ecs-container-instances"
+KIND_EKS_CLUSTER = "eks-cluster"
+KIND_EKS_NODEGROUP = "eks-nodegroup"
+KIND_EKS_FARGATE_PROFILE = "eks-fargate-profile"
+KIND_EKS_SELF_MANAGED_NODES = "eks-self-managed-nodes"
+KIND_EKS_TAGGED_SUBNET = "eks-tagged-subnet"
+
+
+@dataclass(frozen=True, order=True)
+class Workload:
+    """Something that takes addresses from a subnet: ``{kind, cluster, name}``."""
+
+    kind: str
+    cluster: str
+    name: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"kind": self.kind, "cluster": self.cluster, "name": self.name}
+
+
+@dataclass(frozen=True)
+class ScanError:
+    """One thing the scan could not do; the rest of the scan went on without it.
+
+    ``source`` is the part of the scan (``ecs``, ``eks``, ``ec2``, ``cloudwatch``), ``target``
+    what it was working on (a cluster name, a subnet ID, a metric batch).
+    """
+
+    source: str
+    target: str
+    message: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"source": self.source, "target": self.target, "message": self.message}
+
+
+@dataclass
+class SubnetUse:
+    roles: set[Role] = field(default_factory=set)
+    workloads: set[Workload] = field(default_factory=set)
+
+
+@dataclass
+class Discovery:
+    """Subnets found in use, with their roles and workloads, and what went wrong finding them."""
+
+    uses: dict[str, SubnetUse] = field(default_factory=dict)
+    errors: list[ScanError] = field(default_factory=list)
+
+    def add(self, subnet_id: str, role: Role, workload: Workload | None = None) -> None:
+        use = self.uses.setdefault(subnet_id, SubnetUse())
+        use.roles.add(role)
+        if workload is not None:
+            use.workloads.add(workload)
+
+    def add_all(self, subnet_ids: Any, role: Role, workload: Workload | None = None) -> None:
+        for subnet_id in subnet_ids:
+            self.add(subnet_id, role, workload)
+
+    def fail(self, source: str, target: str, error: Exception | str) -> None:
+        self.errors.append(ScanError(source=source, target=target, message=str(error)))
+
+
+@dataclass(frozen=True)
+class SubnetState:
+    """What EC2 says about a subnet right now."""
+
+    subnet_id: str
+    vpc_id: str
+    availability_zone: str
+    cidr: str
+    available_ips: int
+    tags: Mapping[str, str] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class SubnetReport:
+    """One subnet's line of the report (DESIGN.md, "Report contract")."""
+
+    subnet_id: str
+    vpc_id: str
+    availability_zone: str
+    cidr: str
+    usable_ips: int
+    available_ips: int
+    used_ips: int
+    utilization_percent: float
+    roles: tuple[Role, ...]
+    workloads: tuple[Workload, ...]
+    status: Status
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "subnet_id": self.subnet_id,
+            "vpc_id": self.vpc_id,
+            "availability_zone": self.availability_zone,
+            "cidr": self.cidr,
+            "usable_ips": self.usable_ips,
+            "available_ips": self.available_ips,
+            "used_ips": self.used_ips,
+            "utilization_percent": self.utilization_percent,
+            "roles": [str(role) for role in self.roles],
+            "workloads": [workload.to_dict() for workload in self.workloads],
+            "status": str(self.status),
+        }
