@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -128,12 +129,10 @@ class EcsDiscoverer:
         names = [n for n in names if n not in FARGATE_CAPACITY_PROVIDERS]
         asg_providers: dict[str, str] = {}
         for batch in batched(names, DESCRIBE_CAPACITY_PROVIDERS_MAX):
-            pages = self._ecs.get_paginator("describe_capacity_providers").paginate(capacityProviders=list(batch))
-            for page in pages:
-                for provider in page["capacityProviders"]:
-                    asg_arn = provider.get("autoScalingGroupProvider", {}).get("autoScalingGroupArn", "")
-                    if asg_arn:
-                        asg_providers[_asg_name(asg_arn)] = provider["name"]
+            for provider in self._describe_capacity_providers(list(batch)):
+                asg_arn = provider.get("autoScalingGroupProvider", {}).get("autoScalingGroupArn", "")
+                if asg_arn:
+                    asg_providers[_asg_name(asg_arn)] = provider["name"]
         for batch in batched(sorted(asg_providers), DESCRIBE_AUTO_SCALING_GROUPS_MAX):
             pages = self._autoscaling.get_paginator("describe_auto_scaling_groups").paginate(
                 AutoScalingGroupNames=list(batch),
@@ -145,6 +144,17 @@ class EcsDiscoverer:
                     workload = Workload(KIND_ECS_CAPACITY_PROVIDER, cluster, provider)
                     subnets = [s.strip() for s in group.get("VPCZoneIdentifier", "").split(",") if s.strip()]
                     found.add_all(subnets, Role.ECS_INSTANCE, workload)
+
+    def _describe_capacity_providers(self, names: list[str]) -> Iterator[dict[str, Any]]:
+        # botocore ships no paginator for DescribeCapacityProviders (it pages 10 at a time),
+        # so this is the one hand-written nextToken loop.
+        kwargs: dict[str, Any] = {"capacityProviders": names}
+        while True:
+            page = self._ecs.describe_capacity_providers(**kwargs)
+            yield from page["capacityProviders"]
+            if not page.get("nextToken"):
+                return
+            kwargs["nextToken"] = page["nextToken"]
 
     def _container_instances(self, cluster: str) -> dict[str, Workload]:
         """EC2 instance ID → the workload it belongs to; subnets are read in one batch later."""
