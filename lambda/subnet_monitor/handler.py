@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.middleware_factory import lambda_handler_decorator
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from subnet_monitor.aws_clients import AwsClients
@@ -25,13 +27,25 @@ def _clients() -> AwsClients:
     return AwsClients.from_session()
 
 
+@cache
+def _config() -> ScanConfig:
+    # A function's environment is fixed for the life of its execution environment.
+    return ScanConfig.from_env(os.environ)
+
+
+@lambda_handler_decorator
+def validate_environment(handler: Callable[..., Any], event: dict[str, Any], context: LambdaContext) -> Any:
+    """Refuse a bad environment before anything else runs; the ConfigError names the variable."""
+    _config()
+    return handler(event, context)
+
+
+@validate_environment
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    # Validate the environment before any AWS call; a ConfigError names the variable.
-    config = ScanConfig.from_env(os.environ)
-    outcome = run_scan(_clients(), config, publish=True)
+    outcome = run_scan(_clients(), _config(), publish=True)
     for report in outcome.reports:
         logger.info(SUBNET_REPORT_MESSAGE, extra=report.to_dict())
     for error in outcome.errors:
