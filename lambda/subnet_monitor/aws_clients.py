@@ -13,9 +13,9 @@ if TYPE_CHECKING:
 
 # Adaptive retry mode adds client-side rate limiting on throttling errors.
 # https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html
-RETRY_MAX_ATTEMPTS = 10
+RETRY_MAX_ATTEMPTS = 10  # the first try included
 CLIENT_CONFIG = Config(
-    retries={"mode": "adaptive", "max_attempts": RETRY_MAX_ATTEMPTS},
+    retries={"mode": "adaptive", "total_max_attempts": RETRY_MAX_ATTEMPTS},
     user_agent_extra="subnet-ip-monitor",
 )
 

@@ -62,7 +62,8 @@ class ScanError:
     message: str
 
     def to_dict(self) -> dict[str, str]:
-        return {"source": self.source, "target": self.target, "message": self.message}
+        # "error", not "message": a log record's "message" is the logger's own.
+        return {"source": self.source, "target": self.target, "error": self.message}
 
 
 @dataclass

@@ -69,15 +69,16 @@ Invoke = Callable[..., Invocation]
 
 
 @pytest.fixture
-def invoke(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Iterator[Invoke]:
+def invoke(aws: boto3.Session, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Iterator[Invoke]:
     """Invoke the real handler as Lambda would, with the environment the stack renders from
-    ``config``; returns its result and the JSON lines it logged."""
+    ``config``; returns its result and the JSON lines it logged. The handler's clients are
+    built fresh for the test (``handler._clients()`` gives them, to hook faults into)."""
+    handler._clients.cache_clear()
     monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "subnet-monitor")
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "Custom/VPC")
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
 
     def run(config: ScanConfig | None = None, env: dict[str, str] | None = None) -> Invocation:
-        handler._clients.cache_clear()
         handler._config.cache_clear()
         for name, value in (env if env is not None else (config or ScanConfig()).to_env()).items():
             monkeypatch.setenv(name, value)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ipaddress
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import boto3
@@ -17,7 +16,8 @@ ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/test"
 
 
 class CallCounter:
-    """Counts API calls by operation through botocore's event hooks."""
+    """Counts API calls by ``service.Operation`` through botocore's event hooks (retries of one
+    call count once)."""
 
     def __init__(self) -> None:
         self.calls: Counter[str] = Counter()
@@ -28,7 +28,8 @@ class CallCounter:
         return self
 
     def _count(self, event_name: str, **_: object) -> None:
-        self.calls[event_name.rsplit(".", 1)[-1]] += 1
+        # "before-call.ecs.ListClusters" -> "ecs.ListClusters"
+        self.calls[event_name.split(".", 1)[1]] += 1
 
 
 @dataclass
@@ -38,7 +39,7 @@ class Vpc:
     session: boto3.Session
     vpc_id: str = ""
     security_group: str = ""
-    _next_cidr: Iterator[ipaddress.IPv4Network] = field(init=False)
+    _next_address: int = field(init=False)
 
     def __post_init__(self) -> None:
         self.ec2 = self.session.client("ec2")
@@ -51,10 +52,13 @@ class Vpc:
         self.security_group = self.ec2.create_security_group(GroupName="test", Description="test", VpcId=self.vpc_id)[
             "GroupId"
         ]
-        self._next_cidr = ipaddress.IPv4Network("10.0.0.0/16").subnets(new_prefix=24)
+        self._next_address = int(ipaddress.IPv4Address("10.0.0.0"))
 
     def subnet(self, *, prefix: int = 24, az: str = "us-east-1a", tags: dict[str, str] | None = None) -> str:
-        cidr = next(next(self._next_cidr).subnets(new_prefix=prefix))
+        size = 2 ** (32 - prefix)
+        start = -(-self._next_address // size) * size  # aligned to the block size
+        self._next_address = start + size
+        cidr = ipaddress.IPv4Network((start, prefix))
         kwargs = {}
         if tags:
             kwargs["TagSpecifications"] = [
