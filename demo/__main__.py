@@ -1,0 +1,155 @@
+"""``make demo``: run the real pipeline on an embedded AWS and show what it sees.
+
+1. start a moto server on loopback (a thread of this process: nothing is left behind);
+2. seed a realistic ECS + EKS estate (demo/estate.py);
+3. invoke the real Lambda handler as the schedule would, with the environment the stack renders;
+4. read the metrics back from the server's CloudWatch and check them against the handler's log;
+5. run the CLI (`python -m subnet_monitor scan --fail-on critical`) against the same server.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import logging
+import os
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from moto.server import ThreadedMotoServer
+
+from demo.estate import (  # demo/__init__ put lambda/ on the path
+    hold_ecs_tasks_running,
+    moto_client_factory,
+    seed_estate,
+)
+from subnet_monitor import handler
+from subnet_monitor.cli import main as cli_main
+from subnet_monitor.config import ScanConfig
+
+REGION = "eu-west-1"
+# What the demo's cdk.json block would say: discover everything, and add the subnets tagged team=data.
+DEMO_CONFIG = {"subnetTags": {"team": "data"}, "warningPercent": 80, "criticalPercent": 90}
+# An EventBridge Scheduler invocation carries no payload of its own beyond what the target sets.
+SCHEDULED_EVENT = {"source": "aws.scheduler", "detail-type": "Scheduled Event", "detail": {}}
+GET_METRIC_DATA_MAX_QUERIES = 500
+
+
+class DemoContext:
+    function_name = "subnet-monitor-collector"
+    memory_limit_in_mb = 256
+    invoked_function_arn = f"arn:aws:lambda:{REGION}:123456789012:function:subnet-monitor-collector"
+    aws_request_id = "00000000-0000-4000-8000-000000000000"
+
+
+def main() -> int:
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        return run(f"http://{host}:{port}")
+    finally:
+        server.stop()
+
+
+def run(endpoint: str) -> int:
+    started = time.perf_counter()
+    os.environ.update(
+        AWS_ENDPOINT_URL=endpoint,
+        AWS_ACCESS_KEY_ID="demo",
+        AWS_SECRET_ACCESS_KEY="demo",
+        AWS_DEFAULT_REGION=REGION,
+        POWERTOOLS_SERVICE_NAME="subnet-monitor",
+        POWERTOOLS_METRICS_NAMESPACE="Custom/VPC",
+        POWERTOOLS_TRACE_DISABLED="true",
+    )
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
+        os.environ.pop(name, None)
+
+    print(f"embedded AWS (moto server) on {endpoint}, region {REGION}")
+    make_client = moto_client_factory(endpoint, region=REGION)
+    estate = seed_estate(make_client)
+    hold_ecs_tasks_running()
+    used = len(estate.used_subnet_ids)
+    print(
+        f"seeded: VPC {estate.vpc_id}, {len(estate.subnet_ids)} subnets over {len(estate.availability_zones)} AZs "
+        f"({used} used by ECS/EKS), ECS cluster '{estate.ecs_cluster}', EKS cluster '{estate.eks_cluster}' "
+        f"in {estate.seed_seconds:.1f} s"
+    )
+
+    # The Lambda environment, rendered from the config exactly as the stack renders it.
+    os.environ.update(ScanConfig.from_mapping(DEMO_CONFIG).to_env())
+    log = io.StringIO()
+    handler.logger.registered_handler.setStream(log)
+    with contextlib.redirect_stdout(log):  # EMF health metrics are printed, as in Lambda
+        summary = handler.lambda_handler(SCHEDULED_EVENT, DemoContext())
+    records = [json.loads(line) for line in log.getvalue().splitlines() if line.startswith("{")]
+    reports = {r["subnet_id"]: r for r in records if r.get("message") == handler.SUBNET_REPORT_MESSAGE}
+    health = next(r for r in records if "_aws" in r)
+    print(f"\nLambda handler returned: {json.dumps(summary)}")
+    print(
+        f"its log holds {len(reports)} subnet_report records and the EMF health metrics "
+        f"SubnetsScanned={health['SubnetsScanned'][0]:g} ScanErrors={health['ScanErrors'][0]:g} "
+        f"ScanDuration={health['ScanDuration'][0]:.0f} ms"
+    )
+
+    stored = read_back(make_client("cloudwatch"), list(reports))
+    mismatches = [
+        subnet_id
+        for subnet_id, report in reports.items()
+        if stored.get(subnet_id) != (float(report["available_ips"]), float(report["utilization_percent"]))
+    ]
+    print(
+        f"read back from CloudWatch (Custom/VPC, dimension SubnetId): {2 * len(stored)} series for "
+        f"{len(stored)} subnets; {len(reports) - len(mismatches)}/{len(reports)} match the handler's report"
+    )
+    unused = sorted(estate.name_of(s) for s in estate.unused_subnet_ids if s not in reports)
+    print(f"not reported (used by no cluster, not selected): {', '.join(unused)}")
+
+    print("\n$ python -m subnet_monitor scan --tag team=data --fail-on critical")
+    exit_code = cli_main(["scan", "--tag", "team=data", "--fail-on", "critical"])
+    print(f"(exit code {exit_code}: a subnet is CRITICAL, so a pipeline gated on it would stop)")
+    print(f"\ndemo finished in {time.perf_counter() - started:.1f} s")
+    return 0 if not mismatches and summary["errors"] == [] else 1
+
+
+def read_back(cloudwatch: Any, subnet_ids: list[str]) -> dict[str, tuple[float, float]]:
+    """Latest AvailableIPCount and IPUtilization per subnet, in GetMetricData calls of 500 queries."""
+    now = datetime.now(UTC)
+    queries = [
+        {
+            "Id": f"m{index}_{metric[0].lower()}",
+            "MetricStat": {
+                "Metric": {
+                    "Namespace": "Custom/VPC",
+                    "MetricName": metric,
+                    "Dimensions": [{"Name": "SubnetId", "Value": subnet_id}],
+                },
+                "Period": 60,
+                "Stat": "Maximum",
+            },
+        }
+        for index, subnet_id in enumerate(subnet_ids)
+        for metric in ("AvailableIPCount", "IPUtilization")
+    ]
+    values: dict[str, float] = {}
+    for start in range(0, len(queries), GET_METRIC_DATA_MAX_QUERIES):
+        response = cloudwatch.get_metric_data(
+            MetricDataQueries=queries[start : start + GET_METRIC_DATA_MAX_QUERIES],
+            StartTime=now - timedelta(minutes=10),
+            EndTime=now + timedelta(minutes=5),
+        )
+        values.update({r["Id"]: r["Values"][0] for r in response["MetricDataResults"] if r["Values"]})
+    return {
+        subnet_id: (values[f"m{index}_a"], values[f"m{index}_i"])
+        for index, subnet_id in enumerate(subnet_ids)
+        if f"m{index}_a" in values and f"m{index}_i" in values
+    }
+
+
+if __name__ == "__main__":
+    sys.exit(main())
