@@ -1,0 +1,36 @@
+"""2,500 subnets published in the minimum number of calls the API limits allow."""
+
+from __future__ import annotations
+
+import math
+
+from subnet_monitor.aws_clients import AwsClients
+from subnet_monitor.aws_cloudwatch import PUT_METRIC_DATA_MAX_DATUMS
+from subnet_monitor.aws_ec2 import EC2_FILTER_VALUES_MAX
+from subnet_monitor.config import ScanConfig
+from subnet_monitor.pipeline import run_scan
+from tests.integration.moto_estate import CallCounter, Vpc
+
+SUBNETS = 2_500
+METRICS_PER_SUBNET = 2
+
+
+def test_2500_subnets_take_the_minimum_number_of_calls(vpc: Vpc, clients: AwsClients, counter: CallCounter) -> None:
+    # GIVEN 2,500 subnets listed explicitly (the /16 holds 4,096 /28s)
+    subnet_ids = tuple(vpc.subnet(prefix=28) for _ in range(SUBNETS))
+
+    # WHEN scanned and published
+    outcome = run_scan(clients, ScanConfig(subnet_ids=subnet_ids, discover_ecs=False, discover_eks=False), publish=True)
+
+    # THEN every subnet is measured and published ...
+    assert len(outcome.reports) == SUBNETS
+    assert outcome.errors == []
+    assert outcome.published is not None
+    assert outcome.published.datums_sent == SUBNETS * METRICS_PER_SUBNET
+    # ... in ceil(2,500 / 200 filter values) = 13 DescribeSubnets calls and
+    # ceil(5,000 datums / 1,000) = 5 PutMetricData calls, and nothing else
+    assert counter.calls == {
+        "ec2.DescribeSubnets": math.ceil(SUBNETS / EC2_FILTER_VALUES_MAX),
+        "cloudwatch.PutMetricData": math.ceil(SUBNETS * METRICS_PER_SUBNET / PUT_METRIC_DATA_MAX_DATUMS),
+    }
+    assert (counter.calls["ec2.DescribeSubnets"], counter.calls["cloudwatch.PutMetricData"]) == (13, 5)
