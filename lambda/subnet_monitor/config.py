@@ -161,8 +161,8 @@ class ScanConfig:
             ENV_SUBNET_IDS: ",".join(self.subnet_ids),
             ENV_SUBNET_TAGS: json.dumps(self.to_mapping()["subnetTags"], separators=(",", ":")),
             ENV_ALL_SUBNETS: _flag(self.all_subnets),
-            ENV_WARNING_PERCENT: f"{self.warning_percent:g}",
-            ENV_CRITICAL_PERCENT: f"{self.critical_percent:g}",
+            ENV_WARNING_PERCENT: repr(self.warning_percent),  # repr: exact round trip
+            ENV_CRITICAL_PERCENT: repr(self.critical_percent),
             ENV_MIN_FREE_IPS: "" if self.min_free_ips is None else str(self.min_free_ips),
         }
         size = sum(len(k) + len(v) for k, v in env.items())
