@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 # jsii (under aws-cdk-lib) warns about the Node.js version on every import; harmless here.
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
-.PHONY: demo test lint format synth deploy bench clean
+.PHONY: demo test lint format scan synth deploy bench clean
 
 $(STAMP):
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ demo: $(STAMP)
 
 test: $(STAMP) lint
 	$(PY) -m pytest
+
+# The CLI with your own credentials, e.g. make scan ARGS="--region eu-west-1 --json"
+scan: $(STAMP)
+	PYTHONPATH=lambda $(PY) -m subnet_monitor scan $(ARGS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
