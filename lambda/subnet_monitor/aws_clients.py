@@ -28,6 +28,7 @@ class AwsClients:
     ecs: BaseClient
     eks: BaseClient
     autoscaling: BaseClient
+    application_autoscaling: BaseClient
     cloudwatch: BaseClient
 
     @classmethod
@@ -44,5 +45,6 @@ class AwsClients:
             ecs=make("ecs"),
             eks=make("eks"),
             autoscaling=make("autoscaling"),
+            application_autoscaling=make("application-autoscaling"),
             cloudwatch=make("cloudwatch"),
         )

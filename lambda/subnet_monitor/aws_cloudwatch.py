@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from subnet_monitor.batching import batched
-from subnet_monitor.metrics import NAMESPACE
+from subnet_monitor.metrics import DIMENSION_SUBNET, NAMESPACE
 from subnet_monitor.models import ScanError
 
 if TYPE_CHECKING:
@@ -49,3 +50,55 @@ class MetricPublisher:
             else:
                 result.datums_sent += len(batch)
         return result
+
+
+# "You can include up to 500 MetricDataQuery structures in one GetMetricData request."
+# https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricData.html
+GET_METRIC_DATA_MAX_QUERIES = 500
+
+
+class MetricHistory:
+    """Reads back what earlier scans published: one query per subnet, 500 queries a call."""
+
+    def __init__(self, client: BaseClient, namespace: str = NAMESPACE) -> None:
+        self._client = client
+        self._namespace = namespace
+
+    def series(
+        self, metric: str, subnet_ids: list[str], start: datetime, end: datetime, period_seconds: int
+    ) -> dict[str, list[tuple[float, float]]]:
+        """``(epoch seconds, value)`` points of ``metric`` per subnet, oldest first (the minimum in
+        each period: the fullest moment)."""
+        history: dict[str, list[tuple[float, float]]] = {subnet_id: [] for subnet_id in subnet_ids}
+        paginator = self._client.get_paginator("get_metric_data")
+        for offset in range(0, len(subnet_ids), GET_METRIC_DATA_MAX_QUERIES):
+            batch = subnet_ids[offset : offset + GET_METRIC_DATA_MAX_QUERIES]
+            queries = [
+                {
+                    "Id": f"s{index}",
+                    "MetricStat": {
+                        "Metric": {
+                            "Namespace": self._namespace,
+                            "MetricName": metric,
+                            "Dimensions": [{"Name": DIMENSION_SUBNET, "Value": subnet_id}],
+                        },
+                        "Period": period_seconds,
+                        "Stat": "Minimum",
+                    },
+                    "ReturnData": True,
+                }
+                for index, subnet_id in enumerate(batch)
+            ]
+            pages = paginator.paginate(
+                MetricDataQueries=queries, StartTime=start, EndTime=end, ScanBy="TimestampAscending"
+            )
+            for page in pages:
+                for result in page["MetricDataResults"]:
+                    subnet_id = batch[int(result["Id"][1:])]
+                    history[subnet_id].extend(
+                        (timestamp.timestamp(), value)
+                        for timestamp, value in zip(result["Timestamps"], result["Values"], strict=True)
+                    )
+        for points in history.values():
+            points.sort()
+        return history

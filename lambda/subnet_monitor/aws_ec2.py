@@ -21,6 +21,9 @@ EC2_FILTER_VALUES_MAX = 200
 # https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeSubnets.html
 DESCRIBE_SUBNETS_PAGE_MAX = 1000
 DESCRIBE_INSTANCES_PAGE_MAX = 1000
+DESCRIBE_NETWORK_INTERFACES_PAGE_MAX = 1000
+# https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeInstanceTypes.html
+DESCRIBE_INSTANCE_TYPES_MAX = 100
 LIVE_INSTANCE_STATES = ("pending", "running")
 
 # Told the filter values of a DescribeSubnets call that failed, and the error.
@@ -68,6 +71,45 @@ class Ec2Reader:
     def all_subnets(self) -> dict[str, SubnetState]:
         """Every subnet in the region, 1000 a page."""
         return self._describe_subnets([])
+
+    def network_interfaces(self, subnet_ids: Iterable[str], on_error: OnError | None = None) -> list[dict[str, Any]]:
+        """Every ENI in the given subnets, 200 subnet IDs a call, 1000 ENIs a page."""
+        enis: list[dict[str, Any]] = []
+        paginator = self._client.get_paginator("describe_network_interfaces")
+        for batch in batched(sorted(set(subnet_ids)), EC2_FILTER_VALUES_MAX):
+            try:
+                pages = paginator.paginate(
+                    Filters=[{"Name": "subnet-id", "Values": list(batch)}],
+                    PaginationConfig={"PageSize": DESCRIBE_NETWORK_INTERFACES_PAGE_MAX},
+                )
+                enis.extend(eni for page in pages for eni in page["NetworkInterfaces"])
+            except (ClientError, BotoCoreError) as error:
+                if on_error is None:
+                    raise
+                on_error(batch, error)
+        return enis
+
+    def instance_types(self, names: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """``DescribeInstanceTypes`` entries by name, 100 names a call."""
+        found: dict[str, dict[str, Any]] = {}
+        paginator = self._client.get_paginator("describe_instance_types")
+        for batch in batched(sorted(set(names)), DESCRIBE_INSTANCE_TYPES_MAX):
+            for page in paginator.paginate(InstanceTypes=list(batch)):
+                found.update({entry["InstanceType"]: entry for entry in page["InstanceTypes"]})
+        return found
+
+    def cidr_reservations(self, subnet_id: str) -> list[str]:
+        """The subnet's CIDR reservations (prefix and explicit). The API takes one subnet a call and
+        botocore has no paginator for it, hence the nextToken loop."""
+        cidrs: list[str] = []
+        kwargs: dict[str, Any] = {"SubnetId": subnet_id}
+        while True:
+            page = self._client.get_subnet_cidr_reservations(**kwargs)
+            for reservation in page.get("SubnetIpv4CidrReservations", []):
+                cidrs.append(reservation["Cidr"])
+            if not page.get("NextToken"):
+                return cidrs
+            kwargs["NextToken"] = page["NextToken"]
 
     def instance_subnets(self, instance_ids: Iterable[str]) -> dict[str, str]:
         """Subnet of each live instance, 200 IDs a call."""

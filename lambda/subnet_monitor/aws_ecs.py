@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -20,7 +21,9 @@ from subnet_monitor.models import (
     KIND_ECS_CONTAINER_INSTANCES,
     KIND_ECS_SERVICE,
     KIND_ECS_TASK,
+    AsgSpec,
     Discovery,
+    EcsServiceSpec,
     Role,
     Workload,
 )
@@ -35,6 +38,11 @@ DESCRIBE_TASKS_MAX = 100
 DESCRIBE_CONTAINER_INSTANCES_MAX = 100
 DESCRIBE_CAPACITY_PROVIDERS_MAX = 100
 DESCRIBE_AUTO_SCALING_GROUPS_MAX = 100
+DESCRIBE_SCALABLE_TARGETS_MAX = 50
+ECS_DESIRED_COUNT_DIMENSION = "ecs:service:DesiredCount"
+# A service's deploymentConfiguration.maximumPercent defaults to 200 for the rolling update.
+# https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeploymentConfiguration.html
+DEFAULT_MAXIMUM_PERCENT = 200
 # Fargate's capacity providers are AWS-managed and have no Auto Scaling group.
 FARGATE_CAPACITY_PROVIDERS = frozenset({"FARGATE", "FARGATE_SPOT"})
 # A task a service started carries group "service:<name>"; a standalone one "family:<name>".
@@ -47,9 +55,12 @@ AWS_ERRORS = (ClientError, BotoCoreError)
 class EcsDiscoverer:
     """Finds the subnets of every (or every allow-listed) ECS cluster in a region."""
 
-    def __init__(self, ecs: BaseClient, autoscaling: BaseClient, ec2: Ec2Reader) -> None:
+    def __init__(
+        self, ecs: BaseClient, autoscaling: BaseClient, application_autoscaling: BaseClient, ec2: Ec2Reader
+    ) -> None:
         self._ecs = ecs
         self._autoscaling = autoscaling
+        self._application_autoscaling = application_autoscaling
         self._ec2 = ec2
 
     def discover(self, found: Discovery, allow: frozenset[str] = frozenset()) -> set[str]:
@@ -68,20 +79,25 @@ class EcsDiscoverer:
         except AWS_ERRORS as error:
             found.fail("ecs", "ListClusters/DescribeClusters", error)
             return set()
-        instance_owners: dict[str, Workload] = {}
+        if clusters:
+            try:
+                found.ecs_trunking = self._trunking_enabled()
+            except AWS_ERRORS as error:
+                found.fail("ecs", "ListAccountSettings awsvpcTrunking", error)
+        container_instances: dict[str, Workload] = {}
         for cluster in clusters:
             name = cluster["clusterName"]
             try:
                 self._services(found, name)
                 self._standalone_tasks(found, name)
                 self._capacity_providers(found, name, cluster.get("capacityProviders", []))
-                instance_owners.update(self._container_instances(name))
+                container_instances.update(self._container_instances(name))
             except AWS_ERRORS as error:
                 found.fail("ecs", name, error)
-        if instance_owners:
+        if container_instances:
             try:
-                for instance_id, subnet_id in self._ec2.instance_subnets(instance_owners).items():
-                    found.add(subnet_id, Role.ECS_INSTANCE, instance_owners[instance_id])
+                for instance_id, subnet_id in self._ec2.instance_subnets(container_instances).items():
+                    found.add(subnet_id, Role.ECS_INSTANCE, container_instances[instance_id])
             except AWS_ERRORS as error:
                 found.fail("ecs", "container instances (DescribeInstances)", error)
         return {c["clusterName"] for c in clusters}
@@ -102,12 +118,41 @@ class EcsDiscoverer:
     def _services(self, found: Discovery, cluster: str) -> None:
         pages = self._ecs.get_paginator("list_services").paginate(cluster=cluster)
         arns = [arn for page in pages for arn in page["serviceArns"]]
+        specs: dict[str, EcsServiceSpec] = {}
         for batch in batched(arns, DESCRIBE_SERVICES_MAX):
             for service in self._ecs.describe_services(cluster=cluster, services=list(batch))["services"]:
                 subnets = _awsvpc_subnets(service.get("networkConfiguration"))
                 if subnets and service.get("status") != "INACTIVE":
-                    workload = Workload(KIND_ECS_SERVICE, cluster, service["serviceName"])
-                    found.add_all(subnets, Role.ECS_TASK, workload)
+                    name = service["serviceName"]
+                    found.add_all(subnets, Role.ECS_TASK, Workload(KIND_ECS_SERVICE, cluster, name))
+                    specs[name] = EcsServiceSpec(
+                        subnets=tuple(subnets),
+                        desired=service.get("desiredCount", 0),
+                        running=service.get("runningCount", 0),
+                        maximum_percent=service.get("deploymentConfiguration", {}).get(
+                            "maximumPercent", DEFAULT_MAXIMUM_PERCENT
+                        ),
+                    )
+        max_tasks = self._scalable_maxima(cluster, sorted(specs))
+        for name, spec in specs.items():
+            found.specs[Workload(KIND_ECS_SERVICE, cluster, name)] = replace(spec, max_tasks=max_tasks.get(name))
+
+    def _scalable_maxima(self, cluster: str, services: list[str]) -> dict[str, int]:
+        """Application Auto Scaling's MaxCapacity of each service that scales."""
+        maxima = {}
+        resource_ids = [f"service/{cluster}/{name}" for name in services]
+        for batch in batched(resource_ids, DESCRIBE_SCALABLE_TARGETS_MAX):
+            pages = self._application_autoscaling.get_paginator("describe_scalable_targets").paginate(
+                ServiceNamespace="ecs", ResourceIds=list(batch), ScalableDimension=ECS_DESIRED_COUNT_DIMENSION
+            )
+            for page in pages:
+                for target in page["ScalableTargets"]:
+                    maxima[target["ResourceId"].rsplit("/", 1)[-1]] = target["MaxCapacity"]
+        return maxima
+
+    def _trunking_enabled(self) -> bool:
+        settings = self._ecs.list_account_settings(name="awsvpcTrunking", effectiveSettings=True)["settings"]
+        return any(setting.get("value") == "enabled" for setting in settings)
 
     def _standalone_tasks(self, found: Discovery, cluster: str) -> None:
         pages = self._ecs.get_paginator("list_tasks").paginate(cluster=cluster, desiredStatus="RUNNING")
@@ -144,6 +189,12 @@ class EcsDiscoverer:
                     workload = Workload(KIND_ECS_CAPACITY_PROVIDER, cluster, provider)
                     subnets = [s.strip() for s in group.get("VPCZoneIdentifier", "").split(",") if s.strip()]
                     found.add_all(subnets, Role.ECS_INSTANCE, workload)
+                    instances = group.get("Instances", [])
+                    found.specs[workload] = AsgSpec(
+                        subnets=tuple(subnets), max_size=group["MaxSize"], instances=len(instances)
+                    )
+                    for instance in instances:
+                        found.instance_owners[instance["InstanceId"]] = workload
 
     def _describe_capacity_providers(self, names: list[str]) -> Iterator[dict[str, Any]]:
         # botocore ships no paginator for DescribeCapacityProviders (it pages 10 at a time),

@@ -21,6 +21,8 @@ from subnet_monitor.models import (
     KIND_EKS_SELF_MANAGED_NODES,
     KIND_EKS_TAGGED_SUBNET,
     Discovery,
+    FargateProfileSpec,
+    NodegroupSpec,
     Role,
     Workload,
 )
@@ -82,19 +84,36 @@ class EksDiscoverer:
             for nodegroup_name in page["nodegroups"]:
                 nodegroup = self._eks.describe_nodegroup(clusterName=name, nodegroupName=nodegroup_name)["nodegroup"]
                 workload = Workload(KIND_EKS_NODEGROUP, name, nodegroup_name)
-                found.add_all(nodegroup.get("subnets", []), Role.EKS_NODE, workload)
+                subnets = tuple(nodegroup.get("subnets", []))
+                found.add_all(subnets, Role.EKS_NODE, workload)
+                scaling = nodegroup.get("scalingConfig", {})
+                found.specs[workload] = NodegroupSpec(
+                    subnets=subnets,
+                    max_size=scaling.get("maxSize", 0),
+                    desired=scaling.get("desiredSize", 0),
+                    instance_types=tuple(nodegroup.get("instanceTypes") or ()),
+                )
         for page in self._eks.get_paginator("list_fargate_profiles").paginate(clusterName=name):
             for profile_name in page["fargateProfileNames"]:
                 profile = self._eks.describe_fargate_profile(clusterName=name, fargateProfileName=profile_name)
                 workload = Workload(KIND_EKS_FARGATE_PROFILE, name, profile_name)
-                found.add_all(profile["fargateProfile"].get("subnets", []), Role.EKS_FARGATE, workload)
+                subnets = tuple(profile["fargateProfile"].get("subnets", []))
+                found.add_all(subnets, Role.EKS_FARGATE, workload)
+                found.specs[workload] = FargateProfileSpec(subnets=subnets)
 
     def _self_managed_nodes(self, found: Discovery, names: list[str]) -> None:
         cluster_by_tag = {CLUSTER_TAG_PREFIX + name: name for name in names}
         for instance in self._ec2.instances_with_tag_keys(sorted(cluster_by_tag)):
             tags = {t["Key"]: t["Value"] for t in instance.get("Tags", [])}
-            if MANAGED_NODEGROUP_TAG in tags or not instance.get("SubnetId"):
-                continue  # a managed node group's subnets come from the node group itself
+            if MANAGED_NODEGROUP_TAG in tags:
+                # A managed node group's subnets come from the node group itself; remember whose
+                # node this is, so the headroom model can count what the group holds now.
+                for key in tags.keys() & cluster_by_tag.keys():
+                    owner = Workload(KIND_EKS_NODEGROUP, cluster_by_tag[key], tags[MANAGED_NODEGROUP_TAG])
+                    found.instance_owners[instance["InstanceId"]] = owner
+                continue
+            if not instance.get("SubnetId"):
+                continue
             for key in tags.keys() & cluster_by_tag.keys():
                 workload = Workload(KIND_EKS_SELF_MANAGED_NODES, cluster_by_tag[key], _node_owner(tags))
                 found.add(instance["SubnetId"], Role.EKS_NODE, workload)

@@ -66,6 +66,45 @@ class ScanError:
         return {"source": self.source, "target": self.target, "error": self.message}
 
 
+@dataclass(frozen=True)
+class EcsServiceSpec:
+    """What an awsvpc service can grow to: Application Auto Scaling's MaxCapacity when the service
+    scales, else its desired count; a rolling deployment runs up to ``maximum_percent`` of it."""
+
+    subnets: tuple[str, ...]
+    desired: int
+    running: int
+    maximum_percent: int = 200
+    max_tasks: int | None = None
+
+
+@dataclass(frozen=True)
+class AsgSpec:
+    """A capacity provider's Auto Scaling group."""
+
+    subnets: tuple[str, ...]
+    max_size: int
+    instances: int
+
+
+@dataclass(frozen=True)
+class NodegroupSpec:
+    """An EKS managed node group."""
+
+    subnets: tuple[str, ...]
+    max_size: int
+    desired: int
+    instance_types: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FargateProfileSpec:
+    subnets: tuple[str, ...]
+
+
+WorkloadSpec = EcsServiceSpec | AsgSpec | NodegroupSpec | FargateProfileSpec
+
+
 @dataclass
 class SubnetUse:
     roles: set[Role] = field(default_factory=set)
@@ -78,6 +117,12 @@ class Discovery:
 
     uses: dict[str, SubnetUse] = field(default_factory=dict)
     errors: list[ScanError] = field(default_factory=list)
+    # What each scalable workload can grow to, for the headroom model.
+    specs: dict[Workload, WorkloadSpec] = field(default_factory=dict)
+    # EC2 instance ID -> the managed node group or capacity provider it belongs to.
+    instance_owners: dict[str, Workload] = field(default_factory=dict)
+    # Account setting awsvpcTrunking (ECS ENI trunking) as in effect for the scanning role.
+    ecs_trunking: bool = False
 
     def add(self, subnet_id: str, role: Role, workload: Workload | None = None) -> None:
         use = self.uses.setdefault(subnet_id, SubnetUse())

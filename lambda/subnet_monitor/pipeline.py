@@ -54,7 +54,9 @@ def discover(clients: AwsClients, config: ScanConfig, reader: Ec2Reader) -> Disc
     allow = frozenset(config.clusters)
     scanned: set[str] = set()
     if config.discover_ecs:
-        scanned |= EcsDiscoverer(clients.ecs, clients.autoscaling, reader).discover(found, allow)
+        scanned |= EcsDiscoverer(clients.ecs, clients.autoscaling, clients.application_autoscaling, reader).discover(
+            found, allow
+        )
     if config.discover_eks:
         scanned |= EksDiscoverer(clients.eks, reader).discover(found, allow)
     for name in sorted(allow - scanned):

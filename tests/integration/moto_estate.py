@@ -23,7 +23,7 @@ class CallCounter:
         self.calls: Counter[str] = Counter()
 
     def watch(self, clients: AwsClients) -> CallCounter:
-        for client in (clients.ec2, clients.ecs, clients.eks, clients.autoscaling, clients.cloudwatch):
+        for client in vars(clients).values():
             client.meta.events.register("before-call.*.*", self._count)
         return self
 
