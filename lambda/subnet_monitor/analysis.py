@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 
 from subnet_monitor.config import ScanConfig
-from subnet_monitor.models import Role, Status, SubnetReport, SubnetState, SubnetUse
+from subnet_monitor.models import Role, Status, SubnetCapacity, SubnetReport, SubnetState, SubnetUse
 
 # AWS reserves the first four addresses and the last one of every subnet CIDR block
 # (network, VPC router, DNS, future use, broadcast).
@@ -55,7 +55,9 @@ def status_of(utilization: float, available: int, config: ScanConfig) -> Status:
     return Status.OK
 
 
-def build_report(state: SubnetState, use: SubnetUse, config: ScanConfig) -> SubnetReport:
+def build_report(
+    state: SubnetState, use: SubnetUse, config: ScanConfig, capacity: SubnetCapacity | None = None
+) -> SubnetReport:
     """Measure one subnet and judge it against the configured thresholds."""
     usable = usable_ips(state.cidr)
     # EC2 can briefly report more available than usable while an ENI is deleted; clamp.
@@ -73,6 +75,7 @@ def build_report(state: SubnetState, use: SubnetUse, config: ScanConfig) -> Subn
         roles=tuple(role for role in ROLE_ORDER if role in use.roles),
         workloads=tuple(sorted(use.workloads)),
         status=status_of(utilization, available, config),
+        capacity=capacity,
     )
 
 

@@ -12,6 +12,9 @@ NAMESPACE = "Custom/VPC"
 DIMENSION_SUBNET = "SubnetId"
 AVAILABLE_IP_COUNT = "AvailableIPCount"
 IP_UTILIZATION = "IPUtilization"
+SCALE_HEADROOM = "ScaleHeadroom"
+FREE_PREFIX_BLOCKS = "FreePrefixBlocks"
+HOURS_TO_EXHAUSTION = "HoursToExhaustion"
 # Monitor health, published through Powertools EMF with the ``service`` dimension.
 SUBNETS_SCANNED = "SubnetsScanned"
 SCAN_ERRORS = "ScanErrors"
@@ -19,26 +22,25 @@ SCAN_DURATION = "ScanDuration"
 
 
 def subnet_datums(reports: Iterable[SubnetReport], timestamp: datetime) -> list[dict[str, Any]]:
-    """PutMetricData datums for every report, all stamped with the scan's one timestamp."""
+    """PutMetricData datums for every report, all stamped with the scan's one timestamp.
+
+    AvailableIPCount and IPUtilization always; ScaleHeadroom, FreePrefixBlocks and HoursToExhaustion
+    only where they apply (the capacity model found them), so an alarm never sees a made-up value.
+    """
     datums = []
     for report in reports:
+        capacity = report.capacity
+        values: list[tuple[str, float | None, str]] = [
+            (AVAILABLE_IP_COUNT, report.available_ips, "Count"),
+            (IP_UTILIZATION, report.utilization_percent, "Percent"),
+            (SCALE_HEADROOM, report.scale_headroom, "Count"),
+            (FREE_PREFIX_BLOCKS, capacity.free_prefix_blocks if capacity else None, "Count"),
+            (HOURS_TO_EXHAUSTION, capacity.hours_to_exhaustion if capacity else None, "None"),
+        ]
         dimensions = [{"Name": DIMENSION_SUBNET, "Value": report.subnet_id}]
-        datums.append(
-            {
-                "MetricName": AVAILABLE_IP_COUNT,
-                "Dimensions": dimensions,
-                "Timestamp": timestamp,
-                "Value": report.available_ips,
-                "Unit": "Count",
-            }
-        )
-        datums.append(
-            {
-                "MetricName": IP_UTILIZATION,
-                "Dimensions": dimensions,
-                "Timestamp": timestamp,
-                "Value": report.utilization_percent,
-                "Unit": "Percent",
-            }
+        datums.extend(
+            {"MetricName": name, "Dimensions": dimensions, "Timestamp": timestamp, "Value": value, "Unit": unit}
+            for name, value, unit in values
+            if value is not None
         )
     return datums

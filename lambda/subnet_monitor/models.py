@@ -151,6 +151,21 @@ class SubnetState:
 
 
 @dataclass(frozen=True)
+class SubnetCapacity:
+    """What the capacity model found for a subnet; ``None`` means "not applicable" and stays
+    out of the report and the metrics."""
+
+    ips_needed_at_max: int | None = None
+    free_prefix_blocks: int | None = None
+    largest_free_block: str | None = None
+    consumers: Mapping[str, int] | None = None
+    hours_to_exhaustion: float | None = None
+    findings: tuple[str, ...] = ()
+    # Extra report fields of a workload, e.g. a node group's instance_types and max_pods_per_node.
+    workload_details: Mapping[Workload, Mapping[str, Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class SubnetReport:
     """One subnet's line of the report (DESIGN.md, "Report contract")."""
 
@@ -165,8 +180,38 @@ class SubnetReport:
     roles: tuple[Role, ...]
     workloads: tuple[Workload, ...]
     status: Status
+    capacity: SubnetCapacity | None = None
+
+    @property
+    def scale_headroom(self) -> int | None:
+        """Available addresses less what the workloads need to reach their maximum (negative: they
+        cannot)."""
+        if self.capacity is None or self.capacity.ips_needed_at_max is None:
+            return None
+        return self.available_ips - self.capacity.ips_needed_at_max
 
     def to_dict(self) -> dict[str, Any]:
+        report = self._measured()
+        capacity = self.capacity
+        if capacity is None:
+            return report
+        report["workloads"] = [
+            {**workload.to_dict(), **capacity.workload_details.get(workload, {})} for workload in self.workloads
+        ]
+        optional = {
+            "ips_needed_at_max": capacity.ips_needed_at_max,
+            "scale_headroom": self.scale_headroom,
+            "free_prefix_blocks": capacity.free_prefix_blocks,
+            "largest_free_block": capacity.largest_free_block,
+            "consumers": dict(capacity.consumers) if capacity.consumers is not None else None,
+            "hours_to_exhaustion": capacity.hours_to_exhaustion,
+        }
+        # Absent means "not applicable", never a made-up 0 (DESIGN.md, report contract).
+        report.update({key: value for key, value in optional.items() if value is not None})
+        report["findings"] = list(capacity.findings)
+        return report
+
+    def _measured(self) -> dict[str, Any]:
         return {
             "subnet_id": self.subnet_id,
             "vpc_id": self.vpc_id,
