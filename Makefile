@@ -6,6 +6,11 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 # jsii (under aws-cdk-lib) warns about the Node.js version on every import; harmless here.
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+# Node 20 is past its end of life for jsii, which says so in a banner on every import (same cause).
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+# The CDK CLI, pinned in package.json / package-lock.json and run from node_modules by npx.
+NODE_STAMP := node_modules/.installed-$(shell cat package.json package-lock.json | cksum | cut -d' ' -f1)
+CDK := npx --no-install cdk
 
 .PHONY: demo test lint format scan synth deploy bench clean
 
@@ -32,6 +37,19 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	rm -f node_modules/.installed-* && touch $@
+
+# Templates into cdk.out/ with the real CDK CLI; no AWS credentials needed (cdk-nag runs as part of it).
+synth: $(STAMP) $(NODE_STAMP)
+	$(CDK) synth --quiet
+	@ls -1 cdk.out/*.template.json
+
+# Needs credentials for the target account(s) and a one-time `npx cdk bootstrap` per account/region.
+deploy: $(STAMP) $(NODE_STAMP)
+	$(CDK) deploy --all $(ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules cdk.out .pytest_cache .ruff_cache .hypothesis

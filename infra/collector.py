@@ -1,0 +1,167 @@
+"""The collector function: its code, role, log group and least-privilege permissions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra import LAMBDA_ASSET_DIR
+from infra.powertools import ARCHITECTURE, RUNTIME, powertools_layer
+from infra.timing import FUNCTION_MEMORY_MB
+from subnet_monitor.metrics import NAMESPACE
+
+HANDLER = "subnet_monitor.handler.lambda_handler"
+# One month of per-subnet records is enough to answer "what changed last week?"; CloudWatch
+# Logs storage is billed per GB-month, so an unbounded retention only grows the bill.
+LOG_RETENTION = logs.RetentionDays.ONE_MONTH
+# Files under the asset directory that are not code (keeps the asset hash stable across runs).
+ASSET_EXCLUDES = ["**/__pycache__", "**/*.pyc"]
+
+# Read actions, grouped by the resource types the Service Authorization Reference lists for them.
+# https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html
+# Action -> why it is granted on Resource "*" (the cdk-nag acknowledgement quotes these).
+# No resource type at all: IAM accepts only "*".
+UNSCOPED_READ_ACTIONS = {
+    "ec2:DescribeSubnets": "EC2 Describe calls have no resource type",
+    "ec2:DescribeInstances": "EC2 Describe calls have no resource type",
+    "autoscaling:DescribeAutoScalingGroups": "no resource type",
+    "ecs:ListClusters": "account-wide listing, no resource type",
+    "eks:ListClusters": "account-wide listing, no resource type",
+}
+# "*" narrowed by a condition to this account's and region's ECS clusters.
+ECS_CLUSTER_CONDITIONED_ACTIONS = {
+    "ecs:ListServices": "no resource type; narrowed by an ecs:cluster ArnLike condition to this account's clusters",
+    # CDK's own ECS drain hook grants it the same way.
+    "ecs:ListTasks": (
+        "documented against container-instance but authorized per cluster when called with a cluster "
+        "and no container instance; narrowed by the same ecs:cluster condition"
+    ),
+}
+# Resource type -> actions scoped to ARNs of that type (arn:…:<service>:<region>:<account>:<type>/*).
+ECS_SCOPED_ACTIONS = {
+    "cluster": ("ecs:DescribeClusters", "ecs:ListContainerInstances"),
+    "service": ("ecs:DescribeServices",),
+    "task": ("ecs:DescribeTasks",),
+    "container-instance": ("ecs:DescribeContainerInstances",),
+    "capacity-provider": ("ecs:DescribeCapacityProviders",),
+}
+EKS_SCOPED_ACTIONS = {
+    "cluster": ("eks:DescribeCluster", "eks:ListNodegroups", "eks:ListFargateProfiles"),
+    "nodegroup": ("eks:DescribeNodegroup",),
+    "fargateprofile": ("eks:DescribeFargateProfile",),
+}
+PUT_METRIC_DATA = "cloudwatch:PutMetricData"
+PUT_METRIC_DATA_REASON = "a namespace is not a resource; narrowed by the condition cloudwatch:namespace = Custom/VPC"
+
+
+class CollectorFunction(Construct):
+    """The scheduled scan: a Python Lambda on arm64 with the public Powertools layer.
+
+    Attributes
+    ----------
+    function, role, log_group
+        for the schedule, the alarms and the dashboard.
+    unscoped_actions
+        action -> why it is granted on ``Resource: "*"`` (no resource type to scope it to).
+    arn_scoped_actions
+        ``(ARN pattern, actions)`` for each statement scoped to one resource type.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        environment: Mapping[str, str],
+        timeout: Duration,
+        max_event_age: Duration,
+    ) -> None:
+        super().__init__(scope, id_)
+        self.log_group = logs.LogGroup(
+            self,
+            "LogGroup",
+            retention=LOG_RETENTION,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="Subnet monitor collector: read-only discovery, metrics to Custom/VPC, its own logs",
+            inline_policies={"collector": iam.PolicyDocument(statements=self._statements())},
+        )
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            description="Scans ECS/EKS subnets for IP exhaustion and publishes Custom/VPC metrics",
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
+            handler=HANDLER,
+            code=lambda_.Code.from_asset(str(LAMBDA_ASSET_DIR), exclude=ASSET_EXCLUDES),
+            layers=[powertools_layer(self, "PowertoolsLayer")],
+            memory_size=FUNCTION_MEMORY_MB,
+            timeout=timeout,
+            environment=dict(environment),
+            role=self.role,
+            log_group=self.log_group,
+            # A failed scan is not retried by Lambda: the next scheduled scan is the retry, and a
+            # retry could run alongside it. No reserved concurrency: new accounts have a quota of
+            # 10 and any reservation makes the deploy fail there.
+            retry_attempts=0,
+            max_event_age=max_event_age,
+        )
+
+    def _statements(self) -> list[iam.PolicyStatement]:
+        stack = Stack.of(self)
+        self.unscoped_actions = {
+            **UNSCOPED_READ_ACTIONS,
+            **ECS_CLUSTER_CONDITIONED_ACTIONS,
+            PUT_METRIC_DATA: PUT_METRIC_DATA_REASON,
+        }
+        self.arn_scoped_actions: list[tuple[str, tuple[str, ...]]] = []
+
+        def arns(service: str, patterns: Mapping[str, tuple[str, ...]]) -> list[iam.PolicyStatement]:
+            statements = []
+            for resource_type, actions in patterns.items():
+                arn = stack.format_arn(service=service, resource=resource_type, resource_name="*")
+                self.arn_scoped_actions.append((arn, actions))
+                statements.append(
+                    iam.PolicyStatement(
+                        sid=f"Read{service.capitalize()}{_sid(resource_type)}", actions=list(actions), resources=[arn]
+                    )
+                )
+            return statements
+
+        return [
+            iam.PolicyStatement(sid="ReadWithoutResourceTypes", actions=list(UNSCOPED_READ_ACTIONS), resources=["*"]),
+            iam.PolicyStatement(
+                sid="ListEcsServicesAndTasksInOwnClusters",
+                actions=list(ECS_CLUSTER_CONDITIONED_ACTIONS),
+                resources=["*"],
+                conditions={
+                    "ArnLike": {"ecs:cluster": stack.format_arn(service="ecs", resource="cluster", resource_name="*")}
+                },
+            ),
+            *arns("ecs", ECS_SCOPED_ACTIONS),
+            *arns("eks", EKS_SCOPED_ACTIONS),
+            iam.PolicyStatement(
+                sid="PutMetricDataToOwnNamespaceOnly",
+                actions=[PUT_METRIC_DATA],
+                resources=["*"],
+                conditions={"StringEquals": {"cloudwatch:namespace": NAMESPACE}},
+            ),
+            iam.PolicyStatement(
+                sid="WriteOwnLogGroup",
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[self.log_group.log_group_arn],
+            ),
+        ]
+
+
+def _sid(resource_type: str) -> str:
+    return "".join(part.capitalize() for part in resource_type.split("-")) + "s"

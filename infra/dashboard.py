@@ -1,0 +1,178 @@
+"""The dashboard: fullest subnets, fewest free IPs, alarm status, monitor health, latest reports.
+
+Nothing here lists subnets: the graphs are Metrics Insights queries over ``Custom/VPC`` and the
+table is a Logs Insights query over the collector's ``subnet_report`` records, so a subnet found
+tomorrow shows up without a redeploy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra.alarms import health_metric, per_subnet_query
+from subnet_monitor.config import ScanConfig
+from subnet_monitor.metrics import (
+    AVAILABLE_IP_COUNT,
+    IP_UTILIZATION,
+    SCAN_DURATION,
+    SCAN_ERRORS,
+    SUBNETS_SCANNED,
+)
+
+# How many subnets the two "top" graphs show (Metrics Insights ORDER BY ... LIMIT).
+TOP_SUBNETS = 10
+# Dynamic label: each series keeps its default label, the SubnetId it was grouped by (without a
+# label CDK would name every series after the whole query).
+SERIES_LABEL = "${LABEL}"
+# The collector logs one record per subnet per scan with this message (Powertools "message" key).
+SUBNET_REPORT_MESSAGE = "subnet_report"
+FULL_WIDTH = 24
+HALF_WIDTH = 12
+GRAPH_HEIGHT = 8
+TABLE_HEIGHT = 10
+
+# The latest record of every subnet. Arrays are flattened by Logs Insights (roles.0, roles.1 …),
+# so the raw JSON of roles and workloads is parsed out of the message to show them whole.
+SUBNET_TABLE_QUERY = [
+    f'filter message = "{SUBNET_REPORT_MESSAGE}"',
+    r'parse @message /"roles": ?(?<roles_json>\[[^\]]*\])/',
+    r'parse @message /"workloads": ?(?<workloads_json>\[[^\]]*\])/',
+    "stats latest(status) as status, latest(utilization_percent) as utilization_pct,"
+    " latest(available_ips) as free_ips, latest(used_ips) as used, latest(usable_ips) as usable,"
+    " latest(roles_json) as roles, latest(workloads_json) as workloads, latest(vpc_id) as vpc,"
+    " latest(availability_zone) as az, latest(cidr) as cidr, max(@timestamp) as last_seen by subnet_id",
+    "sort utilization_pct desc",
+    "limit 500",
+]
+
+
+def top_subnets_query(function: str, metric: str, limit: int = TOP_SUBNETS) -> str:
+    """Metrics Insights: the ``limit`` subnets closest to trouble (highest MAX, lowest MIN).
+
+    >>> top_subnets_query("MIN", "AvailableIPCount", 5)
+    'SELECT MIN(AvailableIPCount) FROM SCHEMA("Custom/VPC", SubnetId) GROUP BY SubnetId ORDER BY MIN() ASC LIMIT 5'
+    """
+    return f"{per_subnet_query(function, metric)} LIMIT {limit}"
+
+
+class MonitorDashboard(Construct):
+    """One CloudWatch dashboard per stack.
+
+    Attributes
+    ----------
+    dashboard
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        scan: ScanConfig,
+        period: Duration,
+        alarms: Sequence[cloudwatch.IAlarm],
+        function: lambda_.IFunction,
+        log_group: logs.ILogGroup,
+        dead_letter_queue: sqs.IQueue,
+    ) -> None:
+        super().__init__(scope, id_)
+        stack = Stack.of(self)
+        self.dashboard = cloudwatch.Dashboard(
+            self,
+            "Dashboard",
+            dashboard_name=f"{stack.stack_name}"[:255],
+            default_interval=Duration.hours(3),
+            period_override=cloudwatch.PeriodOverride.AUTO,
+        )
+        thresholds = [
+            cloudwatch.HorizontalAnnotation(value=scan.warning_percent, label="warning", color=cloudwatch.Color.ORANGE),
+            cloudwatch.HorizontalAnnotation(value=scan.critical_percent, label="critical", color=cloudwatch.Color.RED),
+        ]
+        free_ip_annotations = (
+            []
+            if scan.min_free_ips is None
+            else [
+                cloudwatch.HorizontalAnnotation(value=scan.min_free_ips, label="minFreeIps", color=cloudwatch.Color.RED)
+            ]
+        )
+        self.dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title=f"Fullest subnets: top {TOP_SUBNETS} by IPUtilization (%)",
+                left=[
+                    cloudwatch.MathExpression(
+                        expression=top_subnets_query("MAX", IP_UTILIZATION), period=period, label=SERIES_LABEL
+                    )
+                ],
+                left_y_axis=cloudwatch.YAxisProps(min=0, max=100, label="%", show_units=False),
+                left_annotations=thresholds,
+                width=HALF_WIDTH,
+                height=GRAPH_HEIGHT,
+            ),
+            cloudwatch.GraphWidget(
+                title=f"Fewest free IPs: bottom {TOP_SUBNETS} by AvailableIPCount",
+                left=[
+                    cloudwatch.MathExpression(
+                        expression=top_subnets_query("MIN", AVAILABLE_IP_COUNT),
+                        period=period,
+                        label=SERIES_LABEL,
+                    )
+                ],
+                left_y_axis=cloudwatch.YAxisProps(min=0, label="addresses", show_units=False),
+                left_annotations=free_ip_annotations,
+                width=HALF_WIDTH,
+                height=GRAPH_HEIGHT,
+            ),
+        )
+        self.dashboard.add_widgets(
+            cloudwatch.AlarmStatusWidget(
+                title="Alarms",
+                alarms=list(alarms),
+                width=FULL_WIDTH,
+                height=4,
+            )
+        )
+        self.dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Monitor health: scans",
+                left=[
+                    health_metric(SUBNETS_SCANNED, cloudwatch.Stats.MAXIMUM, period).with_(label="subnets scanned"),
+                    health_metric(SCAN_ERRORS, cloudwatch.Stats.SUM, period).with_(label="scan errors"),
+                ],
+                right=[
+                    health_metric(SCAN_DURATION, cloudwatch.Stats.MAXIMUM, period).with_(label="scan duration (ms)")
+                ],
+                width=HALF_WIDTH,
+                height=GRAPH_HEIGHT,
+            ),
+            cloudwatch.GraphWidget(
+                title="Monitor health: function and schedule",
+                left=[
+                    function.metric_invocations(period=period, statistic=cloudwatch.Stats.SUM, label="invocations"),
+                    function.metric_errors(period=period, statistic=cloudwatch.Stats.SUM, label="errors"),
+                    function.metric_throttles(period=period, statistic=cloudwatch.Stats.SUM, label="throttles"),
+                    dead_letter_queue.metric_approximate_number_of_messages_visible(
+                        period=period, statistic=cloudwatch.Stats.MAXIMUM, label="undelivered scans (DLQ)"
+                    ),
+                ],
+                right=[function.metric_duration(period=period, statistic=cloudwatch.Stats.MAXIMUM, label="duration")],
+                width=HALF_WIDTH,
+                height=GRAPH_HEIGHT,
+            ),
+        )
+        self.dashboard.add_widgets(
+            cloudwatch.LogQueryWidget(
+                title="Latest report per subnet (roles, workloads, figures)",
+                log_group_names=[log_group.log_group_name],
+                query_lines=SUBNET_TABLE_QUERY,
+                view=cloudwatch.LogQueryVisualizationType.TABLE,
+                width=FULL_WIDTH,
+                height=TABLE_HEIGHT,
+            )
+        )

@@ -1,0 +1,109 @@
+"""One subnet monitor per account and region: the constructs composed and wired."""
+
+from __future__ import annotations
+
+from aws_cdk import CfnOutput, Duration, Environment, Stack
+from constructs import Construct
+
+from infra.alarms import MonitorAlarms
+from infra.collector import CollectorFunction
+from infra.dashboard import MonitorDashboard
+from infra.nag import acknowledge_findings
+from infra.notifications import AlarmTopic
+from infra.schedule import ScanSchedule
+from infra.timing import SCHEDULER_RETRY_ATTEMPTS, timing_for
+from subnet_monitor.config import LAMBDA_ENVIRONMENT_MAX_BYTES, ConfigError, MonitorConfig
+from subnet_monitor.metrics import NAMESPACE
+from subnet_monitor.observability import SERVICE
+
+# Powertools settings the stack owns (the handler's singletons read them).
+POWERTOOLS_ENVIRONMENT = {
+    "POWERTOOLS_SERVICE_NAME": SERVICE,
+    "POWERTOOLS_METRICS_NAMESPACE": NAMESPACE,
+    "POWERTOOLS_LOG_LEVEL": "INFO",
+    # Active X-Ray tracing would need xray:PutTraceSegments, a write the collector must not have;
+    # without it the Tracer only costs import and patching time.
+    "POWERTOOLS_TRACE_DISABLED": "true",
+}
+
+
+def function_environment(config: MonitorConfig) -> dict[str, str]:
+    """The collector's environment: the scan configuration plus the Powertools settings.
+
+    Raises
+    ------
+    ConfigError
+        when the whole environment exceeds Lambda's 4 KB limit.
+    """
+    environment = {**config.scan.to_env(), **POWERTOOLS_ENVIRONMENT}
+    size = sum(len(name) + len(value) for name, value in environment.items())
+    if size > LAMBDA_ENVIRONMENT_MAX_BYTES:
+        raise ConfigError(
+            "subnetIds",
+            f"{len(config.scan.subnet_ids)} IDs",
+            f"render a {size}-byte Lambda environment, over the {LAMBDA_ENVIRONMENT_MAX_BYTES}-byte limit; "
+            "select that many subnets with subnetTags instead",
+        )
+    return environment
+
+
+class SubnetMonitorStack(Stack):
+    """Schedule → collector → Custom/VPC metrics and subnet_report logs → alarms → topic, plus a dashboard.
+
+    Attributes
+    ----------
+    collector, schedule, notifications, alarms, dashboard
+    """
+
+    def __init__(self, scope: Construct, id_: str, *, config: MonitorConfig, env: Environment) -> None:
+        super().__init__(
+            scope,
+            id_,
+            env=env,
+            description="Subnet IP exhaustion monitor for ECS and EKS (subnet-ip-monitor)",
+        )
+        timing = timing_for(config.schedule)
+        self.collector = CollectorFunction(
+            self,
+            "Collector",
+            environment=function_environment(config),
+            timeout=Duration.seconds(timing.function_timeout),
+            max_event_age=Duration.seconds(timing.lambda_event_max_age),
+        )
+        self.schedule = ScanSchedule(
+            self,
+            "Schedule",
+            expression=config.schedule,
+            function=self.collector.function,
+            retry_attempts=SCHEDULER_RETRY_ATTEMPTS,
+            max_event_age=Duration.seconds(timing.scheduler_event_max_age),
+        )
+        self.notifications = AlarmTopic(
+            self,
+            "Notifications",
+            emails=config.notification_emails,
+            slack=config.slack,
+        )
+        self.alarms = MonitorAlarms(
+            self,
+            "Alarms",
+            scan=config.scan,
+            timing=timing,
+            function=self.collector.function,
+            topic=self.notifications.topic,
+        )
+        self.dashboard = MonitorDashboard(
+            self,
+            "Dashboard",
+            scan=config.scan,
+            period=Duration.seconds(timing.alarm_period),
+            alarms=self.alarms.all,
+            function=self.collector.function,
+            log_group=self.collector.log_group,
+            dead_letter_queue=self.schedule.dead_letter_queue,
+        )
+        acknowledge_findings(self)
+        CfnOutput(self, "AlarmTopicArn", value=self.notifications.topic.topic_arn)
+        CfnOutput(self, "DashboardName", value=self.dashboard.dashboard.dashboard_name)
+        CfnOutput(self, "CollectorFunctionName", value=self.collector.function.function_name)
+        CfnOutput(self, "CollectorLogGroupName", value=self.collector.log_group.log_group_name)
