@@ -32,6 +32,13 @@ UNSCOPED_READ_ACTIONS = {
     "autoscaling:DescribeAutoScalingGroups": "no resource type",
     "ecs:ListClusters": "account-wide listing, no resource type",
     "eks:ListClusters": "account-wide listing, no resource type",
+    # The capacity model (headroom, fragmentation, consumers, forecast):
+    "ec2:DescribeNetworkInterfaces": "EC2 Describe calls have no resource type",
+    "ec2:DescribeInstanceTypes": "EC2 Describe calls have no resource type",
+    "ec2:GetSubnetCidrReservations": "read-only, on subnets found at scan time; granted like the EC2 Describe calls",
+    "ecs:ListAccountSettings": "account setting (awsvpcTrunking), no resource type",
+    "application-autoscaling:DescribeScalableTargets": "no resource type",
+    "cloudwatch:GetMetricData": "no resource type; reads back this monitor's own Custom/VPC history",
 }
 # "*" narrowed by a condition to this account's and region's ECS clusters.
 ECS_CLUSTER_CONDITIONED_ACTIONS = {

@@ -49,6 +49,12 @@ READ_ACTIONS = {
     "eks:DescribeNodegroup",
     "eks:ListFargateProfiles",
     "eks:DescribeFargateProfile",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeInstanceTypes",
+    "ec2:GetSubnetCidrReservations",
+    "ecs:ListAccountSettings",
+    "application-autoscaling:DescribeScalableTargets",
+    "cloudwatch:GetMetricData",
 }
 LOG_ACTIONS = {"logs:CreateLogStream", "logs:PutLogEvents"}
 
@@ -201,6 +207,12 @@ def test_wildcard_resource_only_where_no_resource_type_exists(default):
         "ecs:ListServices",
         "ecs:ListTasks",
         "cloudwatch:PutMetricData",
+        "ec2:DescribeNetworkInterfaces",
+        "ec2:DescribeInstanceTypes",
+        "ec2:GetSubnetCidrReservations",
+        "ecs:ListAccountSettings",
+        "application-autoscaling:DescribeScalableTargets",
+        "cloudwatch:GetMetricData",
     }
 
 
