@@ -98,17 +98,16 @@ class Ec2Reader:
                 found.update({entry["InstanceType"]: entry for entry in page["InstanceTypes"]})
         return found
 
-    def cidr_reservations(self, subnet_id: str) -> list[str]:
-        """The subnet's CIDR reservations (prefix and explicit). The API takes one subnet a call and
-        botocore has no paginator for it, hence the nextToken loop."""
-        cidrs: list[str] = []
+    def cidr_reservations(self, subnet_id: str) -> list[dict[str, Any]]:
+        """The subnet's IPv4 CIDR reservations (prefix and explicit). The API takes one subnet a
+        call and botocore has no paginator for it, hence the nextToken loop."""
+        reservations: list[dict[str, Any]] = []
         kwargs: dict[str, Any] = {"SubnetId": subnet_id}
         while True:
             page = self._client.get_subnet_cidr_reservations(**kwargs)
-            for reservation in page.get("SubnetIpv4CidrReservations", []):
-                cidrs.append(reservation["Cidr"])
+            reservations.extend(page.get("SubnetIpv4CidrReservations", []))
             if not page.get("NextToken"):
-                return cidrs
+                return reservations
             kwargs["NextToken"] = page["NextToken"]
 
     def instance_subnets(self, instance_ids: Iterable[str]) -> dict[str, str]:

@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from subnet_monitor.capacity import CniSettings
+
 # Subnet IDs are "subnet-" + 8 (legacy) or 17 hexadecimal characters.
 # https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_Subnet.html
 SUBNET_ID_PATTERN = re.compile(r"^subnet-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
@@ -41,6 +43,17 @@ TAG_VALUE_MAX_LENGTH = 256
 DEFAULT_SCHEDULE = "rate(5 minutes)"
 DEFAULT_WARNING_PERCENT = 80.0
 DEFAULT_CRITICAL_PERCENT = 90.0
+DEFAULT_MIN_FREE_PREFIX_BLOCKS = 1
+DEFAULT_EXHAUSTION_HORIZON_HOURS = 168.0  # 7 days
+# cdk.json key -> CniSettings field, for the per-cluster VPC CNI settings.
+CNI_KEYS = {
+    "prefixDelegation": "prefix_delegation",
+    "warmEniTarget": "warm_eni_target",
+    "warmIpTarget": "warm_ip_target",
+    "minimumIpTarget": "minimum_ip_target",
+    "warmPrefixTarget": "warm_prefix_target",
+    "maxPods": "max_pods",
+}
 
 # The environment variables the Lambda reads; ScanConfig.to_env renders exactly these.
 ENV_DISCOVER_ECS = "DISCOVER_ECS"
@@ -52,6 +65,10 @@ ENV_ALL_SUBNETS = "ALL_SUBNETS"
 ENV_WARNING_PERCENT = "WARNING_PERCENT"
 ENV_CRITICAL_PERCENT = "CRITICAL_PERCENT"
 ENV_MIN_FREE_IPS = "MIN_FREE_IPS"
+ENV_CNI_SETTINGS = "CNI_SETTINGS"
+ENV_FARGATE_MAX_PODS = "FARGATE_MAX_PODS"
+ENV_MIN_FREE_PREFIX_BLOCKS = "MIN_FREE_PREFIX_BLOCKS"
+ENV_EXHAUSTION_HORIZON_HOURS = "EXHAUSTION_HORIZON_HOURS"
 
 
 class ConfigError(ValueError):
@@ -88,6 +105,12 @@ class ScanConfig:
     warning_percent: float = DEFAULT_WARNING_PERCENT
     critical_percent: float = DEFAULT_CRITICAL_PERCENT
     min_free_ips: int | None = None
+    # VPC CNI settings per EKS cluster name; a cluster not listed runs the CNI's defaults.
+    cni: Mapping[str, CniSettings] = field(default_factory=dict)
+    # The most pods an EKS Fargate profile may run, by "cluster/profile".
+    fargate_max_pods: Mapping[str, int] = field(default_factory=dict)
+    min_free_prefix_blocks: int = DEFAULT_MIN_FREE_PREFIX_BLOCKS
+    exhaustion_horizon_hours: float = DEFAULT_EXHAUSTION_HORIZON_HOURS
 
     # Keys of the cdk.json block (and of the CLI's mapping) that belong to the scan.
     KEYS = (
@@ -100,6 +123,10 @@ class ScanConfig:
         "warningPercent",
         "criticalPercent",
         "minFreeIps",
+        "cni",
+        "fargateMaxPods",
+        "minFreePrefixBlocks",
+        "exhaustionHorizonHours",
     )
 
     @classmethod
@@ -128,6 +155,12 @@ class ScanConfig:
             warning_percent=warning,
             critical_percent=critical,
             min_free_ips=_optional_count(raw, "minFreeIps"),
+            cni=_cni(raw.get("cni", {})),
+            fargate_max_pods=_fargate_max_pods(raw.get("fargateMaxPods", {})),
+            min_free_prefix_blocks=_optional_count(raw, "minFreePrefixBlocks") or 0
+            if "minFreePrefixBlocks" in raw
+            else DEFAULT_MIN_FREE_PREFIX_BLOCKS,
+            exhaustion_horizon_hours=_positive(raw, "exhaustionHorizonHours", DEFAULT_EXHAUSTION_HORIZON_HOURS),
         )
 
     def to_mapping(self) -> dict[str, Any]:
@@ -144,6 +177,13 @@ class ScanConfig:
         }
         if self.min_free_ips is not None:
             mapping["minFreeIps"] = self.min_free_ips
+        mapping["cni"] = {
+            cluster: {key: getattr(settings, name) for key, name in CNI_KEYS.items()}
+            for cluster, settings in self.cni.items()
+        }
+        mapping["fargateMaxPods"] = dict(self.fargate_max_pods)
+        mapping["minFreePrefixBlocks"] = self.min_free_prefix_blocks
+        mapping["exhaustionHorizonHours"] = self.exhaustion_horizon_hours
         return mapping
 
     def to_env(self) -> dict[str, str]:
@@ -164,6 +204,12 @@ class ScanConfig:
             ENV_WARNING_PERCENT: repr(self.warning_percent),  # repr: exact round trip
             ENV_CRITICAL_PERCENT: repr(self.critical_percent),
             ENV_MIN_FREE_IPS: "" if self.min_free_ips is None else str(self.min_free_ips),
+            ENV_CNI_SETTINGS: json.dumps(self.to_mapping()["cni"], separators=(",", ":")) if self.cni else "",
+            ENV_FARGATE_MAX_PODS: json.dumps(dict(self.fargate_max_pods), separators=(",", ":"))
+            if self.fargate_max_pods
+            else "",
+            ENV_MIN_FREE_PREFIX_BLOCKS: str(self.min_free_prefix_blocks),
+            ENV_EXHAUSTION_HORIZON_HOURS: repr(self.exhaustion_horizon_hours),
         }
         size = sum(len(k) + len(v) for k, v in env.items())
         if size > LAMBDA_ENVIRONMENT_MAX_BYTES:
@@ -195,16 +241,27 @@ class ScanConfig:
         for name, key in ((ENV_CLUSTERS, "clusters"), (ENV_SUBNET_IDS, "subnetIds")):
             if env.get(name, "") != "":
                 raw[key] = [item.strip() for item in env[name].split(",")]
-        if env.get(ENV_SUBNET_TAGS, "") != "":
-            try:
-                raw["subnetTags"] = json.loads(env[ENV_SUBNET_TAGS])
-            except json.JSONDecodeError as error:
-                raise ConfigError(ENV_SUBNET_TAGS, env[ENV_SUBNET_TAGS], f"is not JSON ({error.msg})") from error
+        for name, key in (
+            (ENV_SUBNET_TAGS, "subnetTags"),
+            (ENV_CNI_SETTINGS, "cni"),
+            (ENV_FARGATE_MAX_PODS, "fargateMaxPods"),
+        ):
+            if env.get(name, "") != "":
+                try:
+                    raw[key] = json.loads(env[name])
+                except json.JSONDecodeError as error:
+                    raise ConfigError(name, env[name], f"is not JSON ({error.msg})") from error
         for name, key in ((ENV_WARNING_PERCENT, "warningPercent"), (ENV_CRITICAL_PERCENT, "criticalPercent")):
             if env.get(name, "") != "":
                 raw[key] = _parse_number(name, env[name], float)
         if env.get(ENV_MIN_FREE_IPS, "") != "":
             raw["minFreeIps"] = _parse_number(ENV_MIN_FREE_IPS, env[ENV_MIN_FREE_IPS], int)
+        if env.get(ENV_MIN_FREE_PREFIX_BLOCKS, "") != "":
+            raw["minFreePrefixBlocks"] = _parse_number(ENV_MIN_FREE_PREFIX_BLOCKS, env[ENV_MIN_FREE_PREFIX_BLOCKS], int)
+        if env.get(ENV_EXHAUSTION_HORIZON_HOURS, "") != "":
+            raw["exhaustionHorizonHours"] = _parse_number(
+                ENV_EXHAUSTION_HORIZON_HOURS, env[ENV_EXHAUSTION_HORIZON_HOURS], float
+            )
         return cls.from_mapping(raw)
 
 
@@ -298,6 +355,64 @@ def _percent(raw: Mapping[str, Any], key: str, default: float) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 100:
         raise ConfigError(key, value, "must be a number between 0 and 100 (exclusive)")
     return float(value)
+
+
+def _positive(raw: Mapping[str, Any], key: str, default: float) -> float:
+    value = raw.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise ConfigError(key, value, "must be a positive number")
+    return float(value)
+
+
+def _cni(value: Any) -> dict[str, CniSettings]:
+    if not isinstance(value, Mapping):
+        raise ConfigError("cni", value, 'must be an object of EKS cluster name to settings, e.g. {"platform": {...}}')
+    settings = {}
+    for cluster, block in value.items():
+        if not isinstance(cluster, str) or not CLUSTER_NAME_PATTERN.match(cluster):
+            raise ConfigError("cni", cluster, "is not a valid EKS cluster name")
+        if not isinstance(block, Mapping):
+            raise ConfigError(f"cni.{cluster}", block, f"must be an object with keys {', '.join(CNI_KEYS)}")
+        unknown = sorted(set(block) - set(CNI_KEYS))
+        if unknown:
+            raise ConfigError(
+                f"cni.{cluster}.{unknown[0]}", block[unknown[0]], f"is not a known key; known: {', '.join(CNI_KEYS)}"
+            )
+        kwargs: dict[str, Any] = {}
+        for key, name in CNI_KEYS.items():
+            if key not in block:
+                continue
+            item = block[key]
+            if key == "prefixDelegation":
+                if not isinstance(item, bool):
+                    raise ConfigError(f"cni.{cluster}.{key}", item, "must be true or false")
+            elif item is not None and (
+                isinstance(item, bool) or not isinstance(item, int) or item < (1 if key == "maxPods" else 0)
+            ):
+                raise ConfigError(
+                    f"cni.{cluster}.{key}",
+                    item,
+                    "must be a whole number" + (" of 1 or more" if key == "maxPods" else ", 0 or more"),
+                )
+            elif item is None and key in ("warmEniTarget", "warmPrefixTarget"):
+                raise ConfigError(f"cni.{cluster}.{key}", item, "must be a whole number, 0 or more")
+            kwargs[name] = item
+        settings[cluster] = CniSettings(**kwargs)
+    return settings
+
+
+def _fargate_max_pods(value: Any) -> dict[str, int]:
+    if not isinstance(value, Mapping):
+        raise ConfigError("fargateMaxPods", value, 'must be an object of "cluster/profile" to a number of pods')
+    maxima = {}
+    for key, pods in value.items():
+        cluster, _, profile = str(key).partition("/")
+        if not CLUSTER_NAME_PATTERN.match(cluster) or not profile:
+            raise ConfigError("fargateMaxPods", key, 'is not "cluster/profile"')
+        if isinstance(pods, bool) or not isinstance(pods, int) or pods < 0:
+            raise ConfigError(f"fargateMaxPods.{key}", pods, "must be a whole number of pods, 0 or more")
+        maxima[key] = pods
+    return maxima
 
 
 def _optional_count(raw: Mapping[str, Any], key: str) -> int | None:

@@ -7,22 +7,40 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from subnet_monitor.analysis import build_report, sort_for_people
+from subnet_monitor.analysis import build_report, sort_for_people, usable_ips
 from subnet_monitor.aws_clients import AwsClients
-from subnet_monitor.aws_cloudwatch import MetricPublisher, PublishResult
+from subnet_monitor.aws_cloudwatch import MetricHistory, MetricPublisher, PublishResult
 from subnet_monitor.aws_ec2 import Ec2Reader
 from subnet_monitor.aws_ecs import EcsDiscoverer
 from subnet_monitor.aws_eks import EksDiscoverer
+from subnet_monitor.capacity import limits_from_instance_type
 from subnet_monitor.config import ScanConfig
-from subnet_monitor.metrics import subnet_datums
-from subnet_monitor.models import Discovery, Role, ScanError, SubnetReport, SubnetState, SubnetUse
+from subnet_monitor.consumers import SubnetAddressUse, summarize_by_subnet, vpc_cni_instances
+from subnet_monitor.fragmentation import prefix_space, reservations_by_type
+from subnet_monitor.headroom import CapacityInputs, plan_capacity
+from subnet_monitor.metrics import AVAILABLE_IP_COUNT, subnet_datums
+from subnet_monitor.models import (
+    Discovery,
+    NodegroupSpec,
+    Role,
+    ScanError,
+    SubnetCapacity,
+    SubnetReport,
+    SubnetState,
+    SubnetUse,
+)
+
+# The forecast reads back the last 6 hours of AvailableIPCount at 5-minute resolution (72 points),
+# the minimum in each period: long enough to see a trend, short enough to follow a change of pace.
+HISTORY_WINDOW = timedelta(hours=6)
+HISTORY_PERIOD_SECONDS = 300
 
 
 @dataclass
@@ -96,6 +114,88 @@ def measure(found: Discovery, config: ScanConfig, reader: Ec2Reader) -> dict[str
     return states
 
 
+def assess(
+    clients: AwsClients, found: Discovery, states: dict[str, SubnetState], config: ScanConfig, reader: Ec2Reader
+) -> dict[str, SubnetCapacity]:
+    """The capacity model's inputs, read in batches (ENIs 200 subnets a call, instance types 100 a
+    call, history 500 subnets a call; CIDR reservations one call per prefix-delegation subnet, the
+    only per-subnet call), then the pure model. A read that fails is recorded and the model runs on
+    what was read."""
+    now = datetime.now(UTC)
+    subnet_ids = sorted(states)
+    enis = reader.network_interfaces(
+        subnet_ids,
+        on_error=lambda batch, error: found.fail(
+            "ec2", f"DescribeNetworkInterfaces for {len(batch)} subnets ({batch[0]}..{batch[-1]})", error
+        ),
+    )
+    address_use = summarize_by_subnet(enis, cni_instances=vpc_cni_instances(enis))
+    prefix_spaces = {}
+    for subnet_id in sorted(_prefix_subnets(found, address_use, config)):
+        use = address_use.get(subnet_id)
+        try:
+            explicit, prefix = reservations_by_type(reader.cidr_reservations(subnet_id))
+        except (ClientError, BotoCoreError) as error:
+            found.fail("ec2", f"GetSubnetCidrReservations {subnet_id}", error)
+            continue
+        prefix_spaces[subnet_id] = prefix_space(
+            states[subnet_id].cidr,
+            use.ips if use else (),
+            use.prefixes if use else (),
+            explicit_reservations=explicit,
+            prefix_reservations=prefix,
+        )
+    instance_types = {
+        t for spec in found.specs.values() if isinstance(spec, NodegroupSpec) for t in spec.instance_types
+    }
+    limits = {}
+    if instance_types:
+        try:
+            limits = {
+                name: limits_from_instance_type(entry) for name, entry in reader.instance_types(instance_types).items()
+            }
+        except (ClientError, BotoCoreError) as error:
+            found.fail("ec2", "DescribeInstanceTypes", error)
+    history: dict[str, list[tuple[float, float]]] = {}
+    try:
+        available = MetricHistory(clients.cloudwatch).series(
+            AVAILABLE_IP_COUNT, subnet_ids, now - HISTORY_WINDOW, now, HISTORY_PERIOD_SECONDS
+        )
+        history = {
+            subnet_id: [(t, usable_ips(states[subnet_id].cidr) - value) for t, value in points]
+            for subnet_id, points in available.items()
+        }
+    except (ClientError, BotoCoreError) as error:
+        found.fail("cloudwatch", "GetMetricData (history)", error)
+    return plan_capacity(
+        CapacityInputs(
+            discovery=found,
+            states=states,
+            address_use=address_use,
+            enis=enis,
+            instance_limits=limits,
+            cni=config.cni,
+            fargate_max_pods=config.fargate_max_pods,
+            prefix_spaces=prefix_spaces,
+            history=history,
+            now=now.timestamp(),
+            horizon_hours=config.exhaustion_horizon_hours,
+            min_free_prefix_blocks=config.min_free_prefix_blocks,
+        )
+    )
+
+
+def _prefix_subnets(found: Discovery, address_use: Mapping[str, SubnetAddressUse], config: ScanConfig) -> set[str]:
+    """Subnets that hand out /28 prefixes: seen on their ENIs, or node subnets of a cluster
+    configured for prefix delegation."""
+    seen = {subnet_id for subnet_id, use in address_use.items() if use.prefixes}
+    configured = {cluster for cluster, settings in config.cni.items() if settings.prefix_delegation}
+    for workload, spec in found.specs.items():
+        if isinstance(spec, NodegroupSpec) and workload.cluster in configured:
+            seen.update(spec.subnets)
+    return seen
+
+
 def run_scan(clients: AwsClients, config: ScanConfig, *, publish: bool) -> ScanOutcome:
     """Discover, measure and judge every subnet in use; publish the metrics when asked.
 
@@ -107,8 +207,12 @@ def run_scan(clients: AwsClients, config: ScanConfig, *, publish: bool) -> ScanO
     reader = Ec2Reader(clients.ec2)
     found = discover(clients, config, reader)
     states = measure(found, config, reader)
+    capacities = assess(clients, found, states, config, reader) if states else {}
     reports = sort_for_people(
-        [build_report(state, found.uses.get(subnet_id, SubnetUse()), config) for subnet_id, state in states.items()]
+        [
+            build_report(state, found.uses.get(subnet_id, SubnetUse()), config, capacities.get(subnet_id))
+            for subnet_id, state in states.items()
+        ]
     )
     outcome = ScanOutcome(reports=reports, errors=found.errors, timestamp=timestamp)
     outcome.status_counts = Counter(str(report.status) for report in reports)

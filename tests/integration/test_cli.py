@@ -24,6 +24,9 @@ CONTRACT_FIELDS = {
     "workloads",
     "status",
 }
+# The capacity fields that apply to these subnets: an ECS service (headroom) and ENIs (consumers).
+# free_prefix_blocks and hours_to_exhaustion do not apply (no prefixes, no history) and are absent.
+CAPACITY_FIELDS = {"ips_needed_at_max", "scale_headroom", "consumers", "findings"}
 
 
 @pytest.fixture
@@ -44,7 +47,7 @@ def test_json_follows_the_report_contract(estate: dict[str, str], capsys: pytest
     assert code == 0
     report = json.loads(capsys.readouterr().out)
     assert [r["subnet_id"] for r in report] == [estate["warm"], estate["cold"]]
-    assert all(set(r) == CONTRACT_FIELDS for r in report)
+    assert all(set(r) == CONTRACT_FIELDS | CAPACITY_FIELDS for r in report)
     assert report[0] | {"subnet_id": "", "vpc_id": ""} == {
         "subnet_id": "",
         "vpc_id": "",
@@ -57,6 +60,11 @@ def test_json_follows_the_report_contract(estate: dict[str, str], capsys: pytest
         "roles": ["ecs-task"],
         "workloads": [{"kind": "ecs-service", "cluster": "payments", "name": "api"}],
         "status": "WARNING",
+        # desiredCount 1 at maximumPercent 200 = 2 tasks, none running in moto: 2 more, 1 per subnet
+        "ips_needed_at_max": 1,
+        "scale_headroom": 8,
+        "consumers": {"detached": 50},  # the test's ENI is attached to nothing
+        "findings": [],
     }
 
 
@@ -133,8 +141,9 @@ def test_publish_only_on_request(
     assert main(["scan"]) == 0
     assert cloudwatch.list_metrics(Namespace="Custom/VPC")["Metrics"] == []
     assert main(["scan", "--publish"]) == 0
-    assert len(cloudwatch.list_metrics(Namespace="Custom/VPC")["Metrics"]) == 4
-    assert "published 4 datums to CloudWatch in 1 calls" in capsys.readouterr().err
+    # AvailableIPCount, IPUtilization and ScaleHeadroom for each of the two subnets
+    assert len(cloudwatch.list_metrics(Namespace="Custom/VPC")["Metrics"]) == 6
+    assert "published 6 datums to CloudWatch in 1 calls" in capsys.readouterr().err
 
 
 def test_honours_aws_endpoint_url(monkeypatch: pytest.MonkeyPatch) -> None:

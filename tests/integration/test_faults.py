@@ -41,7 +41,7 @@ def test_unknown_subnet_id_is_named_and_the_rest_published(aws: boto3.Session, v
         }
     ]
     assert set(result.subnet_reports()) == {used}
-    assert result.summary["metrics_published"] == 2
+    assert result.summary["metrics_published"] == 3  # AvailableIPCount, IPUtilization, ScaleHeadroom
     assert result.health()["ScanErrors"] == [1.0]
 
 

@@ -52,7 +52,7 @@ def test_handler_publishes_logs_and_reports_health(aws: boto3.Session, vpc: Vpc,
     assert summary["subnets"] == 2
     assert summary["status"] == {"OK": 1, "WARNING": 0, "CRITICAL": 1}
     assert summary["errors"] == []
-    assert (summary["metrics_published"], summary["metrics_not_published"]) == (4, 0)
+    assert (summary["metrics_published"], summary["metrics_not_published"]) == (6, 0)
 
     # AND CloudWatch holds both metrics per subnet, under the SubnetId dimension only
     assert read_back(aws, full) == {"AvailableIPCount": 5.0, "IPUtilization": 91.53}

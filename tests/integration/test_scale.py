@@ -1,11 +1,11 @@
-"""2,500 subnets published in the minimum number of calls the API limits allow."""
+"""2,500 subnets measured, assessed and published in the minimum number of calls the API limits allow."""
 
 from __future__ import annotations
 
 import math
 
 from subnet_monitor.aws_clients import AwsClients
-from subnet_monitor.aws_cloudwatch import PUT_METRIC_DATA_MAX_DATUMS
+from subnet_monitor.aws_cloudwatch import GET_METRIC_DATA_MAX_QUERIES, PUT_METRIC_DATA_MAX_DATUMS
 from subnet_monitor.aws_ec2 import EC2_FILTER_VALUES_MAX
 from subnet_monitor.config import ScanConfig
 from subnet_monitor.pipeline import run_scan
@@ -27,10 +27,13 @@ def test_2500_subnets_take_the_minimum_number_of_calls(vpc: Vpc, clients: AwsCli
     assert outcome.errors == []
     assert outcome.published is not None
     assert outcome.published.datums_sent == SUBNETS * METRICS_PER_SUBNET
-    # ... in ceil(2,500 / 200 filter values) = 13 DescribeSubnets calls and
+    # ... in ceil(2,500 / 200 filter values) = 13 DescribeSubnets and 13 DescribeNetworkInterfaces
+    # calls, ceil(2,500 / 500 queries) = 5 GetMetricData calls for the history, and
     # ceil(5,000 datums / 1,000) = 5 PutMetricData calls, and nothing else
     assert counter.calls == {
         "ec2.DescribeSubnets": math.ceil(SUBNETS / EC2_FILTER_VALUES_MAX),
+        "ec2.DescribeNetworkInterfaces": math.ceil(SUBNETS / EC2_FILTER_VALUES_MAX),
+        "cloudwatch.GetMetricData": math.ceil(SUBNETS / GET_METRIC_DATA_MAX_QUERIES),
         "cloudwatch.PutMetricData": math.ceil(SUBNETS * METRICS_PER_SUBNET / PUT_METRIC_DATA_MAX_DATUMS),
     }
-    assert (counter.calls["ec2.DescribeSubnets"], counter.calls["cloudwatch.PutMetricData"]) == (13, 5)
+    assert list(counter.calls.values()) == [13, 13, 5, 5]
