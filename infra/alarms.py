@@ -14,8 +14,11 @@ from subnet_monitor.config import ScanConfig
 from subnet_monitor.metrics import (
     AVAILABLE_IP_COUNT,
     DIMENSION_SUBNET,
+    FREE_PREFIX_BLOCKS,
+    HOURS_TO_EXHAUSTION,
     IP_UTILIZATION,
     NAMESPACE,
+    SCALE_HEADROOM,
     SCAN_ERRORS,
     SUBNETS_SCANNED,
 )
@@ -66,7 +69,8 @@ class MonitorAlarms(Construct):
 
     Attributes
     ----------
-    warning, critical, low_free_ips (None unless ``min_free_ips`` is set), heartbeat,
+    warning, critical, low_free_ips (None unless ``min_free_ips`` is set), negative_headroom,
+    low_prefix_blocks (None when ``min_free_prefix_blocks`` is 0), exhaustion_soon, heartbeat,
     function_errors, scan_errors, all (every alarm, for the dashboard)
     """
 
@@ -111,6 +115,41 @@ class MonitorAlarms(Construct):
                 operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
                 description=f"A subnet has fewer than {scan.min_free_ips} free IP addresses (minFreeIps).",
             )
+        # Capacity (published only where they apply, see README "Capacity").
+        self.negative_headroom = self._per_subnet(
+            "NegativeScaleHeadroom",
+            query=per_subnet_query("MIN", SCALE_HEADROOM),
+            period=period,
+            threshold=0,
+            operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+            description="A subnet's workloads cannot reach their configured maximum: ScaleHeadroom is below 0.",
+        )
+        self.low_prefix_blocks: cloudwatch.Alarm | None = None
+        if scan.min_free_prefix_blocks > 0:
+            self.low_prefix_blocks = self._per_subnet(
+                "LowFreePrefixBlocks",
+                query=per_subnet_query("MIN", FREE_PREFIX_BLOCKS),
+                period=period,
+                threshold=scan.min_free_prefix_blocks,
+                operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+                description=(
+                    f"A prefix-delegation subnet has fewer than {scan.min_free_prefix_blocks} free aligned /28 "
+                    "blocks (minFreePrefixBlocks): nodes may fail to get a prefix (InsufficientCidrBlocks)."
+                ),
+            )
+        self.exhaustion_soon = self._per_subnet(
+            "ExhaustionSoon",
+            query=per_subnet_query("MIN", HOURS_TO_EXHAUSTION),
+            period=period,
+            threshold=scan.exhaustion_horizon_hours,
+            operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+            description=(
+                f"A subnet will run out of addresses within {scan.exhaustion_horizon_hours:g} hours at its "
+                "current rate (exhaustionHorizonHours)."
+            ),
+            # HoursToExhaustion is published only while consumption rises: no datapoint means no end in sight.
+            missing=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
         heartbeat_period = Duration.seconds(timing.heartbeat_period)
         self.heartbeat = self._alarm(
             "Heartbeat",
@@ -152,6 +191,9 @@ class MonitorAlarms(Construct):
                 self.critical,
                 self.warning,
                 self.low_free_ips,
+                self.negative_headroom,
+                self.low_prefix_blocks,
+                self.exhaustion_soon,
                 self.heartbeat,
                 self.function_errors,
                 self.scan_errors,
@@ -168,6 +210,7 @@ class MonitorAlarms(Construct):
         threshold: float,
         operator: cloudwatch.ComparisonOperator,
         description: str,
+        missing: cloudwatch.TreatMissingData = cloudwatch.TreatMissingData.IGNORE,
     ) -> cloudwatch.Alarm:
         return self._alarm(
             id_,
@@ -175,7 +218,7 @@ class MonitorAlarms(Construct):
             threshold=threshold,
             operator=operator,
             evaluation_periods=1,
-            missing=cloudwatch.TreatMissingData.IGNORE,
+            missing=missing,
             description=description,
         )
 

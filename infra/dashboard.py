@@ -20,7 +20,10 @@ from infra.alarms import health_metric, per_subnet_query
 from subnet_monitor.config import ScanConfig
 from subnet_monitor.metrics import (
     AVAILABLE_IP_COUNT,
+    FREE_PREFIX_BLOCKS,
+    HOURS_TO_EXHAUSTION,
     IP_UTILIZATION,
+    SCALE_HEADROOM,
     SCAN_DURATION,
     SCAN_ERRORS,
     SUBNETS_SCANNED,
@@ -35,6 +38,7 @@ SERIES_LABEL = "${LABEL}"
 SUBNET_REPORT_MESSAGE = "subnet_report"
 FULL_WIDTH = 24
 HALF_WIDTH = 12
+THIRD_WIDTH = 8
 GRAPH_HEIGHT = 8
 TABLE_HEIGHT = 10
 
@@ -129,6 +133,47 @@ class MonitorDashboard(Construct):
                 width=HALF_WIDTH,
                 height=GRAPH_HEIGHT,
             ),
+        )
+        self.dashboard.add_widgets(
+            *(
+                cloudwatch.GraphWidget(
+                    title=title,
+                    left=[
+                        cloudwatch.MathExpression(
+                            expression=top_subnets_query("MIN", metric), period=period, label=SERIES_LABEL
+                        )
+                    ],
+                    left_y_axis=cloudwatch.YAxisProps(label=unit, show_units=False),
+                    left_annotations=[
+                        cloudwatch.HorizontalAnnotation(value=line, label=line_label, color=cloudwatch.Color.RED)
+                    ],
+                    width=THIRD_WIDTH,
+                    height=GRAPH_HEIGHT,
+                )
+                for title, metric, unit, line, line_label in (
+                    (
+                        f"Least headroom at max scale: bottom {TOP_SUBNETS} by ScaleHeadroom",
+                        SCALE_HEADROOM,
+                        "addresses",
+                        0,
+                        "cannot reach max",
+                    ),
+                    (
+                        f"Fewest free /28 blocks: bottom {TOP_SUBNETS} by FreePrefixBlocks",
+                        FREE_PREFIX_BLOCKS,
+                        "blocks",
+                        scan.min_free_prefix_blocks,
+                        "minFreePrefixBlocks",
+                    ),
+                    (
+                        f"Soonest to run out: bottom {TOP_SUBNETS} by HoursToExhaustion",
+                        HOURS_TO_EXHAUSTION,
+                        "hours",
+                        scan.exhaustion_horizon_hours,
+                        "horizon",
+                    ),
+                )
+            )
         )
         self.dashboard.add_widgets(
             cloudwatch.AlarmStatusWidget(

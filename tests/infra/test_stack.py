@@ -16,6 +16,8 @@ FULL_BLOCK = {
     "warningPercent": 70,
     "criticalPercent": 85,
     "minFreeIps": 32,
+    "minFreePrefixBlocks": 4,
+    "exhaustionHorizonHours": 48,
     "notificationEmails": ["platform@example.com", "oncall@example.com"],
     "slack": {"workspaceId": "T0123ABCDE", "channelId": "C0456FGHIJ"},
     "environments": [
@@ -29,6 +31,11 @@ UTILIZATION_QUERY = (
     'SELECT MAX(IPUtilization) FROM SCHEMA("Custom/VPC", SubnetId) GROUP BY SubnetId ORDER BY MAX() DESC'
 )
 FREE_IPS_QUERY = 'SELECT MIN(AvailableIPCount) FROM SCHEMA("Custom/VPC", SubnetId) GROUP BY SubnetId ORDER BY MIN() ASC'
+HEADROOM_QUERY = 'SELECT MIN(ScaleHeadroom) FROM SCHEMA("Custom/VPC", SubnetId) GROUP BY SubnetId ORDER BY MIN() ASC'
+PREFIX_QUERY = 'SELECT MIN(FreePrefixBlocks) FROM SCHEMA("Custom/VPC", SubnetId) GROUP BY SubnetId ORDER BY MIN() ASC'
+EXHAUSTION_QUERY = (
+    'SELECT MIN(HoursToExhaustion) FROM SCHEMA("Custom/VPC", SubnetId) GROUP BY SubnetId ORDER BY MIN() ASC'
+)
 # The read actions discovery and measurement need, and the one write: nothing else.
 READ_ACTIONS = {
     "ec2:DescribeSubnets",
@@ -389,6 +396,32 @@ def test_minimum_free_ips_alarm_only_when_configured(full, default):
     )
 
 
+@pytest.mark.parametrize(
+    ("suffix", "query", "full_threshold", "default_threshold", "missing"),
+    [
+        ("NegativeScaleHeadroom", HEADROOM_QUERY, 0, 0, "ignore"),
+        ("LowFreePrefixBlocks", PREFIX_QUERY, 4, 1, "ignore"),
+        # published only while consumption rises: no datapoint is no end in sight
+        ("ExhaustionSoon", EXHAUSTION_QUERY, 48, 168, "notBreaching"),
+    ],
+)
+def test_capacity_alarms_are_per_subnet_queries_below_their_thresholds(
+    full, default, suffix, query, full_threshold, default_threshold, missing
+):
+    properties = alarm(full[0], suffix)
+    assert [m["Expression"] for m in properties["Metrics"]] == [query]
+    assert properties["ComparisonOperator"] == "LessThanThreshold"
+    assert properties["TreatMissingData"] == missing
+    assert (properties["Threshold"], alarm(default, suffix)["Threshold"]) == (full_threshold, default_threshold)
+
+
+def test_no_prefix_block_alarm_when_the_minimum_is_zero():
+    template = build({"minFreePrefixBlocks": 0}).template()
+    names = [a["Properties"]["AlarmName"] for a in resources(template, "AWS::CloudWatch::Alarm").values()]
+    assert not any(name.endswith("-LowFreePrefixBlocks") for name in names)
+    assert any(name.endswith("-NegativeScaleHeadroom") for name in names)
+
+
 def test_heartbeat_alarms_when_scans_stop_arriving(default, cron):
     topic_id = next(iter(resources(default, "AWS::SNS::Topic")))
     properties = alarm(default, "Heartbeat")
@@ -428,7 +461,7 @@ def test_function_errors_alarm(default):
 def test_every_alarm_notifies_the_topic_on_alarm_and_ok(full):
     topic_id = next(iter(resources(full[1], "AWS::SNS::Topic")))
     alarms = resources(full[1], "AWS::CloudWatch::Alarm").values()
-    assert len(alarms) == 6
+    assert len(alarms) == 9
     for resource in alarms:
         assert resource["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
         assert resource["Properties"]["OKActions"] == [{"Ref": topic_id}]
@@ -452,6 +485,9 @@ def test_dashboard_top_utilization_and_lowest_free_ips_by_metrics_insights(full)
     assert expressions == [
         f"{UTILIZATION_QUERY} LIMIT 10",
         f"{FREE_IPS_QUERY} LIMIT 10",
+        f"{HEADROOM_QUERY} LIMIT 10",
+        f"{PREFIX_QUERY} LIMIT 10",
+        f"{EXHAUSTION_QUERY} LIMIT 10",
     ]
 
 
