@@ -17,6 +17,7 @@ import os
 import sys
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from moto.server import ThreadedMotoServer
@@ -28,11 +29,18 @@ from demo.estate import (  # demo/__init__ put lambda/ on the path
 )
 from subnet_monitor import handler
 from subnet_monitor.cli import main as cli_main
-from subnet_monitor.config import ScanConfig
+from subnet_monitor.config import MonitorConfig
 
 REGION = "eu-west-1"
-# What the demo's cdk.json block would say: discover everything, and add the subnets tagged team=data.
-DEMO_CONFIG = {"subnetTags": {"team": "data"}, "warningPercent": 80, "criticalPercent": 90}
+# The demo's subnet-monitor block (as it would stand in cdk.json): discover everything, add the
+# subnets tagged team=data; the EKS cluster runs the VPC CNI in prefix-delegation mode and its
+# Fargate profile may grow to 40 pods. The Lambda gets it as its environment, the CLI with --config.
+DEMO_CONFIG_FILE = Path(__file__).with_name("subnet-monitor.json")
+# Earlier scans, simulated: the subnet "ecs-tasks-b" took 3 addresses an hour for the last 3 hours.
+FILLING_SUBNET = "ecs-tasks-b"
+FILLING_PER_HOUR = 3
+FILLING_HOURS = 3
+SCAN_PERIOD_SECONDS = 300
 # An EventBridge Scheduler invocation carries no payload of its own beyond what the target sets.
 SCHEDULED_EVENT = {"source": "aws.scheduler", "detail-type": "Scheduled Event", "detail": {}}
 GET_METRIC_DATA_MAX_QUERIES = 500
@@ -81,8 +89,16 @@ def run(endpoint: str) -> int:
         f"in {estate.seed_seconds:.1f} s"
     )
 
+    filling = estate.subnet_id(FILLING_SUBNET)
+    simulate_earlier_scans(make_client("cloudwatch"), filling, estate.expected_available(FILLING_SUBNET))
+    print(
+        f"simulated {FILLING_HOURS * 3600 // SCAN_PERIOD_SECONDS} earlier scans of {FILLING_SUBNET} ({filling}): "
+        f"{FILLING_PER_HOUR} addresses taken an hour for {FILLING_HOURS} h"
+    )
+
     # The Lambda environment, rendered from the config exactly as the stack renders it.
-    os.environ.update(ScanConfig.from_mapping(DEMO_CONFIG).to_env())
+    config = MonitorConfig.from_context(json.loads(DEMO_CONFIG_FILE.read_text())).scan
+    os.environ.update(config.to_env())
     log = io.StringIO()
     handler.logger.registered_handler.setStream(log)
     with contextlib.redirect_stdout(log):  # EMF health metrics are printed, as in Lambda
@@ -110,11 +126,35 @@ def run(endpoint: str) -> int:
     unused = sorted(estate.name_of(s) for s in estate.unused_subnet_ids if s not in reports)
     print(f"not reported (used by no cluster, not selected): {', '.join(unused)}")
 
-    print("\n$ python -m subnet_monitor scan --tag team=data --fail-on critical")
-    exit_code = cli_main(["scan", "--tag", "team=data", "--fail-on", "critical"])
+    print("\n$ python -m subnet_monitor scan --config demo/subnet-monitor.json --fail-on critical")
+    exit_code = cli_main(["scan", "--config", str(DEMO_CONFIG_FILE), "--fail-on", "critical"])
     print(f"(exit code {exit_code}: a subnet is CRITICAL, so a pipeline gated on it would stop)")
+
+    fragmented = estate.subnet_id("eks-nodes-b")
+    print("\n$ python -m subnet_monitor scan --config demo/subnet-monitor.json --json   # eks-nodes-b's object:")
+    report = io.StringIO()
+    with contextlib.redirect_stdout(report):
+        cli_main(["scan", "--config", str(DEMO_CONFIG_FILE), "--json"])
+    print(json.dumps(next(r for r in json.loads(report.getvalue()) if r["subnet_id"] == fragmented), indent=2))
     print(f"\ndemo finished in {time.perf_counter() - started:.1f} s")
     return 0 if not mismatches and summary["errors"] == [] else 1
+
+
+def simulate_earlier_scans(cloudwatch: Any, subnet_id: str, available_now: int) -> None:
+    """Publish the AvailableIPCount that scans every 5 minutes over the last hours would have seen."""
+    now = datetime.now(UTC)
+    steps = FILLING_HOURS * 3600 // SCAN_PERIOD_SECONDS
+    datums = [
+        {
+            "MetricName": "AvailableIPCount",
+            "Dimensions": [{"Name": "SubnetId", "Value": subnet_id}],
+            "Timestamp": now - timedelta(seconds=SCAN_PERIOD_SECONDS * step),
+            "Value": available_now + round(FILLING_PER_HOUR * SCAN_PERIOD_SECONDS * step / 3600),
+            "Unit": "Count",
+        }
+        for step in range(steps, 0, -1)
+    ]
+    cloudwatch.put_metric_data(Namespace="Custom/VPC", MetricData=datums)
 
 
 def read_back(cloudwatch: Any, subnet_ids: list[str]) -> dict[str, tuple[float, float]]:

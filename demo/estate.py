@@ -259,6 +259,16 @@ class _AddressPool:
         self._next -= count
         return addresses
 
+    def take_one_per_block(self, block: int = 16) -> list[str]:
+        """One address from the middle of every aligned ``block`` still wholly free: how secondary-IP
+        mode scatters a node subnet. Holes are not tracked, so this is the pool's last use."""
+        first = -(-self._low // block) * block
+        return [
+            str(ipaddress.IPv4Address(base + block // 2))
+            for base in range(first, self._next - block + 2, block)
+            if base + block - 1 <= self._next
+        ]
+
     def reserve_bottom(self, count: int) -> None:
         """Instances about to be launched by moto take the next ``count`` addresses from the bottom."""
         if self._low + count - 1 > self._next:
@@ -286,18 +296,28 @@ class _Seeder:
         self.task_arns: list[str] = []
         self.nodegroups: list[str] = []
         self.fargate_profiles: list[str] = []
+        self.nodegroup_instances: dict[str, list[str]] = {}
 
     # --- building blocks --------------------------------------------------------------------------
     def eni(
         self,
         subnet: str,
         description: str,
+        *,
         addresses: int = 1,
+        ips: list[str] | None = None,
         tags: Mapping[str, str] | None = None,
         security_group: str | None = None,
+        in_use: bool = True,
     ) -> str:
-        """An ENI with ``addresses`` private IPv4 addresses (1 primary + secondaries), IPs inside the CIDR."""
-        ips = self.pools[subnet].take(addresses)
+        """An ENI with ``addresses`` private IPv4 addresses (1 primary + secondaries), IPs inside the CIDR.
+
+        Real task, Fargate, control-plane and Lambda ENIs are attached to hosts AWS manages, so they
+        read ``in-use``; moto has no API for that without an instance of ours, so the status is set in
+        moto's in-process backend (the demo's server and ``mock_aws`` both run in this process).
+        ``in_use=False`` leaves an ENI ``available``: held by nothing, as a leaked one is."""
+        ips = ips or self.pools[subnet].take(addresses)
+        addresses = len(ips)
         kwargs: dict[str, Any] = {
             "SubnetId": self.ids[subnet],
             "Description": description,
@@ -309,6 +329,10 @@ class _Seeder:
             kwargs["Groups"] = [security_group]
         eni_id: str = self.ec2.create_network_interface(**kwargs)["NetworkInterface"]["NetworkInterfaceId"]
         self.used[subnet] += addresses
+        if in_use:
+            from moto.ec2.models import ec2_backends  # noqa: PLC0415 - moto is a demo/test dependency only
+
+            ec2_backends[self.account_id][self.region].get_network_interface(eni_id).status = "in-use"
         return eni_id
 
     def instances(
@@ -636,6 +660,7 @@ class _Seeder:
         of each ENI (first = the instance's primary ENI, the rest = aws-K8S-<instance> ENIs)."""
         nodes = list(nodes)
         launched = self.instances(subnet, len(nodes), instance_type, tags)
+        self.nodegroup_instances.setdefault(subnet, []).extend(i["InstanceId"] for i in launched)
         created_at = dt.datetime(2026, 1, 5, 8, 0, tzinfo=dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         for instance, enis in zip(launched, nodes, strict=True):
             instance_id = instance["InstanceId"]
@@ -646,7 +671,7 @@ class _Seeder:
                 eni_id = self.eni(
                     subnet,
                     f"aws-K8S-{instance_id}",
-                    addresses,
+                    addresses=addresses,
                     tags={
                         "node.k8s.amazonaws.com/instance_id": instance_id,
                         "node.k8s.amazonaws.com/createdAt": created_at,
@@ -693,9 +718,23 @@ class _Seeder:
                     Description={"Value": f"VPC Endpoint Interface {endpoint['VpcEndpointId']}"},
                 )
                 self.used["shared-services-a"] += 1
+        # Leaked task ENIs: a task that stopped while ECS could not delete its interface leaves it
+        # "available", holding an address nothing uses (the consumers table calls them detached).
+        for _ in range(8):
+            description = f"arn:aws:ecs:{self.region}:{self.account_id}:attachment/{uuid.uuid4()}"
+            self.eni("ecs-tasks-b", description, in_use=False)
         self.lambda_enis("shared-services-a", "platform-notifier", 2)
         self.lambda_enis("ecs-fargate-a", "fraud-score", 3)  # a neighbour eating a task subnet
         self.lambda_enis("data-b", "orders-etl", 4)
+        # The "general" node group ran in secondary-IP mode: its pods' addresses are scattered, so
+        # after the switch to prefix delegation eks-nodes-b has free addresses but no free /28.
+        node = self.nodegroup_instances["eks-nodes-b"][0]
+        self.eni(
+            "eks-nodes-b",
+            f"aws-K8S-{node}",
+            ips=self.pools["eks-nodes-b"].take_one_per_block(),
+            tags={"node.k8s.amazonaws.com/instance_id": node, "cluster.k8s.amazonaws.com/name": EKS_CLUSTER},
+        )
         self.instances("data-b", 3, "r6i.large", {"Name": "data-airflow-worker", "team": "data"})
 
     def estate(self) -> Estate:

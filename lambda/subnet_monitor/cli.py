@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -11,10 +12,10 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from subnet_monitor.aws_clients import AwsClients
-from subnet_monitor.config import ConfigError, ScanConfig
+from subnet_monitor.config import ConfigError, MonitorConfig, ScanConfig
 from subnet_monitor.models import Status
 from subnet_monitor.pipeline import run_scan
-from subnet_monitor.report import errors_text, to_json, to_table
+from subnet_monitor.report import errors_text, findings_text, to_json, to_table
 
 EXIT_OK = 0
 EXIT_FAIL_ON_MET = 1
@@ -48,21 +49,42 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--warning", type=float, metavar="PERCENT", help="warning utilization (default 80)")
     scan.add_argument("--critical", type=float, metavar="PERCENT", help="critical utilization (default 90)")
     scan.add_argument("--min-free", type=int, metavar="IPS", help="CRITICAL below this many free addresses")
+    scan.add_argument(
+        "--config",
+        metavar="FILE",
+        help="take the scan settings of cdk.json's subnet-monitor block (or of a JSON file holding the block)",
+    )
     scan.add_argument("--json", action="store_true", help="print the report as JSON (one object per subnet)")
     scan.add_argument("--publish", action="store_true", help="also put the metrics into CloudWatch (Custom/VPC)")
     scan.add_argument("--fail-on", choices=sorted(FAIL_ON), help="exit 1 when a subnet is at this status or worse")
     return parser
 
 
+def load_block(path: str) -> dict[str, Any]:
+    """The scan keys of a ``subnet-monitor`` block: from cdk.json (``context.subnet-monitor``) or from
+    a JSON file that holds just the block. Deploy-only keys (schedule, e-mails…) are validated and
+    ignored."""
+    try:
+        with open(path, encoding="utf-8") as file:
+            document = json.load(file)
+    except (OSError, json.JSONDecodeError) as error:
+        raise ConfigError("--config", path, f"cannot be read as JSON ({error})") from error
+    block = document.get("context", {}).get("subnet-monitor", {}) if "context" in document else document
+    return MonitorConfig.from_context(block).scan.to_mapping()
+
+
 def config_from_args(args: argparse.Namespace) -> ScanConfig:
-    """The flags, as the same ``subnet-monitor`` keys that cdk.json takes."""
-    raw: dict[str, Any] = {
-        "discoverEcs": not args.no_ecs,
-        "discoverEks": not args.no_eks,
-        "clusters": args.cluster,
-        "subnetIds": args.subnet_id,
-        "allSubnets": args.all_subnets,
+    """The flags, as the same ``subnet-monitor`` keys that cdk.json takes; a flag overrides the
+    ``--config`` file."""
+    raw: dict[str, Any] = load_block(args.config) if args.config else {}
+    flags = {
+        "discoverEcs": False if args.no_ecs else None,
+        "discoverEks": False if args.no_eks else None,
+        "clusters": args.cluster or None,
+        "subnetIds": args.subnet_id or None,
+        "allSubnets": True if args.all_subnets else None,
     }
+    raw.update({key: value for key, value in flags.items() if value is not None})
     tags: dict[str, list[str] | str] = {}
     for item in args.tag:
         key, sep, value = item.partition("=")
@@ -72,7 +94,8 @@ def config_from_args(args: argparse.Namespace) -> ScanConfig:
             tags[key] = "*"
         elif tags.get(key) != "*":
             tags.setdefault(key, []).append(value)  # type: ignore[union-attr]
-    raw["subnetTags"] = tags
+    if tags:
+        raw["subnetTags"] = tags
     thresholds = {"warningPercent": args.warning, "criticalPercent": args.critical, "minFreeIps": args.min_free}
     raw.update({key: value for key, value in thresholds.items() if value is not None})
     return ScanConfig.from_mapping(raw)
@@ -94,7 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # the pipeline records per-cluster and per-call failures and carries on.
         print(f"subnet_monitor: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    print(to_json(outcome.reports) if args.json else to_table(outcome.reports))
+    print(to_json(outcome.reports) if args.json else to_table(outcome.reports) + findings_text(outcome.reports))
     if outcome.errors:
         print(errors_text(outcome.errors), file=sys.stderr)
     if outcome.published is not None:

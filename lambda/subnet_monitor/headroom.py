@@ -32,7 +32,7 @@ from subnet_monitor.capacity import (
     recommended_max_pods,
     spread,
 )
-from subnet_monitor.consumers import EKS_FARGATE, SubnetAddressUse
+from subnet_monitor.consumers import DETACHED, EKS_FARGATE, SubnetAddressUse
 from subnet_monitor.forecast import hours_to_exhaustion
 from subnet_monitor.fragmentation import PrefixSpace, fragmentation_finding
 from subnet_monitor.models import (
@@ -112,6 +112,13 @@ def plan_capacity(inputs: CapacityInputs) -> dict[str, SubnetCapacity]:
             if fragmented:
                 notes.append(fragmented)
         use = inputs.address_use.get(subnet_id)
+        detached = use.consumers.get(DETACHED, 0) if use is not None else 0
+        if detached:
+            notes.append(
+                f"subnet {subnet_id}: {detached} addresses are held by detached network interfaces (status "
+                "available, attached to nothing). Fix: find them with aws ec2 describe-network-interfaces "
+                f"--filters Name=subnet-id,Values={subnet_id} Name=status,Values=available, and delete the leftovers"
+            )
         hours = _forecast(subnet_id, state, inputs)
         if hours is not None and hours < inputs.horizon_hours:
             notes.append(

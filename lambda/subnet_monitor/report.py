@@ -7,7 +7,23 @@ from collections.abc import Sequence
 
 from subnet_monitor.models import ScanError, SubnetReport
 
-COLUMNS = ("SUBNET", "AZ", "CIDR", "USED", "USABLE", "FREE", "UTIL%", "STATUS", "ROLES", "WORKLOADS")
+COLUMNS = (
+    "SUBNET",
+    "AZ",
+    "CIDR",
+    "USED",
+    "USABLE",
+    "FREE",
+    "UTIL%",
+    "HEADROOM",
+    "FREE/28",
+    "FULL_IN_H",
+    "STATUS",
+    "ROLES",
+    "WORKLOADS",
+)
+NUMERIC_COLUMNS = frozenset(range(3, 10))
+NOT_APPLICABLE = "-"
 WORKLOADS_SHOWN = 3
 
 
@@ -33,16 +49,18 @@ def to_table(reports: Sequence[SubnetReport]) -> str:
                 str(r.usable_ips),
                 str(r.available_ips),
                 f"{r.utilization_percent:.1f}",
+                _optional(r.scale_headroom),
+                _optional(r.capacity.free_prefix_blocks if r.capacity else None),
+                _optional(r.capacity.hours_to_exhaustion if r.capacity else None),
                 str(r.status),
                 ",".join(r.roles) or "-",
                 shown or "-",
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
-    numeric = {3, 4, 5, 6}
     lines = [
         "  ".join(
-            cell.rjust(width) if i in numeric else cell.ljust(width)
+            cell.rjust(width) if i in NUMERIC_COLUMNS else cell.ljust(width)
             for i, (cell, width) in enumerate(zip(row, widths, strict=True))
         ).rstrip()
         for row in rows
@@ -50,6 +68,20 @@ def to_table(reports: Sequence[SubnetReport]) -> str:
     if not reports:
         lines.append("(no subnets in use by ECS or EKS, and none selected)")
     return "\n".join(lines)
+
+
+def findings_text(reports: Sequence[SubnetReport]) -> str:
+    """Every finding, fullest subnet first, one paragraph each."""
+    lines = [
+        f"- {finding}" for report in reports if report.capacity is not None for finding in report.capacity.findings
+    ]
+    return "\n".join(["", f"findings ({len(lines)}):", *lines]) if lines else ""
+
+
+def _optional(value: float | None) -> str:
+    if value is None:
+        return NOT_APPLICABLE
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def errors_text(errors: Sequence[ScanError]) -> str:

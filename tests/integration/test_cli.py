@@ -48,7 +48,9 @@ def test_json_follows_the_report_contract(estate: dict[str, str], capsys: pytest
     report = json.loads(capsys.readouterr().out)
     assert [r["subnet_id"] for r in report] == [estate["warm"], estate["cold"]]
     assert all(set(r) == CONTRACT_FIELDS | CAPACITY_FIELDS for r in report)
-    assert report[0] | {"subnet_id": "", "vpc_id": ""} == {
+    [finding] = report[0]["findings"]
+    assert finding.startswith(f"subnet {estate['warm']}: 50 addresses are held by detached network interfaces")
+    assert report[0] | {"subnet_id": "", "vpc_id": "", "findings": []} == {
         "subnet_id": "",
         "vpc_id": "",
         "availability_zone": "us-east-1a",
