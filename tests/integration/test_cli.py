@@ -9,6 +9,7 @@ import pytest
 
 from subnet_monitor.aws_clients import AwsClients
 from subnet_monitor.cli import main
+from subnet_monitor.report import COLUMNS
 from tests.integration.moto_estate import Vpc
 
 CONTRACT_FIELDS = {
@@ -73,31 +74,15 @@ def test_json_follows_the_report_contract(estate: dict[str, str], capsys: pytest
 def test_table_for_people(estate: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["scan"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split() == [
-        "SUBNET",
-        "AZ",
-        "CIDR",
-        "USED",
-        "USABLE",
-        "FREE",
-        "UTIL%",
-        "STATUS",
-        "ROLES",
-        "WORKLOADS",
-    ]
+    assert lines[0].split() == list(COLUMNS)
+    # headroom 8 (9 free, 1 more task here at max), no /28 figure (no prefix mode), no forecast (no history)
     assert lines[1].split() == [
-        estate["warm"],
-        "us-east-1a",
-        "10.0.0.0/26",
-        "50",
-        "59",
-        "9",
-        "84.8",
-        "WARNING",
-        "ecs-task",
-        "payments/api",
+        *(estate["warm"], "us-east-1a", "10.0.0.0/26"),
+        *("50", "59", "9", "84.8", "8", "-", "-", "WARNING", "ecs-task", "payments/api"),
     ]
     assert lines[2].split()[0] == estate["cold"]
+    assert lines[3:5] == ["", "findings (1):"]
+    assert lines[5].startswith(f"- subnet {estate['warm']}: 50 addresses are held by detached network interfaces")
 
 
 @pytest.mark.parametrize(
