@@ -117,7 +117,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         # the pipeline records per-cluster and per-call failures and carries on.
         print(f"subnet_monitor: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    print(to_json(outcome.reports) if args.json else to_table(outcome.reports) + findings_text(outcome.reports))
+    if args.json:
+        print(to_json(outcome.reports))
+    else:
+        print("\n\n".join(text for text in (to_table(outcome.reports), findings_text(outcome.reports)) if text))
     if outcome.errors:
         print(errors_text(outcome.errors), file=sys.stderr)
     if outcome.published is not None:

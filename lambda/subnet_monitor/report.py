@@ -75,7 +75,7 @@ def findings_text(reports: Sequence[SubnetReport]) -> str:
     lines = [
         f"- {finding}" for report in reports if report.capacity is not None for finding in report.capacity.findings
     ]
-    return "\n".join(["", f"findings ({len(lines)}):", *lines]) if lines else ""
+    return "\n".join([f"findings ({len(lines)}):", *lines]) if lines else ""
 
 
 def _optional(value: float | None) -> str:
