@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -140,6 +140,13 @@ class _Layout:
         last = min(int(network.broadcast_address) - self.base, self.size - 1)
         return (first, last) if first <= last else None
 
+    def spans(self, cidrs: Iterable[str]) -> Iterator[tuple[int, int]]:
+        """The clipped offset spans of the ``cidrs`` that overlap the subnet."""
+        for cidr in cidrs:
+            span = self.clip(_network(cidr))
+            if span is not None:
+                yield span
+
     def take_address(self, offset: int) -> None:
         self.occupied[offset >> _BLOCK_SHIFT] = 1
         self.taken_offsets.add(offset)
@@ -148,7 +155,7 @@ class _Layout:
         """Mark [first, last] taken for single-address use (a prefix or a reservation)."""
         if last - first + 1 >= PREFIX_BLOCK_SIZE:
             # A CIDR of /28 or larger is aligned on /28 boundaries: it covers whole blocks.
-            for block in range(first >> _BLOCK_SHIFT, (last >> _BLOCK_SHIFT) + 1):
+            for block in _blocks(first, last):
                 self.whole_block_taken[block] = 1
         else:
             self.taken_offsets.update(range(first, last + 1))
@@ -160,6 +167,11 @@ class _Layout:
             for block in range(self.blocks)
             if not self.whole_block_taken[block]
         )
+
+
+def _blocks(first: int, last: int) -> range:
+    """Indexes of the /28 blocks that offsets [first, last] touch."""
+    return range(first >> _BLOCK_SHIFT, (last >> _BLOCK_SHIFT) + 1)
 
 
 def _network(cidr: str) -> ipaddress.IPv4Network:
@@ -240,30 +252,18 @@ def prefix_space(
         if 0 <= offset < layout.size:
             layout.take_address(offset)
 
-    for prefix in used_prefixes:
-        span = layout.clip(_network(prefix))
-        if span is None:
-            continue
-        first, last = span
-        for block in range(first >> _BLOCK_SHIFT, (last >> _BLOCK_SHIFT) + 1):
+    for first, last in layout.spans(used_prefixes):
+        for block in _blocks(first, last):
             layout.occupied[block] = 1
         layout.take_range(first, last)
 
-    for reservation in explicit_reservations:
-        span = layout.clip(_network(reservation))
-        if span is None:
-            continue
-        first, last = span
-        for block in range(first >> _BLOCK_SHIFT, (last >> _BLOCK_SHIFT) + 1):
+    for first, last in layout.spans(explicit_reservations):
+        for block in _blocks(first, last):
             layout.reserved_against[block] = 1
         layout.take_range(first, last)
 
-    for reservation in prefix_reservations:
-        span = layout.clip(_network(reservation))
-        if span is None:
-            continue
-        first, last = span
-        for block in range(first >> _BLOCK_SHIFT, (last >> _BLOCK_SHIFT) + 1):
+    for first, last in layout.spans(prefix_reservations):
+        for block in _blocks(first, last):
             block_first = block << _BLOCK_SHIFT
             wholly_inside = first <= block_first and block_first + PREFIX_BLOCK_SIZE - 1 <= last
             if wholly_inside:
