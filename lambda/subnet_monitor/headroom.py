@@ -111,6 +111,12 @@ def plan_capacity(inputs: CapacityInputs) -> dict[str, SubnetCapacity]:
             fragmented = fragmentation_finding(subnet_id, space)
             if fragmented:
                 notes.append(fragmented)
+            elif 0 < space.free_blocks < inputs.min_free_prefix_blocks:
+                notes.append(
+                    f"subnet {subnet_id}: {space.free_blocks} free /28 blocks left, below minFreePrefixBlocks "
+                    f"({inputs.min_free_prefix_blocks}): a prefix-delegation node that needs more will fail with "
+                    "InsufficientCidrBlocks. Fix: a subnet CIDR reservation of type prefix, or a new subnet"
+                )
         use = inputs.address_use.get(subnet_id)
         detached = use.consumers.get(DETACHED, 0) if use is not None else 0
         if detached:
