@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from subnet_monitor.analysis import usable_ips
 from subnet_monitor.capacity import (
     CniSettings,
     InstanceNetworkLimits,
@@ -275,8 +276,6 @@ def _control_plane(subnet_id: str, state: SubnetState, discovery: Discovery) -> 
 
 
 def _forecast(subnet_id: str, state: SubnetState, inputs: CapacityInputs) -> float | None:
-    from subnet_monitor.analysis import usable_ips  # noqa: PLC0415 - avoids an import cycle at module load
-
     usable = usable_ips(state.cidr)
     points = [*inputs.history.get(subnet_id, ()), (inputs.now, float(usable - state.available_ips))]
     return hours_to_exhaustion(points, usable)
