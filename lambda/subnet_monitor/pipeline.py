@@ -89,7 +89,7 @@ def measure(found: Discovery, config: ScanConfig, reader: Ec2Reader) -> dict[str
 
     def batch_failed(subnet_ids: Sequence[str], error: Exception) -> None:
         unread.update(subnet_ids)
-        found.fail("ec2", f"DescribeSubnets for {len(subnet_ids)} subnets ({subnet_ids[0]}..{subnet_ids[-1]})", error)
+        found.fail("ec2", _batch_target("DescribeSubnets", subnet_ids), error)
 
     states: dict[str, SubnetState] = {}
     if config.all_subnets:
@@ -125,9 +125,7 @@ def assess(
     subnet_ids = sorted(states)
     enis = reader.network_interfaces(
         subnet_ids,
-        on_error=lambda batch, error: found.fail(
-            "ec2", f"DescribeNetworkInterfaces for {len(batch)} subnets ({batch[0]}..{batch[-1]})", error
-        ),
+        on_error=lambda batch, error: found.fail("ec2", _batch_target("DescribeNetworkInterfaces", batch), error),
     )
     address_use = summarize_by_subnet(enis, cni_instances=vpc_cni_instances(enis))
     prefix_spaces = {}
@@ -183,6 +181,10 @@ def assess(
             min_free_prefix_blocks=config.min_free_prefix_blocks,
         )
     )
+
+
+def _batch_target(operation: str, subnet_ids: Sequence[str]) -> str:
+    return f"{operation} for {len(subnet_ids)} subnets ({subnet_ids[0]}..{subnet_ids[-1]})"
 
 
 def _prefix_subnets(found: Discovery, address_use: Mapping[str, SubnetAddressUse], config: ScanConfig) -> set[str]:
