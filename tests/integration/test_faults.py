@@ -161,3 +161,24 @@ def test_a_region_without_ecs_or_eks_gives_an_empty_report(clients: AwsClients) 
     assert (outcome.reports, outcome.errors) == ([], [])
     assert outcome.published is not None
     assert outcome.published.calls == 0
+
+
+def test_one_failed_describe_subnets_batch_keeps_the_other(vpc: Vpc, clients: AwsClients) -> None:
+    # GIVEN 250 listed subnets (two DescribeSubnets batches of 200 and 50), the first call failing
+    subnets = tuple(vpc.subnet(prefix=28) for _ in range(250))
+    calls = []
+
+    def fail_first(**_: Any) -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            raise ClientError({"Error": {"Code": "InternalError", "Message": "try later"}}, "DescribeSubnets")
+
+    clients.ec2.meta.events.register("before-call.ec2.DescribeSubnets", fail_first)
+
+    # WHEN scanned
+    outcome = run_scan(clients, ScanConfig(subnet_ids=subnets, discover_ecs=False, discover_eks=False), publish=False)
+
+    # THEN the second batch is measured, the failure names the batch, and no subnet of it is called unknown
+    assert len(outcome.reports) == 50
+    [error] = outcome.errors
+    assert (error.source, error.target.split(" (")[0]) == ("ec2", "DescribeSubnets for 200 subnets")
