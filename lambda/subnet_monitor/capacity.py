@@ -24,7 +24,7 @@ Models, in one line each:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 # --- EC2 -------------------------------------------------------------------------------------
@@ -353,6 +353,28 @@ def node_addresses_at_max(limits: InstanceNetworkLimits, settings: CniSettings) 
     else :func:`max_pods`) less the two host-network pods."""
     ceiling = settings.max_pods or max_pods(limits, settings.prefix_delegation)
     return node_addresses(limits, settings, max(ceiling - HOST_NETWORK_PODS, 0))
+
+
+def managed_node_allocation(
+    limits: InstanceNetworkLimits, settings: CniSettings, pods_per_node: int | None = None
+) -> NodeAllocation:
+    """What one node of an EKS managed node group holds at the group's maximum.
+
+    maxPods is ``settings.max_pods`` when configured, else what managed node groups enforce
+    (:func:`recommended_max_pods`: capped at 110 below 30 vCPUs and 250 above, both modes). The
+    node runs maxPods less the two host-network pods (``aws-node``, ``kube-proxy``), or, when
+    ``pods_per_node`` says how many pods with their own address a node is planned to run, that
+    many (never more than fit). The monitor's headroom and the design check both size nodes here.
+
+    >>> managed_node_allocation(InstanceNetworkLimits("m5.large", 2, 3, 10), CniSettings()).addresses
+    30
+    >>> managed_node_allocation(InstanceNetworkLimits("m5.large", 2, 3, 10), CniSettings(), pods_per_node=5).addresses
+    20
+    """
+    ceiling = settings.max_pods or recommended_max_pods(limits, settings.prefix_delegation)
+    room = max(ceiling - HOST_NETWORK_PODS, 0)
+    pods = room if pods_per_node is None else min(max(pods_per_node, 0), room)
+    return node_allocation(limits, replace(settings, max_pods=ceiling), pods)
 
 
 def ecs_service_peak_tasks(max_tasks: int, maximum_percent: int = DEFAULT_MAXIMUM_PERCENT) -> int:

@@ -28,9 +28,8 @@ from subnet_monitor.capacity import (
     ecs_service_addresses,
     eks_control_plane_finding,
     fargate_addresses,
+    managed_node_allocation,
     max_pods,
-    node_addresses_at_max,
-    recommended_max_pods,
     spread,
 )
 from subnet_monitor.consumers import DETACHED, EKS_FARGATE, SubnetAddressUse
@@ -224,12 +223,7 @@ def _nodegroup_need(workload: Workload, spec: NodegroupSpec, subnets: list[str],
     # The node group may launch any of its types: plan for the one that takes the most addresses.
     # Managed node groups (without a custom AMI) cap maxPods at 110 below 30 vCPUs and 250 above,
     # in both modes (EKS user guide, choosing-instance-type.html), unless the config says otherwise.
-    per_node = max(
-        node_addresses_at_max(
-            limits, replace(settings, max_pods=settings.max_pods or recommended_max_pods(limits, prefixed))
-        )
-        for limits in known
-    )
+    per_node = max(managed_node_allocation(limits, settings, spec.pods_per_node).addresses for limits in known)
     at_max = spec.max_size * per_node
     mode = "prefix delegation" if prefixed else "secondary IPs"
     return _Need(

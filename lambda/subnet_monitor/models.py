@@ -89,12 +89,14 @@ class AsgSpec:
 
 @dataclass(frozen=True)
 class NodegroupSpec:
-    """An EKS managed node group."""
+    """An EKS managed node group. ``pods_per_node``: pods with their own address a node is planned
+    to run (a design plan says so); ``None`` means as many as maxPods allows, what a scan assumes."""
 
     subnets: tuple[str, ...]
     max_size: int
     desired: int
     instance_types: tuple[str, ...]
+    pods_per_node: int | None = None
 
 
 @dataclass(frozen=True)
