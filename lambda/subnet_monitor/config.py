@@ -69,6 +69,11 @@ ENV_CNI_SETTINGS = "CNI_SETTINGS"
 ENV_FARGATE_MAX_PODS = "FARGATE_MAX_PODS"
 ENV_MIN_FREE_PREFIX_BLOCKS = "MIN_FREE_PREFIX_BLOCKS"
 ENV_EXHAUSTION_HORIZON_HOURS = "EXHAUSTION_HORIZON_HOURS"
+# Failure notifications (the event function's environment, FailureConfig.to_env).
+DEFAULT_FAILURE_WINDOW_MINUTES = 15
+FAILURE_WINDOW_MAX_MINUTES = 1440  # a day
+ENV_FAILURE_WINDOW_MINUTES = "FAILURE_WINDOW_MINUTES"
+ENV_CLOUDTRAIL_FAILURES = "CLOUDTRAIL_FAILURES"
 
 
 class ConfigError(ValueError):
@@ -282,6 +287,60 @@ class TargetEnvironment:
 
 
 @dataclass(frozen=True)
+class FailureConfig:
+    """Failures that already happened (a task, an instance or a node that got no address): at most one
+    notification per subnet per ``window_minutes``; the optional CloudTrail signal."""
+
+    window_minutes: int = DEFAULT_FAILURE_WINDOW_MINUTES
+    cloudtrail: bool = False
+
+    KEYS = ("failureNotificationWindowMinutes", "cloudTrailFailures")
+
+    @classmethod
+    def from_mapping(cls, raw: Mapping[str, Any]) -> FailureConfig:
+        """Validate the failure keys of a ``subnet-monitor`` mapping.
+
+        Raises
+        ------
+        ConfigError
+            naming the key whose value is refused.
+        """
+        window = raw.get("failureNotificationWindowMinutes", DEFAULT_FAILURE_WINDOW_MINUTES)
+        if isinstance(window, bool) or not isinstance(window, int) or not 1 <= window <= FAILURE_WINDOW_MAX_MINUTES:
+            raise ConfigError(
+                "failureNotificationWindowMinutes",
+                window,
+                f"must be a whole number of minutes from 1 to {FAILURE_WINDOW_MAX_MINUTES}",
+            )
+        return cls(window_minutes=window, cloudtrail=_bool(raw, "cloudTrailFailures", False))
+
+    def to_mapping(self) -> dict[str, Any]:
+        return {"failureNotificationWindowMinutes": self.window_minutes, "cloudTrailFailures": self.cloudtrail}
+
+    def to_env(self) -> dict[str, str]:
+        """The event function's environment; :meth:`from_env` reads it back identically."""
+        return {ENV_FAILURE_WINDOW_MINUTES: str(self.window_minutes), ENV_CLOUDTRAIL_FAILURES: _flag(self.cloudtrail)}
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> FailureConfig:
+        """Parse :meth:`to_env`'s rendering; absent keys take defaults.
+
+        Raises
+        ------
+        ConfigError
+            naming the environment variable whose value is refused.
+        """
+        raw: dict[str, Any] = {}
+        if env.get(ENV_FAILURE_WINDOW_MINUTES, "") != "":
+            raw["failureNotificationWindowMinutes"] = _parse_number(
+                ENV_FAILURE_WINDOW_MINUTES, env[ENV_FAILURE_WINDOW_MINUTES], int
+            )
+        if env.get(ENV_CLOUDTRAIL_FAILURES, "") != "":
+            raw["cloudTrailFailures"] = _parse_flag(ENV_CLOUDTRAIL_FAILURES, env[ENV_CLOUDTRAIL_FAILURES])
+        return cls.from_mapping(raw)
+
+
+@dataclass(frozen=True)
 class MonitorConfig:
     """The whole ``subnet-monitor`` block of ``cdk.json``."""
 
@@ -290,8 +349,9 @@ class MonitorConfig:
     notification_emails: tuple[str, ...] = ()
     slack: SlackTarget | None = None
     environments: tuple[TargetEnvironment, ...] = ()
+    failures: FailureConfig = field(default_factory=FailureConfig)
 
-    DEPLOY_KEYS = ("schedule", "notificationEmails", "slack", "environments")
+    DEPLOY_KEYS = ("schedule", "notificationEmails", "slack", "environments", *FailureConfig.KEYS)
 
     @classmethod
     def from_context(cls, raw: Any) -> MonitorConfig:
@@ -319,6 +379,7 @@ class MonitorConfig:
             notification_emails=_names(raw, "notificationEmails", EMAIL_PATTERN, "is not an e-mail address"),
             slack=_slack(raw.get("slack")),
             environments=_environments(raw.get("environments", [])),
+            failures=FailureConfig.from_mapping({k: v for k, v in raw.items() if k in FailureConfig.KEYS}),
         )
 
 

@@ -15,10 +15,16 @@ IP_UTILIZATION = "IPUtilization"
 SCALE_HEADROOM = "ScaleHeadroom"
 FREE_PREFIX_BLOCKS = "FreePrefixBlocks"
 HOURS_TO_EXHAUSTION = "HoursToExhaustion"
+# Failures observed (ECS task stop, ASG launch, EKS health…) attributed to the subnet; every one counts.
+IP_EXHAUSTION_FAILURES = "IPExhaustionFailures"
 # Monitor health, published through Powertools EMF with the ``service`` dimension.
 SUBNETS_SCANNED = "SubnetsScanned"
 SCAN_ERRORS = "ScanErrors"
 SCAN_DURATION = "ScanDuration"
+# The failure function's health (EMF, ``service`` dimension): events it could not read or that named
+# no subnet, and notifications it could not send.
+UNPARSED_EVENTS = "UnparsedEvents"
+NOTIFICATION_ERRORS = "NotificationErrors"
 
 
 def subnet_datums(reports: Iterable[SubnetReport], timestamp: datetime) -> list[dict[str, Any]]:

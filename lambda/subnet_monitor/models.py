@@ -107,6 +107,17 @@ class FargateProfileSpec:
 WorkloadSpec = EcsServiceSpec | AsgSpec | NodegroupSpec | FargateProfileSpec
 
 
+@dataclass(frozen=True)
+class HealthIssue:
+    """An EKS health issue about addresses, of a node group (``nodegroup`` set) or of a cluster."""
+
+    cluster: str
+    nodegroup: str | None
+    code: str
+    message: str
+    resource_ids: tuple[str, ...]
+
+
 @dataclass
 class SubnetUse:
     roles: set[Role] = field(default_factory=set)
@@ -125,6 +136,8 @@ class Discovery:
     instance_owners: dict[str, Workload] = field(default_factory=dict)
     # Account setting awsvpcTrunking (ECS ENI trunking) as in effect for the scanning role.
     ecs_trunking: bool = False
+    # EKS node group and cluster health issues about addresses (InsufficientFreeAddresses).
+    health_issues: list[HealthIssue] = field(default_factory=list)
 
     def add(self, subnet_id: str, role: Role, workload: Workload | None = None) -> None:
         use = self.uses.setdefault(subnet_id, SubnetUse())

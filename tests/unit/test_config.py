@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from subnet_monitor.config import (
     ConfigError,
+    FailureConfig,
     MonitorConfig,
     ScanConfig,
     SlackTarget,
@@ -27,6 +28,7 @@ def test_defaults() -> None:
     assert (config.scan.discover_ecs, config.scan.discover_eks, config.scan.all_subnets) == (True, True, False)
     assert config.notification_emails == ()
     assert config.environments == ()
+    assert config.failures == FailureConfig(window_minutes=15, cloudtrail=False)
 
 
 def test_a_full_block_parses() -> None:
@@ -81,6 +83,10 @@ def test_a_full_block_parses() -> None:
         ({"slack": {"workspaceId": "T0123ABCD"}}, "slack: {'workspaceId': 'T0123ABCD'} must be"),
         ({"environments": [{"account": "1234", "region": "eu-west-1"}]}, "environments.account: '1234' is not"),
         ({"environments": [{"account": "123456789012", "region": "Ireland"}]}, "environments.region: 'Ireland'"),
+        ({"failureNotificationWindowMinutes": 0}, "failureNotificationWindowMinutes: 0 must be a whole number"),
+        ({"failureNotificationWindowMinutes": "15"}, "failureNotificationWindowMinutes: '15' must be a whole"),
+        ({"failureNotificationWindowMinutes": 1441}, "failureNotificationWindowMinutes: 1441 must be"),
+        ({"cloudTrailFailures": "yes"}, "cloudTrailFailures: 'yes' must be true or false"),
     ],
 )
 def test_bad_values_are_refused_naming_key_and_value(block: dict[str, Any], named: str) -> None:
@@ -134,6 +140,15 @@ def test_lambda_environment_round_trip(config: ScanConfig) -> None:
 
 def test_an_empty_environment_gives_the_defaults() -> None:
     assert ScanConfig.from_env({}) == ScanConfig()
+    assert FailureConfig.from_env({}) == FailureConfig()
+
+
+@given(st.builds(FailureConfig, window_minutes=st.integers(1, 1440), cloudtrail=st.booleans()))
+def test_failure_function_environment_round_trip(config: FailureConfig) -> None:
+    env = config.to_env()
+    assert all(isinstance(value, str) for value in env.values())
+    assert FailureConfig.from_env(env) == config
+    assert MonitorConfig.from_context(config.to_mapping()).failures == config
 
 
 @pytest.mark.parametrize(
@@ -144,11 +159,13 @@ def test_an_empty_environment_gives_the_defaults() -> None:
         ("MIN_FREE_IPS", "1.5", "MIN_FREE_IPS: '1.5' is not a whole number"),
         ("SUBNET_TAGS", "{team", "SUBNET_TAGS: '{team' is not JSON"),
         ("SUBNET_IDS", "subnet-1,subnet-2", "subnetIds: 'subnet-1' is not a subnet ID"),
+        ("FAILURE_WINDOW_MINUTES", "a while", "FAILURE_WINDOW_MINUTES: 'a while' is not a whole number"),
+        ("CLOUDTRAIL_FAILURES", "on", "CLOUDTRAIL_FAILURES: 'on' must be true or false"),
     ],
 )
 def test_a_bad_environment_names_the_variable(name: str, value: str, named: str) -> None:
     with pytest.raises(ConfigError) as refused:
-        ScanConfig.from_env({name: value})
+        (FailureConfig if name.startswith(("FAILURE_", "CLOUDTRAIL_")) else ScanConfig).from_env({name: value})
     assert named in str(refused.value)
 
 
