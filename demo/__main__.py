@@ -27,6 +27,7 @@ from demo.estate import (  # demo/__init__ put lambda/ on the path
     moto_client_factory,
     seed_estate,
 )
+from demo.failures import run_failures_demo
 from subnet_monitor import handler
 from subnet_monitor.cli import main as cli_main
 from subnet_monitor.config import MonitorConfig
@@ -136,8 +137,9 @@ def run(endpoint: str) -> int:
     with contextlib.redirect_stdout(report):
         cli_main(["scan", "--config", str(DEMO_CONFIG_FILE), "--json"])
     print(json.dumps(next(r for r in json.loads(report.getvalue()) if r["subnet_id"] == fragmented), indent=2))
+    failures_shown = run_failures_demo(make_client, estate, DemoContext())  # demo/failures.py
     print(f"\ndemo finished in {time.perf_counter() - started:.1f} s")
-    return 0 if not mismatches and summary["errors"] == [] else 1
+    return 0 if not mismatches and summary["errors"] == [] and failures_shown else 1
 
 
 def simulate_earlier_scans(cloudwatch: Any, subnet_id: str, available_now: int) -> None:

@@ -378,6 +378,11 @@ NEAR_MISSES: dict[str, dict[str, Any]] = {
 }
 
 
+def rehome(event: dict[str, Any], account: str, region: str) -> dict[str, Any]:
+    """The same event in another account and region (ARNs, envelope, Availability Zones)."""
+    return json.loads(json.dumps(event).replace(ACCOUNT, account).replace(REGION, region))
+
+
 def as_sqs_batch(*events: Any) -> dict[str, Any]:
     """The same events as an SQS batch (``Records[].body``), raw strings passed through."""
     return {

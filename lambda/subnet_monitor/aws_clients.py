@@ -30,6 +30,8 @@ class AwsClients:
     autoscaling: BaseClient
     application_autoscaling: BaseClient
     cloudwatch: BaseClient
+    # The scan puts its EKS health events on the default bus (subnet_monitor.failures.health_events).
+    events: BaseClient
 
     @classmethod
     def from_session(cls, session: boto3.Session | None = None, **client_kwargs: Any) -> AwsClients:
@@ -47,4 +49,5 @@ class AwsClients:
             autoscaling=make("autoscaling"),
             application_autoscaling=make("application-autoscaling"),
             cloudwatch=make("cloudwatch"),
+            events=make("events"),
         )

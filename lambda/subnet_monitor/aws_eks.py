@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import BotoCoreError, ClientError
 
 from subnet_monitor.aws_ec2 import Ec2Reader
+from subnet_monitor.failures import health_issues
 from subnet_monitor.models import (
     KIND_EKS_CLUSTER,
     KIND_EKS_FARGATE_PROFILE,
@@ -80,10 +81,13 @@ class EksDiscoverer:
         cluster = self._eks.describe_cluster(name=name)["cluster"]
         subnets = cluster.get("resourcesVpcConfig", {}).get("subnetIds", [])
         found.add_all(subnets, Role.EKS_CONTROL_PLANE, Workload(KIND_EKS_CLUSTER, name, name))
+        # EKS sends no event for health issues: the scan reads them (InsufficientFreeAddresses only).
+        found.health_issues.extend(health_issues(name, None, cluster.get("health")))
         for page in self._eks.get_paginator("list_nodegroups").paginate(clusterName=name):
             for nodegroup_name in page["nodegroups"]:
                 nodegroup = self._eks.describe_nodegroup(clusterName=name, nodegroupName=nodegroup_name)["nodegroup"]
                 workload = Workload(KIND_EKS_NODEGROUP, name, nodegroup_name)
+                found.health_issues.extend(health_issues(name, nodegroup_name, nodegroup.get("health")))
                 subnets = tuple(nodegroup.get("subnets", []))
                 found.add_all(subnets, Role.EKS_NODE, workload)
                 scaling = nodegroup.get("scalingConfig", {})

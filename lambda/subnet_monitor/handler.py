@@ -12,7 +12,9 @@ from aws_lambda_powertools.middleware_factory import lambda_handler_decorator
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from subnet_monitor.aws_clients import AwsClients
+from subnet_monitor.aws_failures import FailureEventEmitter
 from subnet_monitor.config import ScanConfig
+from subnet_monitor.failures import health_events
 from subnet_monitor.metrics import SCAN_DURATION, SCAN_ERRORS, SUBNETS_SCANNED
 from subnet_monitor.observability import logger, metrics, tracer
 from subnet_monitor.pipeline import run_scan
@@ -46,6 +48,8 @@ def validate_environment(handler: Callable[..., Any], event: dict[str, Any], con
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     outcome = run_scan(_clients(), _config(), publish=True)
+    # EKS sends no event for its health issues: hand them to the failure path as events of our own.
+    outcome.errors.extend(FailureEventEmitter(_clients().events).emit(health_events(outcome.health_issues)))
     for report in outcome.reports:
         logger.info(SUBNET_REPORT_MESSAGE, extra=report.to_dict())
     for error in outcome.errors:

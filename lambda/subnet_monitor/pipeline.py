@@ -23,11 +23,13 @@ from subnet_monitor.aws_eks import EksDiscoverer
 from subnet_monitor.capacity import limits_from_instance_type
 from subnet_monitor.config import ScanConfig
 from subnet_monitor.consumers import SubnetAddressUse, summarize_by_subnet, vpc_cni_instances
+from subnet_monitor.failures import with_health_findings
 from subnet_monitor.fragmentation import prefix_space, reservations_by_type
 from subnet_monitor.headroom import CapacityInputs, plan_capacity
 from subnet_monitor.metrics import AVAILABLE_IP_COUNT, subnet_datums
 from subnet_monitor.models import (
     Discovery,
+    HealthIssue,
     NodegroupSpec,
     Role,
     ScanError,
@@ -51,6 +53,8 @@ class ScanOutcome:
     duration_ms: float = 0.0
     published: PublishResult | None = None
     status_counts: Counter[str] = field(default_factory=Counter)
+    # EKS health issues about addresses: findings of their subnets, and events for the failure path.
+    health_issues: list[HealthIssue] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         """The short result the Lambda returns: counts, and what went wrong or was not published."""
@@ -210,13 +214,14 @@ def run_scan(clients: AwsClients, config: ScanConfig, *, publish: bool) -> ScanO
     found = discover(clients, config, reader)
     states = measure(found, config, reader)
     capacities = assess(clients, found, states, config, reader) if states else {}
+    capacities = with_health_findings(capacities, found.health_issues, states)
     reports = sort_for_people(
         [
             build_report(state, found.uses.get(subnet_id, SubnetUse()), config, capacities.get(subnet_id))
             for subnet_id, state in states.items()
         ]
     )
-    outcome = ScanOutcome(reports=reports, errors=found.errors, timestamp=timestamp)
+    outcome = ScanOutcome(reports=reports, errors=found.errors, timestamp=timestamp, health_issues=found.health_issues)
     outcome.status_counts = Counter(str(report.status) for report in reports)
     if publish:
         outcome.published = MetricPublisher(clients.cloudwatch).publish(subnet_datums(reports, timestamp))
