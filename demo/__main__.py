@@ -37,6 +37,8 @@ REGION = "eu-west-1"
 # subnets tagged team=data; the EKS cluster runs the VPC CNI in prefix-delegation mode and its
 # Fargate profile may grow to 40 pods. The Lambda gets it as its environment, the CLI with --config.
 DEMO_CONFIG_FILE = Path(__file__).with_name("subnet-monitor.json")
+# The HTML report (with the design check of the seeded estate) goes here; demo/out/ is git-ignored.
+REPORT_FILE = Path(__file__).with_name("out") / "report.html"
 # Earlier scans, simulated: the subnet "ecs-tasks-b" took 3 addresses an hour for the last 3 hours.
 FILLING_SUBNET = "ecs-tasks-b"
 FILLING_PER_HOUR = 3
@@ -137,6 +139,9 @@ def run(endpoint: str) -> int:
     with contextlib.redirect_stdout(report):
         cli_main(["scan", "--config", str(DEMO_CONFIG_FILE), "--json"])
     print(json.dumps(next(r for r in json.loads(report.getvalue()) if r["subnet_id"] == fragmented), indent=2))
+    html_file = os.path.relpath(REPORT_FILE)
+    print(f"\n$ python -m subnet_monitor report --config demo/subnet-monitor.json --check --html {html_file}")
+    cli_main(["report", "--config", str(DEMO_CONFIG_FILE), "--check", "--html", html_file])
     failures_shown = run_failures_demo(make_client, estate, DemoContext())  # demo/failures.py
     print(f"\ndemo finished in {time.perf_counter() - started:.1f} s")
     return 0 if not mismatches and summary["errors"] == [] and failures_shown else 1

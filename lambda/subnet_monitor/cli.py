@@ -11,6 +11,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from subnet_monitor import cli_design
 from subnet_monitor.aws_clients import AwsClients
 from subnet_monitor.config import ConfigError, MonitorConfig, ScanConfig
 from subnet_monitor.models import Status
@@ -32,31 +33,37 @@ FLAG_OF_KEY = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="subnet_monitor", description="Subnet IP exhaustion monitor for ECS and EKS")
-    commands = parser.add_subparsers(dest="command", required=True)
-    scan = commands.add_parser("scan", help="discover and measure the subnets ECS and EKS use")
-    scan.add_argument("--region", help="AWS region (default: your profile's)")
-    scan.add_argument("--profile", help="AWS named profile")
-    scan.add_argument("--cluster", action="append", default=[], metavar="NAME", help="only these ECS/EKS clusters")
-    scan.add_argument("--subnet-id", action="append", default=[], metavar="ID", help="also monitor this subnet")
-    scan.add_argument(
+def add_scan_arguments(parser: argparse.ArgumentParser) -> None:
+    """What to scan and how to judge it: the flags scan, check and report share."""
+    parser.add_argument("--region", help="AWS region (default: your profile's)")
+    parser.add_argument("--profile", help="AWS named profile")
+    parser.add_argument("--cluster", action="append", default=[], metavar="NAME", help="only these ECS/EKS clusters")
+    parser.add_argument("--subnet-id", action="append", default=[], metavar="ID", help="also monitor this subnet")
+    parser.add_argument(
         "--tag", action="append", default=[], metavar="KEY=VALUE", help="also subnets tagged so (KEY=* for any value)"
     )
-    scan.add_argument("--all-subnets", action="store_true", help="every subnet in the region")
-    scan.add_argument("--no-ecs", action="store_true", help="skip ECS discovery")
-    scan.add_argument("--no-eks", action="store_true", help="skip EKS discovery")
-    scan.add_argument("--warning", type=float, metavar="PERCENT", help="warning utilization (default 80)")
-    scan.add_argument("--critical", type=float, metavar="PERCENT", help="critical utilization (default 90)")
-    scan.add_argument("--min-free", type=int, metavar="IPS", help="CRITICAL below this many free addresses")
-    scan.add_argument(
+    parser.add_argument("--all-subnets", action="store_true", help="every subnet in the region")
+    parser.add_argument("--no-ecs", action="store_true", help="skip ECS discovery")
+    parser.add_argument("--no-eks", action="store_true", help="skip EKS discovery")
+    parser.add_argument("--warning", type=float, metavar="PERCENT", help="warning utilization (default 80)")
+    parser.add_argument("--critical", type=float, metavar="PERCENT", help="critical utilization (default 90)")
+    parser.add_argument("--min-free", type=int, metavar="IPS", help="CRITICAL below this many free addresses")
+    parser.add_argument(
         "--config",
         metavar="FILE",
         help="take the scan settings of cdk.json's subnet-monitor block (or of a JSON file holding the block)",
     )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="subnet_monitor", description="Subnet IP exhaustion monitor for ECS and EKS")
+    commands = parser.add_subparsers(dest="command", required=True)
+    scan = commands.add_parser("scan", help="discover and measure the subnets ECS and EKS use")
+    add_scan_arguments(scan)
     scan.add_argument("--json", action="store_true", help="print the report as JSON (one object per subnet)")
     scan.add_argument("--publish", action="store_true", help="also put the metrics into CloudWatch (Custom/VPC)")
     scan.add_argument("--fail-on", choices=sorted(FAIL_ON), help="exit 1 when a subnet is at this status or worse")
+    cli_design.add_parsers(commands, add_scan_arguments)
     return parser
 
 
@@ -101,8 +108,8 @@ def config_from_args(args: argparse.Namespace) -> ScanConfig:
     return ScanConfig.from_mapping(raw)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def scan_estate(args: argparse.Namespace, *, publish: bool = False) -> cli_design.Scanned | int:
+    """Scan with the flags' settings; an exit code when the flags or the session are refused."""
     try:
         config = config_from_args(args)
     except ConfigError as error:
@@ -110,13 +117,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"subnet_monitor: error: {flag}: {error.value!r} {error.reason}", file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
-        session = boto3.Session(profile_name=args.profile, region_name=args.region)
-        outcome = run_scan(AwsClients.from_session(session), config, publish=args.publish)
+        clients = AwsClients.from_session(boto3.Session(profile_name=args.profile, region_name=args.region))
+        outcome = run_scan(clients, config, publish=publish)
     except (BotoCoreError, ClientError) as error:
         # Only session-level faults (no region, no credentials, unknown profile) reach here:
         # the pipeline records per-cluster and per-call failures and carries on.
         print(f"subnet_monitor: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    return cli_design.Scanned(outcome, clients, config)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command != "scan":
+        return cli_design.run(args, scan_estate)
+    scanned = scan_estate(args, publish=args.publish)
+    if isinstance(scanned, int):
+        return scanned
+    outcome = scanned.outcome
     if args.json:
         print(to_json(outcome.reports))
     else:
