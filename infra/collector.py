@@ -95,12 +95,14 @@ class CollectorFunction(Construct):
             retention=LOG_RETENTION,
             removal_policy=RemovalPolicy.DESTROY,
         )
+        # Kept, so another construct can add the one statement it needs (infra/failures.py: PutEvents).
+        self.policy = iam.PolicyDocument(statements=self._statements())
         self.role = iam.Role(
             self,
             "Role",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description="Subnet monitor collector: read-only discovery, metrics to Custom/VPC, its own logs",
-            inline_policies={"collector": iam.PolicyDocument(statements=self._statements())},
+            inline_policies={"collector": self.policy},
         )
         self.function = lambda_.Function(
             self,

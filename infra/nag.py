@@ -82,6 +82,7 @@ def acknowledgements(stack: SubnetMonitorStack) -> list[Acknowledgement]:
             "never receive anything.",
         )
     )
+    found.extend(stack.failures.acknowledgements)
     return found
 
 

@@ -8,6 +8,7 @@ from constructs import Construct
 from infra.alarms import MonitorAlarms
 from infra.collector import CollectorFunction
 from infra.dashboard import MonitorDashboard
+from infra.failures import FailureNotifications
 from infra.nag import acknowledge_findings
 from infra.notifications import AlarmTopic
 from infra.schedule import ScanSchedule
@@ -92,12 +93,21 @@ class SubnetMonitorStack(Stack):
             function=self.collector.function,
             topic=self.notifications.topic,
         )
+        self.failures = FailureNotifications(
+            self,
+            "Failures",
+            config=config.failures,
+            environment=POWERTOOLS_ENVIRONMENT,
+            topic=self.notifications.topic,
+            key=self.notifications.key,
+            collector_policy=self.collector.policy,
+        )
         self.dashboard = MonitorDashboard(
             self,
             "Dashboard",
             scan=config.scan,
             period=Duration.seconds(timing.alarm_period),
-            alarms=self.alarms.all,
+            alarms=[*self.alarms.all, *self.failures.alarms],
             function=self.collector.function,
             log_group=self.collector.log_group,
             dead_letter_queue=self.schedule.dead_letter_queue,
@@ -107,3 +117,4 @@ class SubnetMonitorStack(Stack):
         CfnOutput(self, "DashboardName", value=self.dashboard.dashboard.dashboard_name)
         CfnOutput(self, "CollectorFunctionName", value=self.collector.function.function_name)
         CfnOutput(self, "CollectorLogGroupName", value=self.collector.log_group.log_group_name)
+        CfnOutput(self, "FailureFunctionName", value=self.failures.function.function_name)

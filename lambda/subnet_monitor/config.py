@@ -74,6 +74,9 @@ DEFAULT_FAILURE_WINDOW_MINUTES = 15
 FAILURE_WINDOW_MAX_MINUTES = 1440  # a day
 ENV_FAILURE_WINDOW_MINUTES = "FAILURE_WINDOW_MINUTES"
 ENV_CLOUDTRAIL_FAILURES = "CLOUDTRAIL_FAILURES"
+# Set by the stack (infra/failures.py), not by the user: where notifications go and their windows are kept.
+ENV_FAILURE_TOPIC_ARN = "FAILURE_TOPIC_ARN"
+ENV_FAILURE_DEDUP_TABLE = "FAILURE_DEDUP_TABLE"
 
 
 class ConfigError(ValueError):

@@ -15,14 +15,13 @@ from aws_lambda_powertools.middleware_factory import lambda_handler_decorator
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from subnet_monitor.aws_failures import FailureClients
-from subnet_monitor.config import ConfigError, FailureConfig
+from subnet_monitor.config import ENV_FAILURE_DEDUP_TABLE, ENV_FAILURE_TOPIC_ARN, ConfigError, FailureConfig
 from subnet_monitor.failure_pipeline import handle_failures
 from subnet_monitor.metrics import NOTIFICATION_ERRORS, UNPARSED_EVENTS
 from subnet_monitor.observability import logger, metrics, tracer
 
-# Set by the stack (infra/failures.py): where notifications go and where their windows are kept.
-ENV_TOPIC_ARN = "FAILURE_TOPIC_ARN"
-ENV_DEDUP_TABLE = "FAILURE_DEDUP_TABLE"
+ENV_TOPIC_ARN = ENV_FAILURE_TOPIC_ARN
+ENV_DEDUP_TABLE = ENV_FAILURE_DEDUP_TABLE
 FAILURE_MESSAGE = "exhaustion_failure"
 IGNORED_MESSAGE = "ignored_event"
 UNPARSED_MESSAGE = "unparsed_event"

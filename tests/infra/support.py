@@ -73,6 +73,18 @@ def only(template: Template, type_: str) -> dict[str, Any]:
     return next(iter(found.values()))["Properties"]
 
 
+def collector(template: Template) -> dict[str, Any]:
+    """The properties of the collector function (the stack has a second one: the failure function)."""
+    from infra.collector import HANDLER  # noqa: PLC0415 - after the jsii settings above
+
+    [found] = [
+        resource["Properties"]
+        for resource in resources(template, "AWS::Lambda::Function").values()
+        if resource["Properties"]["Handler"] == HANDLER
+    ]
+    return found
+
+
 def flatten(value: Any) -> str:
     """A CloudFormation string with its tokens replaced by ``<Ref>`` / ``<Logical.Attr>``."""
     if isinstance(value, str):

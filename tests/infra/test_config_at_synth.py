@@ -13,7 +13,7 @@ import pytest
 from infra import PROJECT_ROOT
 from infra.stack import POWERTOOLS_ENVIRONMENT
 from subnet_monitor.config import LAMBDA_ENVIRONMENT_MAX_BYTES, ConfigError, MonitorConfig, ScanConfig
-from tests.infra.support import build, cdk_json_context, only
+from tests.infra.support import build, cdk_json_context, collector
 
 BAD_VALUES = [
     pytest.param({"warningPercent": 120}, "warningPercent", 120, id="warning-above-100"),
@@ -124,6 +124,6 @@ def test_function_environment_parses_back_to_the_same_config(block):
     # GIVEN the configuration object synth parsed
     expected = MonitorConfig.from_context(block).scan
     # WHEN the stack renders it into the function's environment
-    environment = only(build(block).template(), "AWS::Lambda::Function")["Environment"]["Variables"]
+    environment = collector(build(block).template())["Environment"]["Variables"]
     # THEN the Lambda's parser reads exactly the same configuration back
     assert ScanConfig.from_env(environment) == expected

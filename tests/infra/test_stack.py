@@ -9,7 +9,7 @@ from aws_cdk.assertions import Template
 
 from infra.collector import HANDLER
 from infra.powertools import POWERTOOLS_LAYER_VERSION
-from tests.infra.support import ACCOUNT, REGION, build, flatten, only, resources
+from tests.infra.support import ACCOUNT, REGION, build, collector, flatten, only, resources
 
 FULL_BLOCK = {
     "schedule": "rate(10 minutes)",
@@ -93,14 +93,9 @@ def alarm(template: Template, name_suffix: str) -> dict:
 
 
 def collector_statements(template: Template) -> list[dict]:
-    roles = [
-        role["Properties"]
-        for role in resources(template, "AWS::IAM::Role").values()
-        if role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]
-        == {"Service": "lambda.amazonaws.com"}
-    ]
-    assert len(roles) == 1
-    return [statement for policy in roles[0]["Policies"] for statement in policy["PolicyDocument"]["Statement"]]
+    role = resources(template, "AWS::IAM::Role")[collector(template)["Role"]["Fn::GetAtt"][0]]["Properties"]
+    assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Service": "lambda.amazonaws.com"}
+    return [statement for policy in role["Policies"] for statement in policy["PolicyDocument"]["Statement"]]
 
 
 def actions_of(statement: dict) -> list[str]:
@@ -130,7 +125,7 @@ def test_one_stack_per_listed_environment():
 
 
 def test_function_runtime_architecture_code_and_no_reserved_concurrency(default):
-    function = only(default, "AWS::Lambda::Function")
+    function = collector(default)
     assert function["Runtime"] == "python3.14"
     assert function["Architectures"] == ["arm64"]
     assert function["Handler"] == HANDLER == "subnet_monitor.handler.lambda_handler"
@@ -144,7 +139,7 @@ def test_function_runtime_architecture_code_and_no_reserved_concurrency(default)
 
 
 def test_layer_arn_follows_the_region_of_each_stack(full):
-    arns = [flatten(only(template, "AWS::Lambda::Function")["Layers"][0]) for template in full]
+    arns = [flatten(collector(template)["Layers"][0]) for template in full]
     assert arns == [
         f"arn:aws:lambda:{region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python314-arm64:"
         f"{POWERTOOLS_LAYER_VERSION}"
@@ -154,7 +149,7 @@ def test_layer_arn_follows_the_region_of_each_stack(full):
 
 def test_china_region_uses_the_china_publishing_account():
     template = build({"environments": [{"account": ACCOUNT, "region": "cn-north-1"}]}).template()
-    arn = flatten(only(template, "AWS::Lambda::Function")["Layers"][0])
+    arn = flatten(collector(template)["Layers"][0])
     assert arn == (
         "arn:aws-cn:lambda:cn-north-1:498634801083:layer:AWSLambdaPowertoolsPythonV3-python314-arm64:"
         f"{POWERTOOLS_LAYER_VERSION}"
@@ -162,11 +157,11 @@ def test_china_region_uses_the_china_publishing_account():
 
 
 def test_timeout_stays_inside_the_schedule_period(default, full, cron):
-    assert only(default, "AWS::Lambda::Function")["Timeout"] == 120  # rate(5 minutes)
-    assert only(full[0], "AWS::Lambda::Function")["Timeout"] == 120  # rate(10 minutes)
-    assert only(cron, "AWS::Lambda::Function")["Timeout"] == 50  # cron may fire every minute
+    assert collector(default)["Timeout"] == 120  # rate(5 minutes)
+    assert collector(full[0])["Timeout"] == 120  # rate(10 minutes)
+    assert collector(cron)["Timeout"] == 50  # cron may fire every minute
     tight = build({"schedule": "rate(1 minute)"}).template()
-    assert only(tight, "AWS::Lambda::Function")["Timeout"] == 50
+    assert collector(tight)["Timeout"] == 50
 
 
 def test_lambda_does_not_retry_a_failed_scan_nor_run_a_stale_one(default):
@@ -177,8 +172,8 @@ def test_lambda_does_not_retry_a_failed_scan_nor_run_a_stale_one(default):
 
 def test_own_log_group_with_retention(default):
     log_group_id = next(iter(resources(default, "AWS::Logs::LogGroup")))
-    assert only(default, "AWS::Logs::LogGroup")["RetentionInDays"] == 30
-    assert only(default, "AWS::Lambda::Function")["LoggingConfig"] == {"LogGroup": {"Ref": log_group_id}}
+    assert resources(default, "AWS::Logs::LogGroup")[log_group_id]["Properties"]["RetentionInDays"] == 30
+    assert collector(default)["LoggingConfig"] == {"LogGroup": {"Ref": log_group_id}}
 
 
 # --- IAM ---------------------------------------------------------------------------------------------
@@ -188,7 +183,7 @@ def test_collector_may_read_what_discovery_needs_and_write_only_metrics_and_its_
     statements = collector_statements(default)
     granted = {action for statement in statements for action in actions_of(statement)}
     assert all(statement["Effect"] == "Allow" for statement in statements)
-    assert granted == READ_ACTIONS | LOG_ACTIONS | {"cloudwatch:PutMetricData"}
+    assert granted == READ_ACTIONS | LOG_ACTIONS | {"cloudwatch:PutMetricData", "events:PutEvents"}
 
 
 def test_put_metric_data_only_into_custom_vpc(default):
@@ -273,10 +268,10 @@ def test_scheduler_role_invokes_only_the_collector_and_sends_only_to_the_dlq(def
     assert role["AssumeRolePolicyDocument"]["Statement"][0]["Condition"]["StringEquals"]["aws:SourceAccount"] == ACCOUNT
 
 
-def test_no_iam_policy_outside_the_two_roles(default):
+def test_no_iam_policy_outside_the_three_roles(default):
     assert resources(default, "AWS::IAM::Policy") == {}
     assert resources(default, "AWS::IAM::ManagedPolicy") == {}
-    assert len(resources(default, "AWS::IAM::Role")) == 2
+    assert len(resources(default, "AWS::IAM::Role")) == 3  # collector, scheduler, failure function
 
 
 # --- schedule ----------------------------------------------------------------------------------------
@@ -461,7 +456,7 @@ def test_function_errors_alarm(default):
 def test_every_alarm_notifies_the_topic_on_alarm_and_ok(full):
     topic_id = next(iter(resources(full[1], "AWS::SNS::Topic")))
     alarms = resources(full[1], "AWS::CloudWatch::Alarm").values()
-    assert len(alarms) == 9
+    assert len(alarms) == 11
     for resource in alarms:
         assert resource["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
         assert resource["Properties"]["OKActions"] == [{"Ref": topic_id}]

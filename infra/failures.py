@@ -1,0 +1,230 @@
+"""Failures the moment they happen: EventBridge rules → the event function → ``IPExhaustionFailures``
+and at most one notification per subnet per window on the alarm topic.
+
+The patterns are :mod:`subnet_monitor.failure_patterns` (the parser reads the same fields); the
+CloudTrail rules exist only with ``cloudTrailFailures``. The de-duplication window is a DynamoDB
+conditional write with a TTL (README, "Failures, the moment they happen", says why not an alarm).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from infra import LAMBDA_ASSET_DIR
+from infra.alarms import health_metric
+from infra.collector import ASSET_EXCLUDES, LOG_RETENTION, PUT_METRIC_DATA, PUT_METRIC_DATA_REASON
+from infra.nag import WILDCARD_RESOURCE, Acknowledgement
+from infra.powertools import ARCHITECTURE, RUNTIME, powertools_layer
+from infra.timing import FUNCTION_MEMORY_MB
+from subnet_monitor.aws_failures import DEDUP_EXPIRY_ATTRIBUTE, DEDUP_KEY_ATTRIBUTE
+from subnet_monitor.config import ENV_FAILURE_DEDUP_TABLE, ENV_FAILURE_TOPIC_ARN, FailureConfig
+from subnet_monitor.failure_patterns import CLOUDTRAIL_PATTERNS, DEFAULT_PATTERNS, EVENT_SOURCE
+from subnet_monitor.metrics import NAMESPACE, NOTIFICATION_ERRORS
+
+HANDLER = "subnet_monitor.event_handler.lambda_handler"
+# One event: a DescribeSubnets, a PutMetricData, a conditional PutItem and a Publish per subnet.
+FUNCTION_TIMEOUT = Duration.seconds(30)
+# EventBridge retries a delivery the function's service refused (throttling) for up to this long.
+TARGET_RETRY_ATTEMPTS = 4
+TARGET_MAX_EVENT_AGE = Duration.hours(1)
+ALARM_PERIOD = Duration.minutes(5)
+# Read actions without a resource type: IAM accepts only "*" for them.
+READ_SUBNETS = {"ec2:DescribeSubnets": "EC2 Describe calls have no resource type"}
+READ_INTERFACES = {
+    "ec2:DescribeNetworkInterfaces": (
+        "EC2 Describe calls have no resource type; only with cloudTrailFailures, to find the subnet of the ENI "
+        "a failed AssignPrivateIpAddresses names"
+    )
+}
+# SNS encrypts a message for a KMS-encrypted topic with the publisher's permissions on the key.
+# https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html
+KMS_FOR_PUBLISH = ("kms:GenerateDataKey", "kms:Decrypt")
+DEDUP_ACTIONS = ("dynamodb:PutItem", "dynamodb:DeleteItem")
+PUT_EVENTS = "events:PutEvents"
+NO_BACKUP_FOR_WINDOWS = "AwsSolutions-DDB3"
+
+
+class FailureNotifications(Construct):
+    """The rules, the event function (same asset and Powertools layer as the collector), its log group,
+    role and de-duplication table, two alarms on its own health; and the one write the collector
+    needs to hand over EKS health issues (``events:PutEvents`` of source ``subnet-monitor`` on the
+    default bus).
+
+    Attributes
+    ----------
+    function, role, log_group, table, rules (rule name -> rule), alarms
+    unscoped_actions
+        action -> why it is granted on ``Resource: "*"``.
+    acknowledgements
+        the cdk-nag findings this construct accepts, with their reasons.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        config: FailureConfig,
+        environment: Mapping[str, str],
+        topic: sns.ITopic,
+        key: kms.IKey,
+        collector_policy: iam.PolicyDocument,
+    ) -> None:
+        super().__init__(scope, id_)
+        stack = Stack.of(self)
+        self.log_group = logs.LogGroup(self, "LogGroup", retention=LOG_RETENTION, removal_policy=RemovalPolicy.DESTROY)
+        # Items are markers that expire after the window: nothing to keep, nothing to back up.
+        self.table = dynamodb.Table(
+            self,
+            "Windows",
+            partition_key=dynamodb.Attribute(name=DEDUP_KEY_ATTRIBUTE, type=dynamodb.AttributeType.STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            time_to_live_attribute=DEDUP_EXPIRY_ATTRIBUTE,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        self.unscoped_actions = {**READ_SUBNETS, **(READ_INTERFACES if config.cloudtrail else {})}
+        self.unscoped_actions[PUT_METRIC_DATA] = PUT_METRIC_DATA_REASON
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="Subnet monitor failures: read subnets, metrics to Custom/VPC, publish to the alarm topic",
+            inline_policies={
+                "failures": iam.PolicyDocument(
+                    statements=[
+                        iam.PolicyStatement(
+                            sid="ReadSubnets",
+                            actions=[a for a in self.unscoped_actions if a != PUT_METRIC_DATA],
+                            resources=["*"],
+                        ),
+                        iam.PolicyStatement(
+                            sid="PutMetricDataToOwnNamespaceOnly",
+                            actions=[PUT_METRIC_DATA],
+                            resources=["*"],
+                            conditions={"StringEquals": {"cloudwatch:namespace": NAMESPACE}},
+                        ),
+                        iam.PolicyStatement(
+                            sid="PublishToAlarmTopic", actions=["sns:Publish"], resources=[topic.topic_arn]
+                        ),
+                        iam.PolicyStatement(
+                            sid="EncryptForAlarmTopic", actions=list(KMS_FOR_PUBLISH), resources=[key.key_arn]
+                        ),
+                        iam.PolicyStatement(
+                            sid="NotificationWindows", actions=list(DEDUP_ACTIONS), resources=[self.table.table_arn]
+                        ),
+                        iam.PolicyStatement(
+                            sid="WriteOwnLogGroup",
+                            actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                            resources=[self.log_group.log_group_arn],
+                        ),
+                    ]
+                )
+            },
+        )
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            description="Counts IP exhaustion failures (ECS, Auto Scaling, EKS); notifies once per subnet per window",
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
+            handler=HANDLER,
+            code=lambda_.Code.from_asset(str(LAMBDA_ASSET_DIR), exclude=ASSET_EXCLUDES),
+            layers=[powertools_layer(self, "PowertoolsLayer")],
+            memory_size=FUNCTION_MEMORY_MB,
+            timeout=FUNCTION_TIMEOUT,
+            environment={
+                **config.to_env(),
+                ENV_FAILURE_TOPIC_ARN: topic.topic_arn,
+                ENV_FAILURE_DEDUP_TABLE: self.table.table_name,
+                **environment,
+            },
+            role=self.role,
+            log_group=self.log_group,
+        )
+        patterns = {**DEFAULT_PATTERNS, **(CLOUDTRAIL_PATTERNS if config.cloudtrail else {})}
+        self.rules: dict[str, events.Rule] = {}
+        for name, pattern in patterns.items():
+            rule = events.Rule(
+                self,
+                name,
+                description=f"Subnet monitor: {name} failures for lack of IP addresses",
+                event_pattern=events.EventPattern(
+                    source=pattern["source"], detail_type=pattern["detail-type"], detail=pattern["detail"]
+                ),
+            )
+            rule.add_target(
+                targets.LambdaFunction(
+                    self.function, retry_attempts=TARGET_RETRY_ATTEMPTS, max_event_age=TARGET_MAX_EVENT_AGE
+                )
+            )
+            self.rules[name] = rule
+        # The scan hands over EKS health issues as events of its own source, on the default bus only.
+        collector_policy.add_statements(
+            iam.PolicyStatement(
+                sid="PutEksHealthEventsOnDefaultBus",
+                actions=[PUT_EVENTS],
+                resources=[stack.format_arn(service="events", resource="event-bus", resource_name="default")],
+                conditions={"StringEquals": {"events:source": EVENT_SOURCE}},
+            )
+        )
+        self.alarms = self._alarms(stack.stack_name, topic)
+        unscoped = "; ".join(f"{action}: {why}" for action, why in self.unscoped_actions.items())
+        self.acknowledgements = [
+            Acknowledgement(
+                self.role,
+                WILDCARD_RESOURCE,
+                f"Resource '*' because IAM accepts no narrower resource for these actions (the Service Authorization "
+                f"Reference lists no resource type for them); the one write is narrowed by a condition: {unscoped}.",
+            ),
+            Acknowledgement(
+                self.table,
+                NO_BACKUP_FOR_WINDOWS,
+                "The table holds only notification windows (one item per subnet, expiring after "
+                f"{config.window_minutes} minutes through TTL); a restored copy would only hold back notifications, "
+                "so point-in-time recovery would protect nothing.",
+            ),
+        ]
+
+    def _alarms(self, prefix: str, topic: sns.ITopic) -> list[cloudwatch.Alarm]:
+        action = actions.SnsAction(topic)
+        found = []
+        for id_, metric, description in (
+            (
+                "FailureFunctionErrors",
+                self.function.metric_errors(period=ALARM_PERIOD, statistic=cloudwatch.Stats.SUM),
+                "The failure function failed (see its log group): failures may go uncounted and unnotified.",
+            ),
+            (
+                "FailureNotificationErrors",
+                health_metric(NOTIFICATION_ERRORS, cloudwatch.Stats.SUM, ALARM_PERIOD),
+                'A failure notification could not be published; Logs Insights: filter message = "failure_error".',
+            ),
+        ):
+            alarm = cloudwatch.Alarm(
+                self,
+                id_,
+                alarm_name=f"{prefix}-{id_}",
+                alarm_description=description,
+                metric=metric,
+                threshold=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                evaluation_periods=1,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            )
+            alarm.add_alarm_action(action)
+            alarm.add_ok_action(action)
+            found.append(alarm)
+        return found
