@@ -759,9 +759,10 @@ def _service_cidr(design: Design, cluster: ClusterDesign) -> list[RuleResult]:
             else "no VPC CIDR lies in 10.0.0.0/8"
         )
         origin = f"serviceIpv4Cidr is not set: EKS assigns {cidr} ({why})"
+        named = f"the default service CIDR {cidr}"
     else:
         cidr = cluster.service_ipv4_cidr
-        origin = f"serviceIpv4Cidr {cidr}"
+        origin = named = f"serviceIpv4Cidr {cidr}"
     network = ipaddress.IPv4Network(cidr)
     fix_new = "set serviceIpv4Cidr when creating the cluster (it cannot be changed later)"
     results = []
@@ -799,13 +800,15 @@ def _service_cidr(design: Design, cluster: ClusterDesign) -> list[RuleResult]:
         )
     clashes = [c for c in vpc_cidrs if network.overlaps(ipaddress.IPv4Network(c))]
     vpc = _vpc_label(design, cluster.vpc)
-    if clashes:
+    if cluster.vpc not in design.vpcs:
+        pass  # the VPC's CIDRs could not be read: nothing to compare against
+    elif clashes:
         results.append(
             RuleResult(
                 "eks-service-cidr-vpc-overlap",
                 subject,
                 Result.FAIL,
-                f"{origin} overlaps CIDR {', '.join(clashes)} of VPC {vpc}: "
+                f"{named} overlaps CIDR {', '.join(clashes)} of VPC {vpc}: "
                 "services and pods or nodes would share addresses",
                 f"{fix_new}, outside every CIDR of the VPC (primary and secondary)",
             )
@@ -826,7 +829,7 @@ def _service_cidr(design: Design, cluster: ClusterDesign) -> list[RuleResult]:
                 "eks-service-cidr-peered-overlap",
                 subject,
                 Result.WARN,
-                f"{origin} overlaps {', '.join(peered)}: pods cannot reach those addresses of the connected network "
+                f"{named} overlaps {', '.join(peered)}: pods cannot reach those addresses of the connected network "
                 "(traffic to them stays inside the cluster)",
                 f"{fix_new}, in a block no connected network uses",
             )

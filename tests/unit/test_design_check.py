@@ -194,7 +194,9 @@ def test_unset_service_cidr_is_judged_as_the_default_eks_picks() -> None:
     assert only(results, "eks-service-cidr-range").reason.startswith(
         "serviceIpv4Cidr is not set: EKS assigns 172.20.0.0/16 (a VPC CIDR lies in 10.0.0.0/8)"
     )
-    assert only(results, "eks-service-cidr-vpc-overlap").result is Result.FAIL
+    overlap = only(results, "eks-service-cidr-vpc-overlap")
+    assert overlap.result is Result.FAIL
+    assert overlap.reason.startswith("the default service CIDR 172.20.0.0/16 overlaps CIDR 172.20.0.0/16 of VPC main")
 
 
 # --- EKS control plane ------------------------------------------------------------------------------
