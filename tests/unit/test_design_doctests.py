@@ -1,0 +1,17 @@
+"""The examples in the design check's and the capacity model's docstrings stay true."""
+
+from __future__ import annotations
+
+import doctest
+from types import ModuleType
+
+import pytest
+
+from subnet_monitor import capacity, design_check
+
+
+@pytest.mark.parametrize("module", [capacity, design_check], ids=lambda m: m.__name__)
+def test_docstring_examples(module: ModuleType) -> None:
+    result = doctest.testmod(module)
+    assert result.attempted > 0
+    assert result.failed == 0
