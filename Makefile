@@ -30,6 +30,11 @@ test: $(STAMP) lint
 scan: $(STAMP)
 	PYTHONPATH=lambda $(PY) -m subnet_monitor scan $(ARGS)
 
+# One full scan of 100, 1,000 and 10,000 subnets on a moto server, and the naive approach beside it
+# (a few minutes); figures printed and written to bench/results.json. E.g. make bench ARGS="--sizes 100,1000"
+bench: $(STAMP)
+	$(PY) -m bench.run $(ARGS)
+
 lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .

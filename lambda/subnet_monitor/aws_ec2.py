@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from subnet_monitor.analysis import usable_ips
 from subnet_monitor.batching import batched
 from subnet_monitor.config import TagSelector
 from subnet_monitor.models import SubnetState
@@ -25,6 +27,10 @@ DESCRIBE_NETWORK_INTERFACES_PAGE_MAX = 1000
 # https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeInstanceTypes.html
 DESCRIBE_INSTANCE_TYPES_MAX = 100
 LIVE_INSTANCE_STATES = ("pending", "running")
+# ENIs are read by VPC (one paginated stream) rather than by 200 subnet IDs a call when the selected
+# subnets hold at least this share of the addresses in use in their VPCs: the stream then reads at
+# most ~11 % more ENIs than the selection holds, while 200-ID batches each end on a part-filled page.
+VPC_READ_MIN_SHARE = 0.9
 
 # Told the filter values of a DescribeSubnets call that failed, and the error.
 OnError = Callable[[Sequence[str], Exception], None]
@@ -35,12 +41,55 @@ class Ec2Reader:
 
     def __init__(self, client: BaseClient) -> None:
         self._client = client
+        # Every subnet of the region (its VPC and addresses in use), when one read has seen them all.
+        self._region: dict[str, tuple[str, int]] | None = None
 
     def subnets(self, subnet_ids: Iterable[str], on_error: OnError | None = None) -> dict[str, SubnetState]:
-        """State of the given subnets, 200 IDs a call. IDs EC2 does not know are simply absent
-        (a ``subnet-id`` filter, unlike the ``SubnetIds`` parameter, does not fail the whole call
-        on one unknown ID)."""
-        return self.subnets_where("subnet-id", subnet_ids, on_error)
+        """State of the given subnets in the fewest calls: IDs EC2 does not know are simply absent (a
+        ``subnet-id`` filter, unlike the ``SubnetIds`` parameter, does not fail the whole call on one
+        unknown ID).
+
+        By ID that is ``ceil(n / 200)`` calls; the whole region is ``ceil(subnets in region / 1,000)``
+        pages, not known in advance. So when there is more than one batch of IDs, the region is read
+        first, at most ``batches - 1`` pages (fewer calls than the batches whenever it ends there), and
+        only the IDs still missing after that are read by ID: never more than ``2 × batches - 1`` calls,
+        the fewest the limits allow when the region holds up to 1,000 subnets per batch of selected
+        ones. A failed region page is not an error: its subnets are read by ID instead.
+        """
+        wanted = sorted(set(subnet_ids))
+        page_budget = math.ceil(len(wanted) / EC2_FILTER_VALUES_MAX) - 1
+        if page_budget < 1:
+            return self.subnets_where("subnet-id", wanted, on_error)
+        region, complete = self._region_pages(page_budget)
+        found = {subnet_id: region[subnet_id] for subnet_id in wanted if subnet_id in region}
+        if not complete:
+            found.update(self.subnets_where("subnet-id", [s for s in wanted if s not in found], on_error))
+        return found
+
+    def _region_pages(
+        self, max_pages: int | None, *, raise_errors: bool = False
+    ) -> tuple[dict[str, SubnetState], bool]:
+        """Subnets of the region, at most ``max_pages`` pages (``None``: all); ``(states, True)`` when
+        that was all of them."""
+        states: dict[str, SubnetState] = {}
+        addresses: dict[str, tuple[str, int]] = {}
+        paginator = self._client.get_paginator("describe_subnets")
+        pages = paginator.paginate(PaginationConfig={"PageSize": DESCRIBE_SUBNETS_PAGE_MAX})
+        try:
+            for number, page in enumerate(pages, start=1):
+                for subnet in page["Subnets"]:
+                    state = _subnet_state(subnet)
+                    if state is not None:
+                        states[state.subnet_id] = state
+                        addresses[state.subnet_id] = (state.vpc_id, usable_ips(state.cidr) - state.available_ips)
+                if number == max_pages and page.get("NextToken"):
+                    return states, False
+        except (ClientError, BotoCoreError):
+            if raise_errors:
+                raise
+            return states, False
+        self._region = addresses
+        return states, True
 
     def subnets_where(
         self, filter_name: str, values: Iterable[str], on_error: OnError | None = None
@@ -70,23 +119,60 @@ class Ec2Reader:
 
     def all_subnets(self) -> dict[str, SubnetState]:
         """Every subnet in the region, 1000 a page."""
-        return self._describe_subnets([])
+        states, _ = self._region_pages(None, raise_errors=True)
+        return states
 
     def network_interfaces(self, subnet_ids: Iterable[str], on_error: OnError | None = None) -> list[dict[str, Any]]:
-        """Every ENI in the given subnets, 200 subnet IDs a call, 1000 ENIs a page."""
+        """Every ENI in the given subnets, 1,000 a page: by VPC when the subnets hold most of their
+        VPCs' addresses (one stream, no part-filled page per batch), else 200 subnet IDs a call. A
+        failed read is reported with the subnets it covered, and none of its ENIs are kept."""
+        wanted = sorted(set(subnet_ids))
+        vpcs = self._vpcs_worth_reading(wanted)
+        if vpcs is None:
+            return self._enis_where("subnet-id", wanted, lambda batch: batch, on_error)
+        region = self._region or {}
+        keep = set(wanted)
+
+        def covered(batch: Sequence[str]) -> list[str]:
+            return [subnet_id for subnet_id in wanted if region[subnet_id][0] in batch]
+
+        enis = self._enis_where("vpc-id", vpcs, covered, on_error)
+        return [eni for eni in enis if eni.get("SubnetId") in keep]
+
+    def _vpcs_worth_reading(self, wanted: Sequence[str]) -> list[str] | None:
+        """The VPCs to read ENIs from, or ``None`` to read by subnet ID (see :data:`VPC_READ_MIN_SHARE`).
+
+        Only after a complete region read (which knows every subnet's VPC and addresses in use), and
+        only for more than one batch of subnets: one batch is already the fewest calls.
+        """
+        region = self._region
+        if region is None or len(wanted) <= EC2_FILTER_VALUES_MAX or any(s not in region for s in wanted):
+            return None
+        vpcs = {region[subnet_id][0] for subnet_id in wanted}
+        in_vpcs = sum(used for vpc, used in region.values() if vpc in vpcs)
+        selected = sum(region[subnet_id][1] for subnet_id in wanted)
+        return sorted(vpcs) if selected >= VPC_READ_MIN_SHARE * in_vpcs else None
+
+    def _enis_where(
+        self,
+        filter_name: str,
+        values: Sequence[str],
+        subnets_of: Callable[[Sequence[str]], Sequence[str]],
+        on_error: OnError | None,
+    ) -> list[dict[str, Any]]:
         enis: list[dict[str, Any]] = []
         paginator = self._client.get_paginator("describe_network_interfaces")
-        for batch in batched(sorted(set(subnet_ids)), EC2_FILTER_VALUES_MAX):
+        for batch in batched(values, EC2_FILTER_VALUES_MAX):
             try:
                 pages = paginator.paginate(
-                    Filters=[{"Name": "subnet-id", "Values": list(batch)}],
+                    Filters=[{"Name": filter_name, "Values": list(batch)}],
                     PaginationConfig={"PageSize": DESCRIBE_NETWORK_INTERFACES_PAGE_MAX},
                 )
-                enis.extend(eni for page in pages for eni in page["NetworkInterfaces"])
+                enis.extend([eni for page in pages for eni in page["NetworkInterfaces"]])
             except (ClientError, BotoCoreError) as error:
                 if on_error is None:
                     raise
-                on_error(batch, error)
+                on_error(subnets_of(batch), error)
         return enis
 
     def instance_types(self, names: Iterable[str]) -> dict[str, dict[str, Any]]:
@@ -138,16 +224,9 @@ class Ec2Reader:
         pages = paginator.paginate(Filters=filters, PaginationConfig={"PageSize": DESCRIBE_SUBNETS_PAGE_MAX})
         for page in pages:
             for subnet in page["Subnets"]:
-                # IPv6-only subnets have no IPv4 block and no IPv4 addresses to run out of.
-                if subnet.get("CidrBlock"):
-                    states[subnet["SubnetId"]] = SubnetState(
-                        subnet_id=subnet["SubnetId"],
-                        vpc_id=subnet["VpcId"],
-                        availability_zone=subnet["AvailabilityZone"],
-                        cidr=subnet["CidrBlock"],
-                        available_ips=subnet["AvailableIpAddressCount"],
-                        tags={t["Key"]: t["Value"] for t in subnet.get("Tags", [])},
-                    )
+                state = _subnet_state(subnet)
+                if state is not None:
+                    states[state.subnet_id] = state
         return states
 
     def _instances(self, filters: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
@@ -156,3 +235,17 @@ class Ec2Reader:
         for page in pages:
             for reservation in page["Reservations"]:
                 yield from reservation["Instances"]
+
+
+def _subnet_state(subnet: dict[str, Any]) -> SubnetState | None:
+    # IPv6-only subnets have no IPv4 block and no IPv4 addresses to run out of.
+    if not subnet.get("CidrBlock"):
+        return None
+    return SubnetState(
+        subnet_id=subnet["SubnetId"],
+        vpc_id=subnet["VpcId"],
+        availability_zone=subnet["AvailabilityZone"],
+        cidr=subnet["CidrBlock"],
+        available_ips=subnet["AvailableIpAddressCount"],
+        tags={t["Key"]: t["Value"] for t in subnet.get("Tags", [])},
+    )

@@ -39,6 +39,9 @@ DESCRIBE_CONTAINER_INSTANCES_MAX = 100
 DESCRIBE_CAPACITY_PROVIDERS_MAX = 100
 DESCRIBE_AUTO_SCALING_GROUPS_MAX = 100
 DESCRIBE_SCALABLE_TARGETS_MAX = 50
+# ListServices returns 10 services a page unless asked for up to 100 (ListClusters, ListTasks and
+# ListContainerInstances already default to 100).
+LIST_SERVICES_PAGE_MAX = 100
 ECS_DESIRED_COUNT_DIMENSION = "ecs:service:DesiredCount"
 # A service's deploymentConfiguration.maximumPercent defaults to 200 for the rolling update.
 # https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeploymentConfiguration.html
@@ -116,7 +119,9 @@ class EcsDiscoverer:
         return clusters
 
     def _services(self, found: Discovery, cluster: str) -> None:
-        pages = self._ecs.get_paginator("list_services").paginate(cluster=cluster)
+        pages = self._ecs.get_paginator("list_services").paginate(
+            cluster=cluster, PaginationConfig={"PageSize": LIST_SERVICES_PAGE_MAX}
+        )
         arns = [arn for page in pages for arn in page["serviceArns"]]
         specs: dict[str, EcsServiceSpec] = {}
         for batch in batched(arns, DESCRIBE_SERVICES_MAX):

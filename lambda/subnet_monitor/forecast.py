@@ -27,6 +27,7 @@ from __future__ import annotations
 import itertools
 import math
 import statistics
+from bisect import bisect_left, bisect_right, insort
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -115,6 +116,23 @@ def _persistence_factor(rho: float, count: int) -> float:
     return 1 + 2 / count * sum((count - lag) * rho**lag for lag in range(1, count))
 
 
+def may_rise(points: Sequence[tuple[float, float]]) -> bool:
+    """Whether :func:`fit_trend` could call this history rising; ``False`` only when it cannot.
+
+    The persistence correction only ever inflates the variance (n/n* ≥ 1), so z is at most
+    (S − 1) / sqrt(Var S) with the tie correction alone; that bound, with S counted in O(n log n)
+    (earlier values below minus above each point), settles a flat, noisy or falling history — most
+    subnets, most scans — without the O(n²) pairs of the slope.
+    """
+    values = [value for _, value in _thin(_clean(points), MAX_POINTS)]
+    score = 0
+    seen: list[float] = []
+    for value in values:
+        score += bisect_left(seen, value) - (len(seen) - bisect_right(seen, value))
+        insort(seen, value)
+    return score > 0 and _mann_kendall_z(score, values, 1.0) >= TREND_MIN_Z
+
+
 def fit_trend(points: Sequence[tuple[float, float]]) -> Trend | None:
     """Theil–Sen line and Mann–Kendall z of ``(epoch seconds, used addresses)`` points.
 
@@ -173,6 +191,8 @@ def hours_to_exhaustion(points: Sequence[tuple[float, float]], usable: int) -> f
     """
     if usable < 0:
         raise ValueError(f"usable must be 0 or more, got {usable}")
+    if not may_rise(points):
+        return None
     trend = fit_trend(points)
     if trend is None or not trend.rising:
         return None

@@ -164,7 +164,29 @@ def test_a_region_without_ecs_or_eks_gives_an_empty_report(clients: AwsClients) 
 
 
 def test_one_failed_describe_subnets_batch_keeps_the_other(vpc: Vpc, clients: AwsClients) -> None:
-    # GIVEN 250 listed subnets (two DescribeSubnets batches of 200 and 50), the first call failing
+    # GIVEN 250 listed subnets, more than one batch of 200 IDs, so the region is read first (one page
+    # at most) and then two DescribeSubnets batches of 200 and 50; the region read and the first batch fail
+    subnets = tuple(vpc.subnet(prefix=28) for _ in range(250))
+    calls = []
+
+    def fail_first(**_: Any) -> None:
+        calls.append(1)
+        if len(calls) <= 2:
+            raise ClientError({"Error": {"Code": "InternalError", "Message": "try later"}}, "DescribeSubnets")
+
+    clients.ec2.meta.events.register("before-call.ec2.DescribeSubnets", fail_first)
+
+    # WHEN scanned
+    outcome = run_scan(clients, ScanConfig(subnet_ids=subnets, discover_ecs=False, discover_eks=False), publish=False)
+
+    # THEN the second batch is measured, the failure names the batch, and no subnet of it is called unknown
+    assert len(outcome.reports) == 50
+    [error] = outcome.errors
+    assert (error.source, error.target.split(" (")[0]) == ("ec2", "DescribeSubnets for 200 subnets")
+
+
+def test_a_failed_region_read_falls_back_to_ids(vpc: Vpc, clients: AwsClients) -> None:
+    # GIVEN 250 listed subnets and the region-wide DescribeSubnets failing
     subnets = tuple(vpc.subnet(prefix=28) for _ in range(250))
     calls = []
 
@@ -178,7 +200,7 @@ def test_one_failed_describe_subnets_batch_keeps_the_other(vpc: Vpc, clients: Aw
     # WHEN scanned
     outcome = run_scan(clients, ScanConfig(subnet_ids=subnets, discover_ecs=False, discover_eks=False), publish=False)
 
-    # THEN the second batch is measured, the failure names the batch, and no subnet of it is called unknown
-    assert len(outcome.reports) == 50
-    [error] = outcome.errors
-    assert (error.source, error.target.split(" (")[0]) == ("ec2", "DescribeSubnets for 200 subnets")
+    # THEN the two batches by ID read every subnet, and nothing was lost, so nothing is reported
+    assert len(outcome.reports) == 250
+    assert outcome.errors == []
+    assert len(calls) == 3

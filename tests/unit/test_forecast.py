@@ -16,6 +16,7 @@ from subnet_monitor.forecast import (
     TREND_MIN_Z,
     fit_trend,
     hours_to_exhaustion,
+    may_rise,
 )
 
 START = 1_767_225_600.0  # 2026-01-01T00:00:00Z
@@ -214,3 +215,25 @@ def test_consumption_that_never_rises_gives_no_forecast(values: list[int]) -> No
     falling = sorted(values, reverse=True)
     points = [(START + k * FIVE_MINUTES * 10, float(v)) for k, v in enumerate(falling)]
     assert hours_to_exhaustion(points, 65_531) is None
+
+
+@given(
+    values=st.lists(st.integers(0, 40), min_size=1, max_size=90),
+    drift=st.sampled_from([0.0, 0.02, 0.2, 1.0]),
+)
+def test_the_quick_screen_never_hides_a_rise(values: list[int], drift: float) -> None:
+    # GIVEN any history: small integer counts (many ties), with or without a drift upwards
+    points = [(START + k * FIVE_MINUTES, v + drift * k) for k, v in enumerate(values)]
+
+    # WHEN the O(n log n) screen says no rise is possible
+    trend = fit_trend(points)
+
+    # THEN the full fit agrees: no trend, or none that is rising (the screen is a bound, not a guess)
+    if not may_rise(points):
+        assert trend is None or not trend.rising
+
+
+def test_the_quick_screen_lets_a_real_rise_through() -> None:
+    assert may_rise(line(24, 100, per_hour=24))
+    assert not may_rise(line(48, 180, per_hour=0))
+    assert not may_rise(line(48, 200, per_hour=-6))

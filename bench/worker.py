@@ -1,0 +1,202 @@
+"""One measured run in a process of its own: the monitor's Lambda handler, or the naive loop.
+
+Run by ``bench/run.py`` as ``python -m bench.worker`` with a JSON job on stdin; prints one JSON result.
+A process of its own, so that its peak memory is the monitor's alone (the moto server and its 10,000
+subnets live in the parent) and its CPU time is the monitor's, not the server's.
+
+Measured, per run:
+
+- API calls by ``service.Operation`` through botocore's ``before-call`` event (retries of a call count
+  once), like ``tests/integration/moto_estate.CallCounter``;
+- wall time of the run, split with botocore's events into the HTTP round trip (``before-send`` to
+  ``before-parse``: the server, here moto), botocore's own work (building and signing the request,
+  parsing the response) and the rest, which is the monitor's code (discovery bookkeeping, the analysis,
+  the log records);
+- CPU time of this process (``time.process_time``), which excludes the server;
+- peak memory: the peak resident set of the whole process (``VmHWM``: interpreter, boto3, Powertools,
+  the scan), which is what Lambda reports as "Max Memory Used", before and after the run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import math
+import os
+import sys
+import time
+from collections import Counter
+from typing import Any
+
+# ``lambda/`` on the path, as bench/__init__ does for the parent.
+import bench  # noqa: F401
+
+
+class CallClock:
+    """Counts calls and splits their time into request building, HTTP round trip and parsing."""
+
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+        self.seconds: Counter[str] = Counter()
+        self.build = self.http = self.parse = 0.0
+        self._mark = self._began = 0.0
+
+    def watch(self, clients: Any) -> CallClock:
+        for client in clients:
+            events = client.meta.events
+            events.register("before-parameter-build", self._start)
+            events.register("before-call", self._count)
+            events.register("before-send", self._sent)
+            events.register("before-parse", self._received)
+            events.register("after-call", self._parsed)
+        return self
+
+    def _start(self, **_: Any) -> None:
+        self._mark = self._began = time.perf_counter()
+
+    def _count(self, event_name: str, **_: Any) -> None:
+        self.calls[event_name.split(".", 1)[1]] += 1
+
+    def _sent(self, **_: Any) -> None:
+        now = time.perf_counter()
+        self.build += now - self._mark
+        self._mark = now
+
+    def _received(self, **_: Any) -> None:
+        now = time.perf_counter()
+        self.http += now - self._mark
+        self._mark = now
+
+    def _parsed(self, event_name: str, **_: Any) -> None:
+        now = time.perf_counter()
+        self.parse += now - self._mark
+        self.seconds[event_name.split(".", 1)[1]] += now - self._began
+
+
+class _CountingSink(io.TextIOBase):
+    """Where the handler's log lines go: counted, not kept."""
+
+    def __init__(self) -> None:
+        self.chars = 0
+        self.lines = 0
+
+    def write(self, text: str) -> int:
+        self.chars += len(text)
+        self.lines += text.count("\n")
+        return len(text)
+
+
+def _maxrss_mb() -> float:
+    """Peak resident set of this process image, in MB: ``VmHWM`` of ``/proc/self/status``.
+
+    Not ``getrusage(RUSAGE_SELF).ru_maxrss``: Linux carries that figure across fork and exec, so a
+    worker started by the benchmark would report the parent's peak (moto and the whole estate).
+    """
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # kB
+    raise RuntimeError("no VmHWM in /proc/self/status (the benchmark needs Linux)")
+
+
+def run_monitor(job: dict[str, Any]) -> dict[str, Any]:
+    """The real Lambda handler, as the schedule invokes it: ``run_scan(..., publish=True)`` and a log
+    record per subnet."""
+    from subnet_monitor import handler  # noqa: PLC0415 - imported here so the init phase is timed
+
+    clients = handler._clients()
+    clock = CallClock().watch(vars(clients).values())
+    sink = _CountingSink()
+    handler.logger.registered_handler.setStream(sink)
+    rss_before = _maxrss_mb()
+    cpu, wall = time.process_time(), time.perf_counter()
+    with contextlib.redirect_stdout(sink):  # the EMF health metrics are printed, as in Lambda
+        summary = handler.lambda_handler({"source": "aws.scheduler"}, _Context())
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return {
+        "calls": dict(sorted(clock.calls.items())),
+        "seconds_by_operation": {op: round(s, 3) for op, s in sorted(clock.seconds.items())},
+        "wall_s": wall,
+        "scan_s": summary["duration_ms"] / 1000,
+        "cpu_s": cpu,
+        "http_s": clock.http,
+        "botocore_s": clock.build + clock.parse,
+        "rss_before_mb": rss_before,
+        "rss_peak_mb": _maxrss_mb(),
+        "subnets": summary["subnets"],
+        "errors": summary["errors"],
+        "datums": summary.get("metrics_published", 0),
+        "log_lines": sink.lines,
+        "log_bytes": sink.chars,
+    }
+
+
+def run_naive(job: dict[str, Any]) -> dict[str, Any]:
+    """The approach the monitor replaces: per subnet, one ``DescribeSubnets`` and one ``PutMetricData``.
+
+    It measures the first ``sample`` subnets of ``subnet_ids``; when that is fewer than all, the calls
+    are counted exactly (2 per subnet) and the time is scaled from the sample (every call sees the same
+    server, so the mean per subnet holds).
+    """
+    from subnet_monitor.analysis import usable_ips  # noqa: PLC0415
+    from subnet_monitor.aws_clients import AwsClients  # noqa: PLC0415
+
+    clients = AwsClients.from_session()
+    clock = CallClock().watch([clients.ec2, clients.cloudwatch])
+    subnet_ids = job["subnet_ids"]
+    sample = subnet_ids[: job.get("sample") or len(subnet_ids)]
+    rss_before = _maxrss_mb()
+    cpu, wall = time.process_time(), time.perf_counter()
+    for subnet_id in sample:
+        subnet = clients.ec2.describe_subnets(SubnetIds=[subnet_id])["Subnets"][0]
+        usable = usable_ips(subnet["CidrBlock"])
+        available = subnet["AvailableIpAddressCount"]
+        dimensions = [{"Name": "SubnetId", "Value": subnet_id}]
+        clients.cloudwatch.put_metric_data(
+            Namespace="Custom/VPC",
+            MetricData=[
+                {"MetricName": "AvailableIPCount", "Dimensions": dimensions, "Value": available, "Unit": "Count"},
+                {
+                    "MetricName": "IPUtilization",
+                    "Dimensions": dimensions,
+                    "Value": round((usable - available) / usable * 100, 2),
+                    "Unit": "Percent",
+                },
+            ],
+        )
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    scale = len(subnet_ids) / max(1, len(sample))
+    return {
+        "calls": {op: math.ceil(n * scale) for op, n in sorted(clock.calls.items())},
+        "sampled_subnets": len(sample),
+        "extrapolated": len(sample) < len(subnet_ids),
+        "wall_s": wall * scale,
+        "cpu_s": cpu * scale,
+        "http_s": clock.http * scale,
+        "botocore_s": (clock.build + clock.parse) * scale,
+        "rss_before_mb": rss_before,
+        "rss_peak_mb": _maxrss_mb(),
+        "subnets": len(subnet_ids),
+    }
+
+
+class _Context:
+    function_name = "subnet-monitor-collector"
+    memory_limit_in_mb = 256
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:subnet-monitor-collector"
+    aws_request_id = "00000000-0000-4000-8000-000000000000"
+
+
+def main() -> int:
+    job = json.loads(sys.stdin.read())
+    started = time.perf_counter()
+    result = run_monitor(job) if job["mode"] == "monitor" else run_naive(job)
+    result["process_s"] = time.perf_counter() - started
+    result["pid"] = os.getpid()
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
