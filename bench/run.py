@@ -44,6 +44,7 @@ from subnet_monitor.aws_ec2 import (
     EC2_FILTER_VALUES_MAX,
 )
 from subnet_monitor.aws_ecs import (
+    DESCRIBE_AUTO_SCALING_GROUPS_MAX,
     DESCRIBE_CLUSTERS_MAX,
     DESCRIBE_SCALABLE_TARGETS_MAX,
     DESCRIBE_SERVICES_MAX,
@@ -53,6 +54,9 @@ from subnet_monitor.config import ScanConfig
 
 # ListClusters (ECS and EKS) returns up to 100 a page by default.
 LIST_PAGE_MAX = 100
+# DescribeCapacityProviders takes 100 names but answers 10 a page ("maxResults ... between 1 and 10",
+# ECS API reference); moto answers in one page, so its count may sit below this floor.
+DESCRIBE_CAPACITY_PROVIDERS_PAGE_MAX = 10
 
 DEFAULT_SIZES = (100, 1_000, 10_000)
 DEFAULT_NAIVE_SAMPLE = 1_000
@@ -96,11 +100,12 @@ def floors(counts: Mapping[str, Any], datums: int, instance_types: int = 1) -> d
 
 def floor_discovery(counts: Mapping[str, Any]) -> dict[str, int]:
     """Discovery calls for the bench layout: per ECS cluster ListServices (100 a page), DescribeServices
-    (10 a call), DescribeScalableTargets (50 a call), ListTasks, DescribeCapacityProviders,
-    DescribeAutoScalingGroups, ListContainerInstances; once ListClusters, DescribeClusters (100 a call),
-    ListAccountSettings. Per EKS cluster DescribeCluster, ListNodegroups, ListFargateProfiles, one
-    DescribeNodegroup per node group and one DescribeFargateProfile per profile (no batch form exists);
-    once ListClusters and one DescribeInstances for self-managed nodes."""
+    (10 a call), ListTasks, ListContainerInstances; across all ECS clusters ListClusters, DescribeClusters
+    (100 a call), ListAccountSettings, DescribeScalableTargets (50 services a call),
+    DescribeCapacityProviders (10 a page) and DescribeAutoScalingGroups (100 a call). Per EKS cluster
+    DescribeCluster, ListNodegroups, ListFargateProfiles, one DescribeNodegroup per node group and one
+    DescribeFargateProfile per profile (no batch form exists); once ListClusters and one DescribeInstances
+    for self-managed nodes."""
     ecs = counts["ecs_clusters"]
     eks = counts["eks_clusters"]
     services = counts["services_per_cluster"]
@@ -112,15 +117,16 @@ def floor_discovery(counts: Mapping[str, Any]) -> dict[str, int]:
             "ecs.ListAccountSettings": 1,
             "ecs.ListServices": sum(max(1, math.ceil(s / LIST_SERVICES_PAGE_MAX)) for s in services),
             "ecs.DescribeServices": sum(math.ceil(s / DESCRIBE_SERVICES_MAX) for s in services),
-            "application-auto-scaling.DescribeScalableTargets": sum(
-                math.ceil(s / DESCRIBE_SCALABLE_TARGETS_MAX) for s in services
+            "application-auto-scaling.DescribeScalableTargets": math.ceil(
+                sum(services) / DESCRIBE_SCALABLE_TARGETS_MAX
             ),
             "ecs.ListTasks": ecs,
             "ecs.ListContainerInstances": ecs,
         }
         if counts["ecs_capacity_providers"]:
-            result["ecs.DescribeCapacityProviders"] = counts["ecs_capacity_providers"]
-            result["auto-scaling.DescribeAutoScalingGroups"] = counts["ecs_capacity_providers"]
+            providers = counts["ecs_capacity_providers"]
+            result["ecs.DescribeCapacityProviders"] = math.ceil(providers / DESCRIBE_CAPACITY_PROVIDERS_PAGE_MAX)
+            result["auto-scaling.DescribeAutoScalingGroups"] = math.ceil(providers / DESCRIBE_AUTO_SCALING_GROUPS_MAX)
     if eks:
         result |= {
             "eks.ListClusters": math.ceil(eks / LIST_PAGE_MAX),

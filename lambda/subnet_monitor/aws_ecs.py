@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -88,15 +88,33 @@ class EcsDiscoverer:
             except AWS_ERRORS as error:
                 found.fail("ecs", "ListAccountSettings awsvpcTrunking", error)
         container_instances: dict[str, Workload] = {}
+        services: dict[Workload, EcsServiceSpec] = {}
+        providers: dict[str, str] = {}  # capacity provider -> its cluster (a provider serves one cluster)
         for cluster in clusters:
             name = cluster["clusterName"]
             try:
-                self._services(found, name)
+                services.update(self._services(found, name))
                 self._standalone_tasks(found, name)
-                self._capacity_providers(found, name, cluster.get("capacityProviders", []))
                 container_instances.update(self._container_instances(name))
             except AWS_ERRORS as error:
                 found.fail("ecs", name, error)
+                continue
+            for provider in cluster.get("capacityProviders", []):
+                if provider not in FARGATE_CAPACITY_PROVIDERS:
+                    providers[provider] = name
+        # What batches across clusters is read once for all of them: a handful of calls however many
+        # clusters there are, and a failure here loses only what it was reading.
+        try:
+            max_tasks = self._scalable_maxima(services)
+        except AWS_ERRORS as error:
+            found.fail("application-autoscaling", "DescribeScalableTargets (service maxima)", error)
+            max_tasks = {}
+        for workload, spec in services.items():
+            found.specs[workload] = replace(spec, max_tasks=max_tasks.get(workload))
+        try:
+            self._capacity_providers(found, providers)
+        except AWS_ERRORS as error:
+            found.fail("ecs", "DescribeCapacityProviders/DescribeAutoScalingGroups", error)
         if container_instances:
             try:
                 for instance_id, subnet_id in self._ec2.instance_subnets(container_instances).items():
@@ -118,19 +136,20 @@ class EcsDiscoverer:
             clusters.extend(c for c in response["clusters"] if c.get("status") != "INACTIVE")
         return clusters
 
-    def _services(self, found: Discovery, cluster: str) -> None:
+    def _services(self, found: Discovery, cluster: str) -> dict[Workload, EcsServiceSpec]:
+        """The cluster's awsvpc services into ``found``; their specs, still without the scaling maxima."""
         pages = self._ecs.get_paginator("list_services").paginate(
             cluster=cluster, PaginationConfig={"PageSize": LIST_SERVICES_PAGE_MAX}
         )
         arns = [arn for page in pages for arn in page["serviceArns"]]
-        specs: dict[str, EcsServiceSpec] = {}
+        specs: dict[Workload, EcsServiceSpec] = {}
         for batch in batched(arns, DESCRIBE_SERVICES_MAX):
             for service in self._ecs.describe_services(cluster=cluster, services=list(batch))["services"]:
                 subnets = _awsvpc_subnets(service.get("networkConfiguration"))
                 if subnets and service.get("status") != "INACTIVE":
-                    name = service["serviceName"]
-                    found.add_all(subnets, Role.ECS_TASK, Workload(KIND_ECS_SERVICE, cluster, name))
-                    specs[name] = EcsServiceSpec(
+                    workload = Workload(KIND_ECS_SERVICE, cluster, service["serviceName"])
+                    found.add_all(subnets, Role.ECS_TASK, workload)
+                    specs[workload] = EcsServiceSpec(
                         subnets=tuple(subnets),
                         desired=service.get("desiredCount", 0),
                         running=service.get("runningCount", 0),
@@ -138,21 +157,21 @@ class EcsDiscoverer:
                             "maximumPercent", DEFAULT_MAXIMUM_PERCENT
                         ),
                     )
-        max_tasks = self._scalable_maxima(cluster, sorted(specs))
-        for name, spec in specs.items():
-            found.specs[Workload(KIND_ECS_SERVICE, cluster, name)] = replace(spec, max_tasks=max_tasks.get(name))
+        return specs
 
-    def _scalable_maxima(self, cluster: str, services: list[str]) -> dict[str, int]:
-        """Application Auto Scaling's MaxCapacity of each service that scales."""
+    def _scalable_maxima(self, services: Iterable[Workload]) -> dict[Workload, int]:
+        """Application Auto Scaling's MaxCapacity of each service that scales, 50 services a call
+        across every cluster (the resource ID ``service/<cluster>/<service>`` names both)."""
+        by_resource = {f"service/{w.cluster}/{w.name}": w for w in services}
         maxima = {}
-        resource_ids = [f"service/{cluster}/{name}" for name in services]
-        for batch in batched(resource_ids, DESCRIBE_SCALABLE_TARGETS_MAX):
+        for batch in batched(sorted(by_resource), DESCRIBE_SCALABLE_TARGETS_MAX):
             pages = self._application_autoscaling.get_paginator("describe_scalable_targets").paginate(
                 ServiceNamespace="ecs", ResourceIds=list(batch), ScalableDimension=ECS_DESIRED_COUNT_DIMENSION
             )
             for page in pages:
                 for target in page["ScalableTargets"]:
-                    maxima[target["ResourceId"].rsplit("/", 1)[-1]] = target["MaxCapacity"]
+                    if target["ResourceId"] in by_resource:
+                        maxima[by_resource[target["ResourceId"]]] = target["MaxCapacity"]
         return maxima
 
     def _trunking_enabled(self) -> bool:
@@ -175,10 +194,11 @@ class EcsDiscoverer:
                     if details.get("subnetId"):
                         found.add(details["subnetId"], Role.ECS_TASK, Workload(KIND_ECS_TASK, cluster, name))
 
-    def _capacity_providers(self, found: Discovery, cluster: str, names: list[str]) -> None:
-        names = [n for n in names if n not in FARGATE_CAPACITY_PROVIDERS]
+    def _capacity_providers(self, found: Discovery, clusters: dict[str, str]) -> None:
+        """The Auto Scaling groups behind the capacity providers of every cluster, read together:
+        providers 100 names a call (10 a page), groups 100 a call."""
         asg_providers: dict[str, str] = {}
-        for batch in batched(names, DESCRIBE_CAPACITY_PROVIDERS_MAX):
+        for batch in batched(sorted(clusters), DESCRIBE_CAPACITY_PROVIDERS_MAX):
             for provider in self._describe_capacity_providers(list(batch)):
                 asg_arn = provider.get("autoScalingGroupProvider", {}).get("autoScalingGroupArn", "")
                 if asg_arn:
@@ -191,7 +211,7 @@ class EcsDiscoverer:
             for page in pages:
                 for group in page["AutoScalingGroups"]:
                     provider = asg_providers[group["AutoScalingGroupName"]]
-                    workload = Workload(KIND_ECS_CAPACITY_PROVIDER, cluster, provider)
+                    workload = Workload(KIND_ECS_CAPACITY_PROVIDER, clusters[provider], provider)
                     subnets = [s.strip() for s in group.get("VPCZoneIdentifier", "").split(",") if s.strip()]
                     found.add_all(subnets, Role.ECS_INSTANCE, workload)
                     instances = group.get("Instances", [])

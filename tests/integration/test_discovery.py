@@ -8,7 +8,7 @@ from subnet_monitor.aws_clients import AwsClients
 from subnet_monitor.config import ScanConfig, TagSelector
 from subnet_monitor.models import SubnetReport
 from subnet_monitor.pipeline import run_scan
-from tests.integration.moto_estate import ROLE_ARN, Vpc
+from tests.integration.moto_estate import ROLE_ARN, CallCounter, Vpc
 
 
 def scan(clients: AwsClients, config: ScanConfig | None = None) -> dict[str, SubnetReport]:
@@ -206,3 +206,55 @@ def test_measurement_matches_ec2(clients: AwsClients, vpc: Vpc) -> None:
     assert reports[big].status == "CRITICAL"
     assert (reports[small].usable_ips, reports[small].used_ips, reports[small].utilization_percent) == (11, 3, 27.27)
     assert reports[small].status == "OK"
+
+
+def test_ecs_clusters_share_the_scaling_and_capacity_provider_reads(
+    clients: AwsClients, vpc: Vpc, counter: CallCounter
+) -> None:
+    # GIVEN three ECS clusters, each with a scaling service and a capacity provider over its own subnet
+    vpc.autoscaling.create_launch_configuration(
+        LaunchConfigurationName="ecs-lc", ImageId="ami-12c6146b", InstanceType="m5.large"
+    )
+    expected = {}
+    for name in ("payments", "orders", "search"):
+        tasks, instances = vpc.subnet(), vpc.subnet()
+        vpc.ecs_cluster(name)
+        vpc.ecs_service(name, "api", [tasks])
+        clients.application_autoscaling.register_scalable_target(
+            ServiceNamespace="ecs",
+            ResourceId=f"service/{name}/api",
+            ScalableDimension="ecs:service:DesiredCount",
+            MinCapacity=1,
+            MaxCapacity=len(name),
+        )
+        vpc.autoscaling.create_auto_scaling_group(
+            AutoScalingGroupName=f"{name}-asg",
+            LaunchConfigurationName="ecs-lc",
+            MinSize=0,
+            MaxSize=4,
+            DesiredCapacity=0,
+            VPCZoneIdentifier=instances,
+        )
+        [group] = vpc.autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[f"{name}-asg"])[
+            "AutoScalingGroups"
+        ]
+        vpc.ecs.create_capacity_provider(
+            name=f"{name}-ec2", autoScalingGroupProvider={"autoScalingGroupArn": group["AutoScalingGroupARN"]}
+        )
+        vpc.ecs.put_cluster_capacity_providers(
+            cluster=name, capacityProviders=[f"{name}-ec2"], defaultCapacityProviderStrategy=[]
+        )
+        expected[name] = (tasks, instances)
+
+    # WHEN scanned
+    reports = scan(clients)
+
+    # THEN each service's maximum and each provider's group land with their own cluster ...
+    for name, (tasks, instances) in expected.items():
+        assert workloads(reports[instances]) == {("ecs-capacity-provider", name, f"{name}-ec2")}
+        # a rolling deployment of the maximum (len(name) tasks) surges to twice that
+        assert reports[tasks].capacity.ips_needed_at_max == 2 * len(name)
+    # ... read once for all three clusters, not once per cluster
+    assert counter.calls["application-auto-scaling.DescribeScalableTargets"] == 1
+    assert counter.calls["ecs.DescribeCapacityProviders"] == 1
+    assert counter.calls["auto-scaling.DescribeAutoScalingGroups"] == 1

@@ -204,3 +204,26 @@ def test_a_failed_region_read_falls_back_to_ids(vpc: Vpc, clients: AwsClients) -
     assert len(outcome.reports) == 250
     assert outcome.errors == []
     assert len(calls) == 3
+
+
+def test_denied_scaling_targets_keep_the_services_at_their_desired_count(vpc: Vpc, clients: AwsClients) -> None:
+    # GIVEN a service of 1 task, and Application Auto Scaling denied to the monitor
+    subnet = vpc.subnet()
+    vpc.ecs_cluster("payments")
+    vpc.ecs_service("payments", "api", [subnet])
+
+    def deny(**_: Any) -> None:
+        raise access_denied("application-autoscaling:DescribeScalableTargets")
+
+    clients.application_autoscaling.meta.events.register("before-call.*.DescribeScalableTargets", deny)
+
+    # WHEN scanned
+    outcome = run_scan(clients, ScanConfig(), publish=False)
+
+    # THEN the service and its subnet are still reported, planned at its desired count, and the denial is named
+    [report] = outcome.reports
+    assert report.subnet_id == subnet
+    assert report.capacity.ips_needed_at_max == 2  # desiredCount 1, surging to 200 %
+    [error] = outcome.errors
+    assert (error.source, error.target) == ("application-autoscaling", "DescribeScalableTargets (service maxima)")
+    assert "not authorized" in error.message
