@@ -27,13 +27,17 @@ from subnet_monitor.observability import SERVICE
 # Powertools Metrics adds this dimension to every EMF metric; its value is POWERTOOLS_SERVICE_NAME.
 SERVICE_DIMENSION = "service"
 SCHEMA = f'SCHEMA("{NAMESPACE}", {DIMENSION_SUBNET})'
+# The label of the account a metric belongs to, in a monitoring account of CloudWatch cross-account
+# observability (not a dimension, so SCHEMA(...) still matches the SubnetId-only metrics).
+# https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-metrics-insights-querylanguage.html
+ACCOUNT_LABEL = "AWS.AccountId"
 
 
 # Sort order that puts the subnets closest to their threshold first.
 WORST_FIRST = {"MAX": "DESC", "MIN": "ASC"}
 
 
-def per_subnet_query(function: str, metric: str) -> str:
+def per_subnet_query(function: str, metric: str, *, by_account: bool = False) -> str:
     """A multi-time-series Metrics Insights query: one series (alarm contributor) per subnet.
 
     CloudWatch requires both GROUP BY and ORDER BY in a multi-time-series alarm query; ordering
@@ -41,11 +45,17 @@ def per_subnet_query(function: str, metric: str) -> str:
     returns at most 500 series).
     https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Create_Metrics_Insights_Alarm.html
 
+    ``by_account`` (the monitoring account of cross-account observability, whose queries span every
+    linked account) makes each series one subnet of one account, so a contributor names both.
+
     >>> per_subnet_query("MAX", "IPUtilization")
     'SELECT MAX(IPUtilization) FROM SCHEMA("Custom/VPC", SubnetId) GROUP BY SubnetId ORDER BY MAX() DESC'
+    >>> per_subnet_query("MIN", "AvailableIPCount", by_account=True).partition(" GROUP BY ")[2]
+    'AWS.AccountId, SubnetId ORDER BY MIN() ASC'
     """
     order = f"ORDER BY {function}() {WORST_FIRST[function]}"
-    return f"SELECT {function}({metric}) FROM {SCHEMA} GROUP BY {DIMENSION_SUBNET} {order}"
+    group = f"{ACCOUNT_LABEL}, {DIMENSION_SUBNET}" if by_account else DIMENSION_SUBNET
+    return f"SELECT {function}({metric}) FROM {SCHEMA} GROUP BY {group} {order}"
 
 
 def health_metric(name: str, statistic: str, period: Duration) -> cloudwatch.Metric:
@@ -72,6 +82,10 @@ class MonitorAlarms(Construct):
     warning, critical, low_free_ips (None unless ``min_free_ips`` is set), negative_headroom,
     low_prefix_blocks (None when ``min_free_prefix_blocks`` is 0), exhaustion_soon, heartbeat,
     function_errors, scan_errors, all (every alarm, for the dashboard)
+
+    With ``by_account`` (the monitoring account of cross-account observability) the per-subnet
+    queries group by ``AWS.AccountId, SubnetId`` and so cover every linked account; the health
+    alarms stay on this account's own monitor.
     """
 
     def __init__(
@@ -83,12 +97,14 @@ class MonitorAlarms(Construct):
         timing: Timing,
         function: lambda_.IFunction,
         topic: sns.ITopic,
+        by_account: bool = False,
     ) -> None:
         super().__init__(scope, id_)
         self._prefix = Stack.of(self).stack_name
+        self._by_account = by_account
         self._action = actions.SnsAction(topic)
         period = Duration.seconds(timing.alarm_period)
-        utilization = per_subnet_query("MAX", IP_UTILIZATION)
+        utilization = self._query("MAX", IP_UTILIZATION)
         self.warning = self._per_subnet(
             "UtilizationWarning",
             query=utilization,
@@ -109,7 +125,7 @@ class MonitorAlarms(Construct):
         if scan.min_free_ips is not None:
             self.low_free_ips = self._per_subnet(
                 "LowFreeIps",
-                query=per_subnet_query("MIN", AVAILABLE_IP_COUNT),
+                query=self._query("MIN", AVAILABLE_IP_COUNT),
                 period=period,
                 threshold=scan.min_free_ips,
                 operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
@@ -118,7 +134,7 @@ class MonitorAlarms(Construct):
         # Capacity (published only where they apply, see README "Capacity").
         self.negative_headroom = self._per_subnet(
             "NegativeScaleHeadroom",
-            query=per_subnet_query("MIN", SCALE_HEADROOM),
+            query=self._query("MIN", SCALE_HEADROOM),
             period=period,
             threshold=0,
             operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
@@ -128,7 +144,7 @@ class MonitorAlarms(Construct):
         if scan.min_free_prefix_blocks > 0:
             self.low_prefix_blocks = self._per_subnet(
                 "LowFreePrefixBlocks",
-                query=per_subnet_query("MIN", FREE_PREFIX_BLOCKS),
+                query=self._query("MIN", FREE_PREFIX_BLOCKS),
                 period=period,
                 threshold=scan.min_free_prefix_blocks,
                 operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
@@ -139,7 +155,7 @@ class MonitorAlarms(Construct):
             )
         self.exhaustion_soon = self._per_subnet(
             "ExhaustionSoon",
-            query=per_subnet_query("MIN", HOURS_TO_EXHAUSTION),
+            query=self._query("MIN", HOURS_TO_EXHAUSTION),
             period=period,
             threshold=scan.exhaustion_horizon_hours,
             operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
@@ -200,6 +216,9 @@ class MonitorAlarms(Construct):
             )
             if alarm is not None
         ]
+
+    def _query(self, function: str, metric: str) -> str:
+        return per_subnet_query(function, metric, by_account=self._by_account)
 
     def _per_subnet(
         self,

@@ -16,18 +16,20 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from infra.alarms import health_metric, per_subnet_query
+from infra.alarms import ACCOUNT_LABEL, SERVICE_DIMENSION, health_metric, per_subnet_query
 from subnet_monitor.config import ScanConfig
 from subnet_monitor.metrics import (
     AVAILABLE_IP_COUNT,
     FREE_PREFIX_BLOCKS,
     HOURS_TO_EXHAUSTION,
     IP_UTILIZATION,
+    NAMESPACE,
     SCALE_HEADROOM,
     SCAN_DURATION,
     SCAN_ERRORS,
     SUBNETS_SCANNED,
 )
+from subnet_monitor.observability import SERVICE
 
 # How many subnets the two "top" graphs show (Metrics Insights ORDER BY ... LIMIT).
 TOP_SUBNETS = 10
@@ -57,17 +59,36 @@ SUBNET_TABLE_QUERY = [
 ]
 
 
-def top_subnets_query(function: str, metric: str, limit: int = TOP_SUBNETS) -> str:
+def top_subnets_query(function: str, metric: str, limit: int = TOP_SUBNETS, *, by_account: bool = False) -> str:
     """Metrics Insights: the ``limit`` subnets closest to trouble (highest MAX, lowest MIN).
 
     >>> top_subnets_query("MIN", "AvailableIPCount", 5)
     'SELECT MIN(AvailableIPCount) FROM SCHEMA("Custom/VPC", SubnetId) GROUP BY SubnetId ORDER BY MIN() ASC LIMIT 5'
     """
-    return f"{per_subnet_query(function, metric)} LIMIT {limit}"
+    return f"{per_subnet_query(function, metric, by_account=by_account)} LIMIT {limit}"
+
+
+def scans_per_account_query() -> str:
+    """Metrics Insights over every linked account: the subnets each account's monitor scanned.
+
+    >>> query = scans_per_account_query()
+    >>> query.partition(" WHERE ")[0]
+    'SELECT MAX(SubnetsScanned) FROM SCHEMA("Custom/VPC", service)'
+    >>> query.partition(" WHERE ")[2]
+    "service = 'subnet-monitor' GROUP BY AWS.AccountId"
+    """
+    return (
+        f'SELECT MAX({SUBNETS_SCANNED}) FROM SCHEMA("{NAMESPACE}", {SERVICE_DIMENSION}) '
+        f"WHERE {SERVICE_DIMENSION} = '{SERVICE}' GROUP BY {ACCOUNT_LABEL}"
+    )
 
 
 class MonitorDashboard(Construct):
     """One CloudWatch dashboard per stack.
+
+    With ``by_account`` (the monitoring account of cross-account observability) the subnet graphs
+    rank the subnets of every linked account, each series labelled with its account, and a graph
+    of the subnets each account scanned is added.
 
     Attributes
     ----------
@@ -85,8 +106,10 @@ class MonitorDashboard(Construct):
         function: lambda_.IFunction,
         log_group: logs.ILogGroup,
         dead_letter_queue: sqs.IQueue,
+        by_account: bool = False,
     ) -> None:
         super().__init__(scope, id_)
+        scope_note = " across linked accounts" if by_account else ""
         stack = Stack.of(self)
         self.dashboard = cloudwatch.Dashboard(
             self,
@@ -108,10 +131,12 @@ class MonitorDashboard(Construct):
         )
         self.dashboard.add_widgets(
             cloudwatch.GraphWidget(
-                title=f"Fullest subnets: top {TOP_SUBNETS} by IPUtilization (%)",
+                title=f"Fullest subnets{scope_note}: top {TOP_SUBNETS} by IPUtilization (%)",
                 left=[
                     cloudwatch.MathExpression(
-                        expression=top_subnets_query("MAX", IP_UTILIZATION), period=period, label=SERIES_LABEL
+                        expression=top_subnets_query("MAX", IP_UTILIZATION, by_account=by_account),
+                        period=period,
+                        label=SERIES_LABEL,
                     )
                 ],
                 left_y_axis=cloudwatch.YAxisProps(min=0, max=100, label="%", show_units=False),
@@ -120,10 +145,10 @@ class MonitorDashboard(Construct):
                 height=GRAPH_HEIGHT,
             ),
             cloudwatch.GraphWidget(
-                title=f"Fewest free IPs: bottom {TOP_SUBNETS} by AvailableIPCount",
+                title=f"Fewest free IPs{scope_note}: bottom {TOP_SUBNETS} by AvailableIPCount",
                 left=[
                     cloudwatch.MathExpression(
-                        expression=top_subnets_query("MIN", AVAILABLE_IP_COUNT),
+                        expression=top_subnets_query("MIN", AVAILABLE_IP_COUNT, by_account=by_account),
                         period=period,
                         label=SERIES_LABEL,
                     )
@@ -140,7 +165,9 @@ class MonitorDashboard(Construct):
                     title=title,
                     left=[
                         cloudwatch.MathExpression(
-                            expression=top_subnets_query("MIN", metric), period=period, label=SERIES_LABEL
+                            expression=top_subnets_query("MIN", metric, by_account=by_account),
+                            period=period,
+                            label=SERIES_LABEL,
                         )
                     ],
                     left_y_axis=cloudwatch.YAxisProps(label=unit, show_units=False),
@@ -152,21 +179,21 @@ class MonitorDashboard(Construct):
                 )
                 for title, metric, unit, line, line_label in (
                     (
-                        f"Least headroom at max scale: bottom {TOP_SUBNETS} by ScaleHeadroom",
+                        f"Least headroom at max scale{scope_note}: bottom {TOP_SUBNETS} by ScaleHeadroom",
                         SCALE_HEADROOM,
                         "addresses",
                         0,
                         "cannot reach max",
                     ),
                     (
-                        f"Fewest free /28 blocks: bottom {TOP_SUBNETS} by FreePrefixBlocks",
+                        f"Fewest free /28 blocks{scope_note}: bottom {TOP_SUBNETS} by FreePrefixBlocks",
                         FREE_PREFIX_BLOCKS,
                         "blocks",
                         scan.min_free_prefix_blocks,
                         "minFreePrefixBlocks",
                     ),
                     (
-                        f"Soonest to run out: bottom {TOP_SUBNETS} by HoursToExhaustion",
+                        f"Soonest to run out{scope_note}: bottom {TOP_SUBNETS} by HoursToExhaustion",
                         HOURS_TO_EXHAUSTION,
                         "hours",
                         scan.exhaustion_horizon_hours,
@@ -211,6 +238,20 @@ class MonitorDashboard(Construct):
                 height=GRAPH_HEIGHT,
             ),
         )
+        if by_account:
+            self.dashboard.add_widgets(
+                cloudwatch.GraphWidget(
+                    title="Subnets scanned per linked account (a gap: that account's monitor is not reporting)",
+                    left=[
+                        cloudwatch.MathExpression(
+                            expression=scans_per_account_query(), period=period, label=SERIES_LABEL
+                        )
+                    ],
+                    left_y_axis=cloudwatch.YAxisProps(min=0, label="subnets", show_units=False),
+                    width=FULL_WIDTH,
+                    height=GRAPH_HEIGHT,
+                )
+            )
         self.dashboard.add_widgets(
             cloudwatch.LogQueryWidget(
                 title="Latest report per subnet (roles, workloads, figures)",

@@ -11,6 +11,7 @@ from infra.dashboard import MonitorDashboard
 from infra.failures import FailureNotifications
 from infra.nag import acknowledge_findings
 from infra.notifications import AlarmTopic
+from infra.observability import ObservabilityLink, ObservabilitySink, Role, stack_role
 from infra.schedule import ScanSchedule
 from infra.timing import SCHEDULER_RETRY_ATTEMPTS, timing_for
 from subnet_monitor.config import LAMBDA_ENVIRONMENT_MAX_BYTES, ConfigError, MonitorConfig
@@ -51,9 +52,13 @@ def function_environment(config: MonitorConfig) -> dict[str, str]:
 class SubnetMonitorStack(Stack):
     """Schedule → collector → Custom/VPC metrics and subnet_report logs → alarms → topic, plus a dashboard.
 
+    With the ``observability`` key, the monitoring account's stack also holds the cross-account sink
+    and ranks subnets of every linked account; the other stacks link to the sink of their region.
+
     Attributes
     ----------
-    collector, schedule, notifications, alarms, dashboard
+    collector, schedule, notifications, alarms, dashboard, observability_role,
+    sink (monitoring account only, else None), link (linked source only, else None)
     """
 
     def __init__(self, scope: Construct, id_: str, *, config: MonitorConfig, env: Environment) -> None:
@@ -64,6 +69,8 @@ class SubnetMonitorStack(Stack):
             description="Subnet IP exhaustion monitor for ECS and EKS (subnet-ip-monitor)",
         )
         timing = timing_for(config.schedule)
+        self.observability_role = stack_role(self, config.observability)
+        by_account = self.observability_role is Role.MONITORING
         self.collector = CollectorFunction(
             self,
             "Collector",
@@ -92,6 +99,7 @@ class SubnetMonitorStack(Stack):
             timing=timing,
             function=self.collector.function,
             topic=self.notifications.topic,
+            by_account=by_account,
         )
         self.failures = FailureNotifications(
             self,
@@ -111,7 +119,26 @@ class SubnetMonitorStack(Stack):
             function=self.collector.function,
             log_group=self.collector.log_group,
             dead_letter_queue=self.schedule.dead_letter_queue,
+            by_account=by_account,
         )
+        self.sink: ObservabilitySink | None = None
+        self.link: ObservabilityLink | None = None
+        observability = config.observability
+        if observability is not None and self.observability_role is Role.MONITORING and observability.create_sink:
+            self.sink = ObservabilitySink(self, "ObservabilitySink", config=observability)
+            CfnOutput(
+                self,
+                "ObservabilitySinkArn",
+                value=self.sink.sink.attr_arn,
+                description=f'observability.sinkArns["{self.region}"] for the source accounts\' stacks',
+            )
+        elif observability is not None and self.observability_role is Role.SOURCE:
+            self.link = ObservabilityLink(
+                self,
+                "ObservabilityLink",
+                sink_arn=observability.sink_arns[self.region],
+                log_group_names=[self.collector.log_group.log_group_name, self.failures.log_group.log_group_name],
+            )
         acknowledge_findings(self)
         CfnOutput(self, "AlarmTopicArn", value=self.notifications.topic.topic_arn)
         CfnOutput(self, "DashboardName", value=self.dashboard.dashboard.dashboard_name)

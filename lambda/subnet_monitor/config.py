@@ -27,6 +27,13 @@ CLUSTER_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 ACCOUNT_PATTERN = re.compile(r"^\d{12}$")
 REGION_PATTERN = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d$")
+# AWS Organizations IDs: "o-" and 10 to 32 lower-case letters or digits.
+# https://docs.aws.amazon.com/organizations/latest/APIReference/API_Organization.html
+ORGANIZATION_ID_PATTERN = re.compile(r"^o-[a-z0-9]{10,32}$")
+# CloudWatch cross-account observability sink ARNs: arn:<partition>:oam:<region>:<account>:sink/<id>.
+SINK_ARN_PATTERN = re.compile(
+    r"^arn:aws(?:-cn|-us-gov)?:oam:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):sink/[A-Za-z0-9-]+$"
+)
 # EventBridge schedule expressions:
 # https://docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html
 RATE_PATTERN = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
@@ -290,6 +297,92 @@ class TargetEnvironment:
 
 
 @dataclass(frozen=True)
+class ObservabilityConfig:
+    """CloudWatch cross-account observability: a sink in one monitoring account, links from the others.
+
+    The stack deployed to ``monitoring_account`` creates the sink (unless ``create_sink`` is false:
+    the account already has one, and an account holds one sink per region) and groups its dashboard
+    and per-subnet alarms by account. Every other stack links to ``sink_arns[<its region>]``; a
+    region without an entry gets no link (a link must be in its sink's region).
+    """
+
+    monitoring_account: str
+    source_accounts: tuple[str, ...] = ()
+    organization_id: str | None = None
+    sink_arns: Mapping[str, str] = field(default_factory=dict)
+    create_sink: bool = True
+
+    KEYS = ("monitoringAccount", "sourceAccounts", "organizationId", "sinkArns", "createSink")
+
+    @classmethod
+    def from_value(cls, value: Any) -> ObservabilityConfig | None:
+        """Validate the ``observability`` key; ``None`` (the default) sets nothing up.
+
+        Raises
+        ------
+        ConfigError
+            naming ``observability`` or the sub-key whose value is refused.
+        """
+        if value is None:
+            return None
+        if not isinstance(value, Mapping):
+            raise ConfigError(
+                "observability",
+                value,
+                'must be {"monitoringAccount": "123456789012", "sourceAccounts": [...], "organizationId": "o-…", '
+                '"sinkArns": {"<region>": "arn:aws:oam:…"}} or null',
+            )
+        unknown = sorted(set(value) - set(cls.KEYS))
+        if unknown:
+            raise ConfigError(
+                f"observability.{unknown[0]}", value[unknown[0]], f"is not a known key; known: {', '.join(cls.KEYS)}"
+            )
+        monitoring = value.get("monitoringAccount")
+        if not isinstance(monitoring, str) or not ACCOUNT_PATTERN.match(monitoring):
+            raise ConfigError("observability.monitoringAccount", monitoring, "is not a 12-digit account ID")
+        sources = _names(value, "sourceAccounts", ACCOUNT_PATTERN, "is not a 12-digit account ID", "observability.")
+        if monitoring in sources:
+            raise ConfigError(
+                "observability.sourceAccounts",
+                monitoring,
+                "is the monitoring account: it sees its own metrics without a link, and cannot link to its own sink",
+            )
+        organization = value.get("organizationId")
+        if organization is not None and (
+            not isinstance(organization, str) or not ORGANIZATION_ID_PATTERN.match(organization)
+        ):
+            raise ConfigError(
+                "observability.organizationId", organization, "is not an AWS Organizations ID (o- and 10-32 characters)"
+            )
+        create_sink = _bool(value, "createSink", True, "observability.")
+        if create_sink and not sources and organization is None:
+            raise ConfigError(
+                "observability",
+                dict(value),
+                "names no one who may link: the sink policy needs sourceAccounts, organizationId or both",
+            )
+        return cls(
+            monitoring_account=monitoring,
+            source_accounts=sources,
+            organization_id=organization,
+            sink_arns=_sink_arns(value.get("sinkArns", {}), monitoring),
+            create_sink=create_sink,
+        )
+
+    def to_mapping(self) -> dict[str, Any]:
+        """The ``observability`` value that produces this object (inverse of from_value)."""
+        mapping: dict[str, Any] = {"monitoringAccount": self.monitoring_account}
+        if self.source_accounts:
+            mapping["sourceAccounts"] = list(self.source_accounts)
+        if self.organization_id is not None:
+            mapping["organizationId"] = self.organization_id
+        if self.sink_arns:
+            mapping["sinkArns"] = dict(self.sink_arns)
+        mapping["createSink"] = self.create_sink
+        return mapping
+
+
+@dataclass(frozen=True)
 class FailureConfig:
     """Failures that already happened (a task, an instance or a node that got no address): at most one
     notification per subnet per ``window_minutes``; the optional CloudTrail signal."""
@@ -353,8 +446,9 @@ class MonitorConfig:
     slack: SlackTarget | None = None
     environments: tuple[TargetEnvironment, ...] = ()
     failures: FailureConfig = field(default_factory=FailureConfig)
+    observability: ObservabilityConfig | None = None
 
-    DEPLOY_KEYS = ("schedule", "notificationEmails", "slack", "environments", *FailureConfig.KEYS)
+    DEPLOY_KEYS = ("schedule", "notificationEmails", "slack", "environments", *FailureConfig.KEYS, "observability")
 
     @classmethod
     def from_context(cls, raw: Any) -> MonitorConfig:
@@ -383,6 +477,7 @@ class MonitorConfig:
             slack=_slack(raw.get("slack")),
             environments=_environments(raw.get("environments", [])),
             failures=FailureConfig.from_mapping({k: v for k, v in raw.items() if k in FailureConfig.KEYS}),
+            observability=ObservabilityConfig.from_value(raw.get("observability")),
         )
 
 
@@ -407,10 +502,10 @@ def schedule_period_seconds(expression: Any) -> int | None:
     raise ConfigError("schedule", expression, "is not a schedule expression: rate(5 minutes) or cron(0/5 * * * ? *)")
 
 
-def _bool(raw: Mapping[str, Any], key: str, default: bool) -> bool:
+def _bool(raw: Mapping[str, Any], key: str, default: bool, prefix: str = "") -> bool:
     value = raw.get(key, default)
     if not isinstance(value, bool):
-        raise ConfigError(key, value, "must be true or false")
+        raise ConfigError(f"{prefix}{key}", value, "must be true or false")
     return value
 
 
@@ -488,13 +583,15 @@ def _optional_count(raw: Mapping[str, Any], key: str) -> int | None:
     return value
 
 
-def _names(raw: Mapping[str, Any], key: str, pattern: re.Pattern[str], reason: str) -> tuple[str, ...]:
+def _names(
+    raw: Mapping[str, Any], key: str, pattern: re.Pattern[str], reason: str, prefix: str = ""
+) -> tuple[str, ...]:
     value = raw.get(key, [])
     if not isinstance(value, list | tuple):
-        raise ConfigError(key, value, "must be a list")
+        raise ConfigError(f"{prefix}{key}", value, "must be a list")
     for item in value:
         if not isinstance(item, str) or not pattern.match(item):
-            raise ConfigError(key, item, reason)
+            raise ConfigError(f"{prefix}{key}", item, reason)
     # Keep the user's order, drop repeats.
     return tuple(dict.fromkeys(value))
 
@@ -548,6 +645,29 @@ def _environments(value: Any) -> tuple[TargetEnvironment, ...]:
     if len(set(environments)) != len(environments):
         raise ConfigError("environments", value, "lists an account/region twice")
     return tuple(environments)
+
+
+def _sink_arns(value: Any, monitoring_account: str) -> dict[str, str]:
+    if not isinstance(value, Mapping):
+        raise ConfigError(
+            "observability.sinkArns",
+            value,
+            'must be an object of region to sink ARN, e.g. {"eu-west-1": "arn:aws:oam:…"}',
+        )
+    arns = {}
+    for region, arn in value.items():
+        key = f"observability.sinkArns.{region}"
+        if not isinstance(region, str) or not REGION_PATTERN.match(region):
+            raise ConfigError("observability.sinkArns", region, "is not a region name (e.g. eu-west-1)")
+        match = SINK_ARN_PATTERN.match(arn) if isinstance(arn, str) else None
+        if match is None:
+            raise ConfigError(key, arn, "is not a sink ARN (arn:aws:oam:<region>:<account>:sink/<id>)")
+        if match["region"] != region:
+            raise ConfigError(key, arn, f"is in {match['region']}: a link must be in its sink's region ({region})")
+        if match["account"] != monitoring_account:
+            raise ConfigError(key, arn, f"is not in the monitoring account {monitoring_account}")
+        arns[region] = arn
+    return arns
 
 
 def _flag(value: bool) -> str:

@@ -6,10 +6,10 @@ import doctest
 
 import pytest
 
-from infra import alarms, dashboard
+from infra import alarms, dashboard, observability
 
 
-@pytest.mark.parametrize("module", [alarms, dashboard], ids=lambda m: m.__name__)
+@pytest.mark.parametrize("module", [alarms, dashboard, observability], ids=lambda m: m.__name__)
 def test_docstring_examples(module):
     result = doctest.testmod(module)
     assert result.attempted > 0

@@ -28,6 +28,20 @@ CONFIGS = {
     # AWS Chatbot (Slack) does not exist in the China regions; CDK's CloudFormation validation
     # refuses the resource type there at synth.
     "china": {"environments": [{"account": "333333333333", "region": "cn-north-1"}]},
+    # Cross-account observability: the monitoring account's sink, a source's link, a source without one.
+    "observability": {
+        "environments": [
+            {"account": "999999999999", "region": "eu-west-1"},
+            {"account": "111111111111", "region": "eu-west-1"},
+            {"account": "222222222222", "region": "us-east-1"},
+        ],
+        "observability": {
+            "monitoringAccount": "999999999999",
+            "sourceAccounts": ["111111111111", "222222222222"],
+            "organizationId": "o-a1b2c3d4e5",
+            "sinkArns": {"eu-west-1": "arn:aws:oam:eu-west-1:999999999999:sink/a1b2c3d4-5678-90ab-cdef-123456789012"},
+        },
+    },
 }
 # cfn-lint warnings the CDK produces on its own, each understood:
 # W3005: CDK adds DependsOn on the function's role although Role: GetAtt already orders them.

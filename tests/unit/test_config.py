@@ -12,6 +12,7 @@ from subnet_monitor.config import (
     ConfigError,
     FailureConfig,
     MonitorConfig,
+    ObservabilityConfig,
     ScanConfig,
     SlackTarget,
     TagSelector,
@@ -29,6 +30,7 @@ def test_defaults() -> None:
     assert config.notification_emails == ()
     assert config.environments == ()
     assert config.failures == FailureConfig(window_minutes=15, cloudtrail=False)
+    assert config.observability is None
 
 
 def test_a_full_block_parses() -> None:
@@ -87,6 +89,44 @@ def test_a_full_block_parses() -> None:
         ({"failureNotificationWindowMinutes": "15"}, "failureNotificationWindowMinutes: '15' must be a whole"),
         ({"failureNotificationWindowMinutes": 1441}, "failureNotificationWindowMinutes: 1441 must be"),
         ({"cloudTrailFailures": "yes"}, "cloudTrailFailures: 'yes' must be true or false"),
+        ({"observability": []}, "observability: [] must be {"),
+        ({"observability": {"monitoringAccount": 999999999999}}, "observability.monitoringAccount: 999999999999 is"),
+        (
+            {"observability": {"monitoringAccount": "999999999999", "sourceAccounts": "111111111111"}},
+            "observability.sourceAccounts: '111111111111' must be a list",
+        ),
+        (
+            {"observability": {"monitoringAccount": "999999999999", "organizationId": "o-ABC"}},
+            "observability.organizationId: 'o-ABC' is not an AWS Organizations ID",
+        ),
+        (
+            {"observability": {"monitoringAccount": "999999999999", "sourceAccounts": []}},
+            "observability: {'monitoringAccount': '999999999999', 'sourceAccounts': []} names no one who may link",
+        ),
+        (
+            {"observability": {"monitoringAccount": "999999999999", "createSink": False, "sinkArns": []}},
+            "observability.sinkArns: [] must be an object of region to sink ARN",
+        ),
+        (
+            {
+                "observability": {
+                    "monitoringAccount": "999999999999",
+                    "createSink": False,
+                    "sinkArns": {"Ireland": "arn:aws:oam:eu-west-1:999999999999:sink/abc"},
+                }
+            },
+            "observability.sinkArns: 'Ireland' is not a region name",
+        ),
+        (
+            {
+                "observability": {
+                    "monitoringAccount": "999999999999",
+                    "createSink": False,
+                    "sinkArns": {"us-east-1": "arn:aws:oam:eu-west-1:999999999999:sink/abc"},
+                }
+            },
+            "observability.sinkArns.us-east-1: 'arn:aws:oam:eu-west-1:999999999999:sink/abc' is in eu-west-1",
+        ),
     ],
 )
 def test_bad_values_are_refused_naming_key_and_value(block: dict[str, Any], named: str) -> None:
@@ -173,3 +213,34 @@ def test_an_environment_over_lambdas_4_kb_is_refused() -> None:
     many = tuple(f"subnet-{i:017x}" for i in range(200))
     with pytest.raises(ConfigError, match=r"subnetIds: '200 IDs' render a \d+-byte Lambda environment"):
         ScanConfig(subnet_ids=many).to_env()
+
+
+def test_observability_parses_and_maps_back() -> None:
+    # GIVEN a monitoring account, sources by account and by organization, sinks in two regions
+    value = {
+        "monitoringAccount": "999999999999",
+        "sourceAccounts": ["111111111111", "222222222222", "111111111111"],
+        "organizationId": "o-a1b2c3d4e5",
+        "sinkArns": {
+            "eu-west-1": "arn:aws:oam:eu-west-1:999999999999:sink/a1b2c3d4-5678-90ab-cdef-123456789012",
+            "us-gov-west-1": "arn:aws-us-gov:oam:us-gov-west-1:999999999999:sink/f00d",
+        },
+    }
+    # WHEN it is parsed
+    config = MonitorConfig.from_context({"observability": value}).observability
+    # THEN repeats are dropped, the default createSink is true, and the mapping parses back the same
+    assert config == ObservabilityConfig(
+        monitoring_account="999999999999",
+        source_accounts=("111111111111", "222222222222"),
+        organization_id="o-a1b2c3d4e5",
+        sink_arns=value["sinkArns"],
+        create_sink=True,
+    )
+    assert ObservabilityConfig.from_value(config.to_mapping()) == config
+
+
+def test_observability_is_a_deploy_key_not_rendered_into_the_lambda() -> None:
+    assert "observability" in MonitorConfig.DEPLOY_KEYS
+    assert "observability" not in ScanConfig.KEYS
+    config = MonitorConfig.from_context({"observability": {"monitoringAccount": "999999999999", "createSink": False}})
+    assert config.scan.to_env() == ScanConfig().to_env()
