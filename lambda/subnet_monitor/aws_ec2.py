@@ -11,6 +11,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from subnet_monitor.analysis import usable_ips
 from subnet_monitor.batching import batched
 from subnet_monitor.config import TagSelector
+from subnet_monitor.consumers import slim_eni
 from subnet_monitor.models import SubnetState
 
 if TYPE_CHECKING:
@@ -168,7 +169,7 @@ class Ec2Reader:
                     Filters=[{"Name": filter_name, "Values": list(batch)}],
                     PaginationConfig={"PageSize": DESCRIBE_NETWORK_INTERFACES_PAGE_MAX},
                 )
-                enis.extend([eni for page in pages for eni in page["NetworkInterfaces"]])
+                enis.extend([slim_eni(eni) for page in pages for eni in page["NetworkInterfaces"]])
             except (ClientError, BotoCoreError) as error:
                 if on_error is None:
                     raise

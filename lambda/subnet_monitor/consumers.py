@@ -187,6 +187,43 @@ class SubnetAddressUse:
         return sum(self.consumers.values())
 
 
+# The parts of a DescribeNetworkInterfaces item that classification, address counting and the
+# headroom model read. A page of 1,000 items is ~3.5 MB as botocore parses it (security groups, MAC,
+# DNS names, owner and VPC IDs, IPv6...); kept whole, the 50,000 ENIs of 10,000 subnets would take
+# most of a 256 MB function, so the reader keeps only these.
+ENI_FIELDS = (
+    "NetworkInterfaceId",
+    "SubnetId",
+    "Description",
+    "InterfaceType",
+    "Status",
+    "RequesterManaged",
+    "PrivateIpAddress",
+    "TagSet",
+    "Ipv4Prefixes",
+)
+ATTACHMENT_FIELDS = ("InstanceId", "DeviceIndex")
+
+
+def slim_eni(eni: Mapping[str, Any]) -> dict[str, Any]:
+    """The item with only what this module (and the headroom model) reads: same keys, same shapes.
+
+    >>> slim = slim_eni({"SubnetId": "subnet-1", "MacAddress": "02:00", "Attachment": {"InstanceId": "i-1"},
+    ...     "PrivateIpAddresses": [{"PrivateIpAddress": "10.0.0.5", "Primary": True, "PrivateDnsName": "ip"}]})
+    >>> slim["SubnetId"], slim["Attachment"], slim["PrivateIpAddresses"], "MacAddress" in slim
+    ('subnet-1', {'InstanceId': 'i-1'}, [{'PrivateIpAddress': '10.0.0.5', 'Primary': True}], False)
+    """
+    slim = {key: eni[key] for key in ENI_FIELDS if key in eni}
+    if attachment := eni.get("Attachment"):
+        slim["Attachment"] = {key: attachment[key] for key in ATTACHMENT_FIELDS if key in attachment}
+    if "PrivateIpAddresses" in eni:
+        slim["PrivateIpAddresses"] = [
+            {key: entry[key] for key in ("PrivateIpAddress", "Primary") if key in entry}
+            for entry in eni["PrivateIpAddresses"] or ()
+        ]
+    return slim
+
+
 def _prefix_size(prefix: str) -> int:
     return ipaddress.IPv4Network(prefix, strict=False).num_addresses
 

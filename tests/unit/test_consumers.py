@@ -32,6 +32,7 @@ from subnet_monitor.consumers import (
     classify,
     consumers_by_subnet,
     eni_addresses,
+    slim_eni,
     summarize_by_subnet,
     vpc_cni_instances,
 )
@@ -334,6 +335,9 @@ UNKNOWN_ENI = {
 )
 def test_each_real_shape_lands_in_its_category(eni: dict[str, Any], expected: str) -> None:
     assert classify(eni) == (expected, expected)
+    # ... and so does what the reader keeps of it, with the same addresses
+    assert classify(slim_eni(eni)) == (expected, expected)
+    assert eni_addresses(slim_eni(eni)) == eni_addresses(eni)
 
 
 @pytest.mark.parametrize(
