@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from subnet_monitor.batching import batched
+from subnet_monitor.forecast import Series
 from subnet_monitor.metrics import DIMENSION_SUBNET, NAMESPACE
 from subnet_monitor.models import ScanError
 
@@ -66,10 +67,10 @@ class MetricHistory:
 
     def series(
         self, metric: str, subnet_ids: list[str], start: datetime, end: datetime, period_seconds: int
-    ) -> dict[str, list[tuple[float, float]]]:
+    ) -> dict[str, Series]:
         """``(epoch seconds, value)`` points of ``metric`` per subnet, oldest first (the minimum in
         each period: the fullest moment)."""
-        history: dict[str, list[tuple[float, float]]] = {subnet_id: [] for subnet_id in subnet_ids}
+        history: dict[str, Series] = {}
         paginator = self._client.get_paginator("get_metric_data")
         for offset in range(0, len(subnet_ids), GET_METRIC_DATA_MAX_QUERIES):
             batch = subnet_ids[offset : offset + GET_METRIC_DATA_MAX_QUERIES]
@@ -92,13 +93,13 @@ class MetricHistory:
             pages = paginator.paginate(
                 MetricDataQueries=queries, StartTime=start, EndTime=end, ScanBy="TimestampAscending"
             )
+            times: dict[str, list[float]] = {subnet_id: [] for subnet_id in batch}
+            values: dict[str, list[float]] = {subnet_id: [] for subnet_id in batch}
             for page in pages:
                 for result in page["MetricDataResults"]:
                     subnet_id = batch[int(result["Id"][1:])]
-                    history[subnet_id].extend(
-                        (timestamp.timestamp(), value)
-                        for timestamp, value in zip(result["Timestamps"], result["Values"], strict=True)
-                    )
-        for points in history.values():
-            points.sort()
+                    times[subnet_id].extend(timestamp.timestamp() for timestamp in result["Timestamps"])
+                    values[subnet_id].extend(result["Values"])
+            # Into compact arrays before the next batch is read.
+            history.update((subnet_id, Series(times[subnet_id], values[subnet_id])) for subnet_id in batch)
         return history

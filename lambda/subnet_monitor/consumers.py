@@ -375,6 +375,24 @@ def addresses_in_use(enis: Iterable[Mapping[str, Any]]) -> tuple[list[str], list
     return ips, prefixes
 
 
+def addresses_by_instance(enis: Iterable[Mapping[str, Any]]) -> dict[str, int]:
+    """Addresses the ENIs attached to each instance hold: every private address 1, every delegated
+    prefix its size (16 for a /28).
+
+    >>> addresses_by_instance([{"Attachment": {"InstanceId": "i-1"}, "PrivateIpAddress": "10.0.0.5",
+    ...     "Ipv4Prefixes": [{"Ipv4Prefix": "10.0.0.16/28"}]}, {"PrivateIpAddress": "10.0.0.6"}])
+    {'i-1': 17}
+    """
+    held: Counter[str] = Counter()
+    for eni in enis:
+        instance_id = _attachment(eni).get("InstanceId")
+        if instance_id:
+            primary, secondaries = _private_ips(eni)
+            prefixes = (p["Ipv4Prefix"] for p in eni.get("Ipv4Prefixes") or () if p.get("Ipv4Prefix"))
+            held[instance_id] += (primary is not None) + len(secondaries) + sum(map(_prefix_size, prefixes))
+    return dict(held)
+
+
 def _ordered(held: Counter[str]) -> dict[str, int]:
     """Known categories in table order, then any other key alphabetically; zeros dropped."""
     known = [c for c in CATEGORIES if held.get(c)]

@@ -27,10 +27,12 @@ from __future__ import annotations
 import itertools
 import math
 import statistics
+from array import array
 from bisect import bisect_left, bisect_right, insort
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import overload
 
 SECONDS_PER_HOUR = 3600.0
 # Fewer points, or a shorter stretch of time, say too little to call a trend: half an hour of
@@ -44,6 +46,51 @@ MAX_POINTS = 288
 TREND_MIN_Z = 1.645
 # Residual spread below this (relative to the values' size) is rounding, not persistence.
 RESIDUAL_EPSILON = 1e-18
+
+
+class Series(Sequence[tuple[float, float]]):
+    """``(epoch seconds, value)`` points, oldest first, held as two arrays of doubles.
+
+    The history of 10,000 subnets is 720,000 points: 16 bytes each here, against ~100 as tuples of
+    floats, which kept whole would take a quarter of a 256 MB function.
+
+    >>> series = Series([60.0, 0.0], [5.0, 4.0])
+    >>> list(series), len(series), series[-1]
+    ([(0.0, 4.0), (60.0, 5.0)], 2, (60.0, 5.0))
+    >>> list(series.map_values(lambda v: 10 - v))
+    [(0.0, 6.0), (60.0, 5.0)]
+    """
+
+    __slots__ = ("_times", "_values")
+
+    def __init__(self, times: Iterable[float] = (), values: Iterable[float] = ()) -> None:
+        self._times = array("d", times)
+        self._values = array("d", values)
+        if len(self._times) != len(self._values):
+            raise ValueError(f"{len(self._times)} timestamps but {len(self._values)} values")
+        if any(later < earlier for earlier, later in itertools.pairwise(self._times)):
+            order = sorted(range(len(self._times)), key=self._times.__getitem__)
+            self._times = array("d", (self._times[i] for i in order))
+            self._values = array("d", (self._values[i] for i in order))
+
+    def map_values(self, function: Callable[[float], float]) -> Series:
+        """The same timestamps with each value passed through ``function``."""
+        return Series(self._times, map(function, self._values))
+
+    def __len__(self) -> int:
+        return len(self._times)
+
+    @overload
+    def __getitem__(self, index: int) -> tuple[float, float]: ...
+    @overload
+    def __getitem__(self, index: slice) -> Series: ...
+    def __getitem__(self, index: int | slice) -> tuple[float, float] | Series:
+        if isinstance(index, slice):
+            return Series(self._times[index], self._values[index])
+        return self._times[index], self._values[index]
+
+    def __iter__(self) -> Iterator[tuple[float, float]]:
+        return zip(self._times, self._values, strict=True)
 
 
 @dataclass(frozen=True)

@@ -59,7 +59,8 @@ class CapacityInputs:
     discovery: Discovery
     states: Mapping[str, SubnetState]
     address_use: Mapping[str, SubnetAddressUse]
-    enis: Sequence[Mapping[str, Any]]
+    # Addresses (and /28 prefixes, 16 each) held now by the ENIs attached to each instance.
+    instance_addresses: Mapping[str, int]
     instance_limits: Mapping[str, InstanceNetworkLimits]
     cni: Mapping[str, CniSettings] = field(default_factory=dict)
     fargate_max_pods: Mapping[str, int] = field(default_factory=dict)
@@ -238,11 +239,8 @@ def _nodegroup_need(workload: Workload, spec: NodegroupSpec, subnets: list[str],
 def _held_by_owner(inputs: CapacityInputs) -> dict[Workload, int]:
     """Addresses the ENIs attached to each owner's instances hold now."""
     held: dict[Workload, int] = defaultdict(int)
-    owners = inputs.discovery.instance_owners
-    for eni in inputs.enis:
-        owner = owners.get(eni.get("Attachment", {}).get("InstanceId", ""))
-        if owner is not None:
-            held[owner] += len(eni.get("PrivateIpAddresses", [])) + IPS_PER_PREFIX * len(eni.get("Ipv4Prefixes", []))
+    for instance_id, owner in inputs.discovery.instance_owners.items():
+        held[owner] += inputs.instance_addresses.get(instance_id, 0)
     return held
 
 

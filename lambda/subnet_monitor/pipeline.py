@@ -22,8 +22,14 @@ from subnet_monitor.aws_ecs import EcsDiscoverer
 from subnet_monitor.aws_eks import EksDiscoverer
 from subnet_monitor.capacity import limits_from_instance_type
 from subnet_monitor.config import ScanConfig
-from subnet_monitor.consumers import SubnetAddressUse, summarize_by_subnet, vpc_cni_instances
+from subnet_monitor.consumers import (
+    SubnetAddressUse,
+    addresses_by_instance,
+    summarize_by_subnet,
+    vpc_cni_instances,
+)
 from subnet_monitor.failures import with_health_findings
+from subnet_monitor.forecast import Series
 from subnet_monitor.fragmentation import prefix_space, reservations_by_type
 from subnet_monitor.headroom import CapacityInputs, plan_capacity
 from subnet_monitor.metrics import AVAILABLE_IP_COUNT, subnet_datums
@@ -132,6 +138,8 @@ def assess(
         on_error=lambda batch, error: found.fail("ec2", _batch_target("DescribeNetworkInterfaces", batch), error),
     )
     address_use = summarize_by_subnet(enis, cni_instances=vpc_cni_instances(enis))
+    instance_addresses = addresses_by_instance(enis)
+    del enis  # the largest thing a scan holds: gone before the history is read
     prefix_spaces = {}
     for subnet_id in sorted(_prefix_subnets(found, address_use, config)):
         use = address_use.get(subnet_id)
@@ -158,16 +166,15 @@ def assess(
             }
         except (ClientError, BotoCoreError) as error:
             found.fail("ec2", "DescribeInstanceTypes", error)
-    history: dict[str, list[tuple[float, float]]] = {}
+    history: dict[str, Series] = {}
     try:
         available = MetricHistory(clients.cloudwatch).series(
             AVAILABLE_IP_COUNT, subnet_ids, now - HISTORY_WINDOW, now, HISTORY_PERIOD_SECONDS
         )
-        # Used = usable - available, one subnet at a time in place: at 10,000 subnets the history is
-        # 720,000 points, so it is neither parsed per point nor held twice.
+        # Used = usable - available, one subnet at a time in place (720,000 points at 10,000 subnets).
         for subnet_id, points in available.items():
             usable = usable_ips(states[subnet_id].cidr)
-            available[subnet_id] = [(t, usable - value) for t, value in points]
+            available[subnet_id] = points.map_values(lambda value, usable=usable: usable - value)
         history = available
     except (ClientError, BotoCoreError) as error:
         found.fail("cloudwatch", "GetMetricData (history)", error)
@@ -176,7 +183,7 @@ def assess(
             discovery=found,
             states=states,
             address_use=address_use,
-            enis=enis,
+            instance_addresses=instance_addresses,
             instance_limits=limits,
             cni=config.cni,
             fargate_max_pods=config.fargate_max_pods,

@@ -1,4 +1,4 @@
-"""The examples in the design check's and the capacity model's and the consumers' docstrings stay true."""
+"""The examples in the docstrings of the design check, the capacity model, the consumers and the forecast stay true."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from types import ModuleType
 
 import pytest
 
-from subnet_monitor import capacity, consumers, design_check
+from subnet_monitor import capacity, consumers, design_check, forecast
 
 
-@pytest.mark.parametrize("module", [capacity, consumers, design_check], ids=lambda m: m.__name__)
+@pytest.mark.parametrize("module", [capacity, consumers, design_check, forecast], ids=lambda m: m.__name__)
 def test_docstring_examples(module: ModuleType) -> None:
     result = doctest.testmod(module)
     assert result.attempted > 0

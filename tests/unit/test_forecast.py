@@ -14,6 +14,7 @@ from subnet_monitor.forecast import (
     MIN_POINTS,
     MIN_SPAN_SECONDS,
     TREND_MIN_Z,
+    Series,
     fit_trend,
     hours_to_exhaustion,
     may_rise,
@@ -237,3 +238,15 @@ def test_the_quick_screen_lets_a_real_rise_through() -> None:
     assert may_rise(line(24, 100, per_hour=24))
     assert not may_rise(line(48, 180, per_hour=0))
     assert not may_rise(line(48, 200, per_hour=-6))
+
+
+def test_the_compact_series_forecasts_like_the_points_it_holds() -> None:
+    # GIVEN a rising history as tuples, and the same points as the scan holds them (two arrays, unsorted in)
+    points = line(24, 100, per_hour=24)
+    shuffled = list(reversed(points))
+    series = Series([t for t, _ in shuffled], [v for _, v in shuffled])
+
+    # THEN the forecast is the same
+    assert hours_to_exhaustion(series, 1_000) == hours_to_exhaustion(points, 1_000) is not None
+    with pytest.raises(ValueError, match="3 timestamps but 2 values"):
+        Series([1.0, 2.0, 3.0], [1.0, 2.0])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from subnet_monitor.capacity import CniSettings, InstanceNetworkLimits
-from subnet_monitor.consumers import SubnetAddressUse
+from subnet_monitor.consumers import SubnetAddressUse, addresses_by_instance
 from subnet_monitor.fragmentation import prefix_space
 from subnet_monitor.headroom import CapacityInputs, plan_capacity
 from subnet_monitor.models import (
@@ -43,7 +43,7 @@ def plan(specs: dict[Workload, Any], states: dict[str, SubnetState], **kwargs: A
         discovery=found,
         states=states,
         address_use=kwargs.pop("address_use", {}),
-        enis=kwargs.pop("enis", []),
+        instance_addresses=kwargs.pop("instance_addresses", {}),
         instance_limits=kwargs.pop("instance_limits", {"m5.large": M5_LARGE}),
         **kwargs,
     )
@@ -106,14 +106,19 @@ def test_what_a_node_group_holds_now_is_subtracted() -> None:
     spec = NodegroupSpec(subnets=("subnet-a",), max_size=2, desired=1, instance_types=("m5.large",))
     found_owner = {"i-1": NODES}
     enis = [
-        {"Attachment": {"InstanceId": "i-1"}, "PrivateIpAddresses": [{}] * 10},
-        {"Attachment": {"InstanceId": "i-1"}, "PrivateIpAddresses": [{}] * 10},
+        {"Attachment": {"InstanceId": "i-1"}, "PrivateIpAddresses": [{"PrivateIpAddress": "10.0.0.1"}] * 10},
+        {"Attachment": {"InstanceId": "i-1"}, "PrivateIpAddresses": [{"PrivateIpAddress": "10.0.1.1"}] * 10},
+        {"Attachment": {"InstanceId": "i-2"}, "PrivateIpAddresses": [{"PrivateIpAddress": "10.0.2.1"}] * 7},
     ]
     found = Discovery(specs={NODES: spec}, instance_owners=found_owner)
     found.add("subnet-a", Role.EKS_NODE, NODES)
     capacity = plan_capacity(
         CapacityInputs(
-            discovery=found, states=states, address_use={}, enis=enis, instance_limits={"m5.large": M5_LARGE}
+            discovery=found,
+            states=states,
+            address_use={},
+            instance_addresses=addresses_by_instance(enis),
+            instance_limits={"m5.large": M5_LARGE},
         )
     )
     assert capacity["subnet-a"].ips_needed_at_max == 60 - 20

@@ -57,7 +57,7 @@ def test_headroom_sizes_a_node_group_by_its_planned_pods_per_node() -> None:
     found.add("subnet-a", Role.EKS_NODE, workload)
     states = {"subnet-a": SubnetState("subnet-a", "vpc-1", "az-a", "10.0.0.0/24", 251)}
     inputs = CapacityInputs(
-        discovery=found, states=states, address_use={}, enis=[], instance_limits={"m5.large": M5_LARGE}
+        discovery=found, states=states, address_use={}, instance_addresses={}, instance_limits={"m5.large": M5_LARGE}
     )
 
     # THEN each node holds 2 ENIs of 10 addresses (5 pods, one warm ENI): 80 addresses at max
