@@ -12,7 +12,6 @@ from constructs import Construct
 
 from infra import LAMBDA_ASSET_DIR
 from infra.powertools import ARCHITECTURE, RUNTIME, powertools_layer
-from infra.timing import FUNCTION_MEMORY_MB
 from subnet_monitor.metrics import NAMESPACE
 
 HANDLER = "subnet_monitor.handler.lambda_handler"
@@ -85,6 +84,7 @@ class CollectorFunction(Construct):
         id_: str,
         *,
         environment: Mapping[str, str],
+        memory_mb: int,
         timeout: Duration,
         max_event_age: Duration,
     ) -> None:
@@ -113,7 +113,7 @@ class CollectorFunction(Construct):
             handler=HANDLER,
             code=lambda_.Code.from_asset(str(LAMBDA_ASSET_DIR), exclude=ASSET_EXCLUDES),
             layers=[powertools_layer(self, "PowertoolsLayer")],
-            memory_size=FUNCTION_MEMORY_MB,
+            memory_size=memory_mb,
             timeout=timeout,
             environment=dict(environment),
             role=self.role,

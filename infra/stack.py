@@ -75,6 +75,7 @@ class SubnetMonitorStack(Stack):
             self,
             "Collector",
             environment=function_environment(config),
+            memory_mb=config.collector_memory_mb,
             timeout=Duration.seconds(timing.function_timeout),
             max_event_age=Duration.seconds(timing.lambda_event_max_age),
         )

@@ -22,7 +22,7 @@ SEVEN_DAYS_SECONDS = 7 * ONE_DAY_SECONDS
 # The collector's budget. A scan takes seconds (a few API pages per cluster); two minutes leaves
 # room for throttled retries in a large estate.
 FUNCTION_TIMEOUT_SECONDS = 120
-# Memory also buys CPU on Lambda; the scan is I/O-bound and holds a few thousand small objects.
+# The failure (event) function's memory: one event at a time. The collector's is `collectorMemoryMb`.
 FUNCTION_MEMORY_MB = 256
 # The timeout ends at least this long before the next scan is due, so scans never overlap.
 SCHEDULE_SAFETY_MARGIN_SECONDS = 10

@@ -48,6 +48,12 @@ TAG_KEY_MAX_LENGTH = 128
 TAG_VALUE_MAX_LENGTH = 256
 
 DEFAULT_SCHEDULE = "rate(5 minutes)"
+# The collector's memory, which on Lambda also sets its CPU: 1,769 MB is one vCPU, and the share
+# scales with memory (https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html).
+# 256 MB holds a 10,000-subnet scan (make bench); larger estates buy CPU with more (README "Scale").
+DEFAULT_COLLECTOR_MEMORY_MB = 256
+LAMBDA_MEMORY_MIN_MB = 128
+LAMBDA_MEMORY_MAX_MB = 10_240
 DEFAULT_WARNING_PERCENT = 80.0
 DEFAULT_CRITICAL_PERCENT = 90.0
 DEFAULT_MIN_FREE_PREFIX_BLOCKS = 1
@@ -447,8 +453,17 @@ class MonitorConfig:
     environments: tuple[TargetEnvironment, ...] = ()
     failures: FailureConfig = field(default_factory=FailureConfig)
     observability: ObservabilityConfig | None = None
+    collector_memory_mb: int = DEFAULT_COLLECTOR_MEMORY_MB
 
-    DEPLOY_KEYS = ("schedule", "notificationEmails", "slack", "environments", *FailureConfig.KEYS, "observability")
+    DEPLOY_KEYS = (
+        "schedule",
+        "notificationEmails",
+        "slack",
+        "environments",
+        *FailureConfig.KEYS,
+        "observability",
+        "collectorMemoryMb",
+    )
 
     @classmethod
     def from_context(cls, raw: Any) -> MonitorConfig:
@@ -470,6 +485,15 @@ class MonitorConfig:
         scan = ScanConfig.from_mapping({k: v for k, v in raw.items() if k in ScanConfig.KEYS})
         schedule = raw.get("schedule", DEFAULT_SCHEDULE)
         schedule_period_seconds(schedule)  # validates
+        memory = raw.get("collectorMemoryMb", DEFAULT_COLLECTOR_MEMORY_MB)
+        if isinstance(memory, bool) or not isinstance(memory, int) or not (
+            LAMBDA_MEMORY_MIN_MB <= memory <= LAMBDA_MEMORY_MAX_MB
+        ):
+            raise ConfigError(
+                "collectorMemoryMb",
+                memory,
+                f"must be a whole number of MB from {LAMBDA_MEMORY_MIN_MB} to {LAMBDA_MEMORY_MAX_MB} (Lambda's range)",
+            )
         return cls(
             scan=scan,
             schedule=schedule,
@@ -478,6 +502,7 @@ class MonitorConfig:
             environments=_environments(raw.get("environments", [])),
             failures=FailureConfig.from_mapping({k: v for k, v in raw.items() if k in FailureConfig.KEYS}),
             observability=ObservabilityConfig.from_value(raw.get("observability")),
+            collector_memory_mb=memory,
         )
 
 

@@ -121,7 +121,7 @@ def test_every_rule_invokes_the_failure_function_and_only_that_rule_may(default)
 def test_same_asset_runtime_architecture_and_layer_as_the_collector(default):
     _, function = failure_function(default)
     scan = collector(default)
-    for key in ("Code", "Runtime", "Architectures", "Layers", "MemorySize"):
+    for key in ("Code", "Runtime", "Architectures", "Layers", "MemorySize"):  # 256 MB both, by default
         assert function[key] == scan[key], key
     assert function["Architectures"] == ["arm64"]
     assert function["Timeout"] == 30

@@ -164,6 +164,19 @@ def test_timeout_stays_inside_the_schedule_period(default, full, cron):
     assert collector(tight)["Timeout"] == 50
 
 
+def test_collector_memory_follows_config_and_the_event_function_keeps_its_own(default):
+    # Memory buys CPU on Lambda; a large estate sets more (README "Scale and benchmark").
+    large = build({"collectorMemoryMb": 1024}).template()
+    assert collector(default)["MemorySize"] == 256
+    assert collector(large)["MemorySize"] == 1024
+    [(_, event_function)] = [
+        (name, r["Properties"])
+        for name, r in resources(large, "AWS::Lambda::Function").items()
+        if r["Properties"]["Handler"] != HANDLER
+    ]
+    assert event_function["MemorySize"] == 256
+
+
 def test_lambda_does_not_retry_a_failed_scan_nor_run_a_stale_one(default):
     config = only(default, "AWS::Lambda::EventInvokeConfig")
     assert config["MaximumRetryAttempts"] == 0
