@@ -486,8 +486,10 @@ class MonitorConfig:
         schedule = raw.get("schedule", DEFAULT_SCHEDULE)
         schedule_period_seconds(schedule)  # validates
         memory = raw.get("collectorMemoryMb", DEFAULT_COLLECTOR_MEMORY_MB)
-        if isinstance(memory, bool) or not isinstance(memory, int) or not (
-            LAMBDA_MEMORY_MIN_MB <= memory <= LAMBDA_MEMORY_MAX_MB
+        if (
+            isinstance(memory, bool)
+            or not isinstance(memory, int)
+            or not (LAMBDA_MEMORY_MIN_MB <= memory <= LAMBDA_MEMORY_MAX_MB)
         ):
             raise ConfigError(
                 "collectorMemoryMb",
