@@ -121,6 +121,17 @@ def test_one_stack_per_listed_environment():
     ]
 
 
+def test_each_environment_stands_alone():
+    # GIVEN two target environments
+    built = build(FULL_BLOCK)
+
+    # THEN neither stack depends on or imports from the other: one can fail to deploy or scan and the
+    # other is untouched
+    assert [stack.dependencies for stack in built.stacks] == [[], []]
+    for index in range(2):
+        assert "Fn::ImportValue" not in json.dumps(built.template(index).to_json())
+
+
 # --- the collector function ------------------------------------------------------------------------
 
 
