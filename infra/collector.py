@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
@@ -61,6 +62,23 @@ EKS_SCOPED_ACTIONS = {
     "nodegroup": ("eks:DescribeNodegroup",),
     "fargateprofile": ("eks:DescribeFargateProfile",),
 }
+
+
+def package_function(scope: Construct, id_: str, **props: Any) -> lambda_.Function:
+    """A function of this package: the ``lambda/`` directory as a plain asset (no Docker bundling), the
+    runtime and architecture the public Powertools layer is published for, and that layer. The rest
+    (handler, memory, timeout, role, environment...) is the caller's."""
+    return lambda_.Function(
+        scope,
+        id_,
+        runtime=RUNTIME,
+        architecture=ARCHITECTURE,
+        code=lambda_.Code.from_asset(str(LAMBDA_ASSET_DIR), exclude=ASSET_EXCLUDES),
+        layers=[powertools_layer(scope, "PowertoolsLayer")],
+        **props,
+    )
+
+
 PUT_METRIC_DATA = "cloudwatch:PutMetricData"
 PUT_METRIC_DATA_REASON = "a namespace is not a resource; narrowed by the condition cloudwatch:namespace = Custom/VPC"
 
@@ -104,15 +122,11 @@ class CollectorFunction(Construct):
             description="Subnet monitor collector: read-only discovery, metrics to Custom/VPC, its own logs",
             inline_policies={"collector": self.policy},
         )
-        self.function = lambda_.Function(
+        self.function = package_function(
             self,
             "Function",
             description="Scans ECS/EKS subnets for IP exhaustion and publishes Custom/VPC metrics",
-            runtime=RUNTIME,
-            architecture=ARCHITECTURE,
             handler=HANDLER,
-            code=lambda_.Code.from_asset(str(LAMBDA_ASSET_DIR), exclude=ASSET_EXCLUDES),
-            layers=[powertools_layer(self, "PowertoolsLayer")],
             memory_size=memory_mb,
             timeout=timeout,
             environment=dict(environment),

@@ -18,16 +18,13 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from infra import LAMBDA_ASSET_DIR
 from infra.alarms import health_metric
-from infra.collector import ASSET_EXCLUDES, LOG_RETENTION, PUT_METRIC_DATA, PUT_METRIC_DATA_REASON
+from infra.collector import LOG_RETENTION, PUT_METRIC_DATA, PUT_METRIC_DATA_REASON, package_function
 from infra.nag import WILDCARD_RESOURCE, Acknowledgement
-from infra.powertools import ARCHITECTURE, RUNTIME, powertools_layer
 from infra.timing import FUNCTION_MEMORY_MB
 from subnet_monitor.aws_failures import DEDUP_EXPIRY_ATTRIBUTE, DEDUP_KEY_ATTRIBUTE
 from subnet_monitor.config import ENV_FAILURE_DEDUP_TABLE, ENV_FAILURE_TOPIC_ARN, FailureConfig
@@ -134,15 +131,11 @@ class FailureNotifications(Construct):
                 )
             },
         )
-        self.function = lambda_.Function(
+        self.function = package_function(
             self,
             "Function",
             description="Counts IP exhaustion failures (ECS, Auto Scaling, EKS); notifies once per subnet per window",
-            runtime=RUNTIME,
-            architecture=ARCHITECTURE,
             handler=HANDLER,
-            code=lambda_.Code.from_asset(str(LAMBDA_ASSET_DIR), exclude=ASSET_EXCLUDES),
-            layers=[powertools_layer(self, "PowertoolsLayer")],
             memory_size=FUNCTION_MEMORY_MB,
             timeout=FUNCTION_TIMEOUT,
             environment={
