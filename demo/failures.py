@@ -24,6 +24,13 @@ from typing import Any
 
 from botocore.client import BaseClient
 
+from demo.failure_samples import (
+    asg_launch_unsuccessful,
+    assign_prefix_failed,
+    ecs_placement_failure,
+    ecs_task_stopped,
+    rehome,
+)
 from subnet_monitor import event_handler, handler
 from subnet_monitor.config import FailureConfig
 from subnet_monitor.failure_patterns import CLOUDTRAIL_PATTERNS, DEFAULT_PATTERNS
@@ -149,14 +156,6 @@ def invoke(function: Callable[..., Any], event: Any, context: Any) -> tuple[Any,
 
 def run_failures_demo(make_client: ClientFactory, estate: Any, scan_context: Any) -> bool:
     """Send one failure of each kind through the real path and print what a person receives."""
-    from tests.failure_samples import (  # noqa: PLC0415 - the cited, real-shaped samples live with the tests
-        asg_launch_unsuccessful,
-        assign_prefix_failed,
-        ecs_placement_failure,
-        ecs_task_stopped,
-        rehome,
-    )
-
     region = make_client("ec2").meta.region_name
     print("\n## Failures, the moment they happen")
     stack = LocalFailureStack.create(make_client, {**DEFAULT_PATTERNS, **CLOUDTRAIL_PATTERNS})

@@ -10,10 +10,10 @@ import pytest
 from aws_cdk.assertions import Template
 from moto.events.models import EventPattern
 
+from demo.failure_samples import NEAR_MISSES, SIGNALS
 from infra.failures import HANDLER
 from subnet_monitor.config import FailureConfig
 from tests.event_patterns import matches
-from tests.failure_samples import NEAR_MISSES, SIGNALS
 from tests.infra.support import ACCOUNT, REGION, build, collector, flatten, resources
 
 # Which rule each sample must reach (and no other); None = only with cloudTrailFailures.

@@ -1,4 +1,4 @@
-"""The failure path on moto: the real event handler with real-shaped events (tests/failure_samples.py),
+"""The failure path on moto: the real event handler with real-shaped events (demo/failure_samples.py),
 the notification captured from the SNS topic through a subscribed SQS queue, IPExhaustionFailures read
 back from moto's CloudWatch, the de-duplication window in DynamoDB; and the scan turning an EKS node
 group health issue into a finding and an event the rules deliver."""
@@ -15,15 +15,15 @@ from typing import Any
 import boto3
 import pytest
 
+from demo import failure_samples as samples
 from demo.estate import moto_client_factory
+from demo.failure_samples import NEAR_MISSES
 from demo.failures import LocalFailureStack, mark_nodegroup_unhealthy
 from subnet_monitor import event_handler
 from subnet_monitor.aws_failures import FailureClients
 from subnet_monitor.config import ConfigError, FailureConfig
 from subnet_monitor.failure_patterns import CLOUDTRAIL_PATTERNS, DEFAULT_PATTERNS
 from subnet_monitor.failure_pipeline import handle_failures
-from tests import failure_samples as samples
-from tests.failure_samples import NEAR_MISSES
 from tests.integration.conftest import Invoke, LambdaContext
 from tests.integration.moto_estate import REGION, Vpc
 

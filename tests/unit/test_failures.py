@@ -1,4 +1,4 @@
-"""Failures read from real-shaped events (tests/failure_samples.py cites each shape): attributed to the
+"""Failures read from real-shaped events (demo/failure_samples.py cites each shape): attributed to the
 right subnet and workload, near misses not counted, bad records counted as unparsed, the notification
 text, the EKS health findings and events. Pure: no AWS."""
 
@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from demo import failure_samples as samples
+from demo.failure_samples import NEAR_MISSES, SIGNALS, SUBNET_A, SUBNET_B
 from subnet_monitor.failures import (
     Signal,
     dedup_key,
@@ -23,8 +25,6 @@ from subnet_monitor.failures import (
     with_interface_subnets,
 )
 from subnet_monitor.models import HealthIssue, SubnetCapacity, SubnetState, Workload
-from tests import failure_samples as samples
-from tests.failure_samples import NEAR_MISSES, SIGNALS, SUBNET_A, SUBNET_B
 
 NOW = datetime(2026, 11, 24, 19, 0, tzinfo=UTC)
 STATE_A = SubnetState(SUBNET_A, "vpc-0123456789abcdef0", "eu-west-1a", "10.0.9.0/27", 2)
