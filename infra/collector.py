@@ -83,6 +83,25 @@ PUT_METRIC_DATA = "cloudwatch:PutMetricData"
 PUT_METRIC_DATA_REASON = "a namespace is not a resource; narrowed by the condition cloudwatch:namespace = Custom/VPC"
 
 
+def put_metric_data_statement() -> iam.PolicyStatement:
+    """The one write to CloudWatch either function may make: metrics in ``Custom/VPC`` only."""
+    return iam.PolicyStatement(
+        sid="PutMetricDataToOwnNamespaceOnly",
+        actions=[PUT_METRIC_DATA],
+        resources=["*"],
+        conditions={"StringEquals": {"cloudwatch:namespace": NAMESPACE}},
+    )
+
+
+def write_log_group_statement(log_group: logs.ILogGroup) -> iam.PolicyStatement:
+    """A function writes its own log group and no other."""
+    return iam.PolicyStatement(
+        sid="WriteOwnLogGroup",
+        actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+        resources=[log_group.log_group_arn],
+    )
+
+
 class CollectorFunction(Construct):
     """The scheduled scan: a Python Lambda on arm64 with the public Powertools layer.
 
@@ -172,17 +191,8 @@ class CollectorFunction(Construct):
             ),
             *arns("ecs", ECS_SCOPED_ACTIONS),
             *arns("eks", EKS_SCOPED_ACTIONS),
-            iam.PolicyStatement(
-                sid="PutMetricDataToOwnNamespaceOnly",
-                actions=[PUT_METRIC_DATA],
-                resources=["*"],
-                conditions={"StringEquals": {"cloudwatch:namespace": NAMESPACE}},
-            ),
-            iam.PolicyStatement(
-                sid="WriteOwnLogGroup",
-                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                resources=[self.log_group.log_group_arn],
-            ),
+            put_metric_data_statement(),
+            write_log_group_statement(self.log_group),
         ]
 
 

@@ -23,13 +23,20 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from infra.alarms import health_metric
-from infra.collector import LOG_RETENTION, PUT_METRIC_DATA, PUT_METRIC_DATA_REASON, package_function
+from infra.collector import (
+    LOG_RETENTION,
+    PUT_METRIC_DATA,
+    PUT_METRIC_DATA_REASON,
+    package_function,
+    put_metric_data_statement,
+    write_log_group_statement,
+)
 from infra.nag import WILDCARD_RESOURCE, Acknowledgement
 from infra.timing import FUNCTION_MEMORY_MB
 from subnet_monitor.aws_failures import DEDUP_EXPIRY_ATTRIBUTE, DEDUP_KEY_ATTRIBUTE
 from subnet_monitor.config import ENV_FAILURE_DEDUP_TABLE, ENV_FAILURE_TOPIC_ARN, FailureConfig
 from subnet_monitor.failure_patterns import CLOUDTRAIL_PATTERNS, DEFAULT_PATTERNS, EVENT_SOURCE
-from subnet_monitor.metrics import NAMESPACE, NOTIFICATION_ERRORS
+from subnet_monitor.metrics import NOTIFICATION_ERRORS
 
 HANDLER = "subnet_monitor.event_handler.lambda_handler"
 # One event: a DescribeSubnets, a PutMetricData, a conditional PutItem and a Publish per subnet.
@@ -107,12 +114,7 @@ class FailureNotifications(Construct):
                             actions=[a for a in self.unscoped_actions if a != PUT_METRIC_DATA],
                             resources=["*"],
                         ),
-                        iam.PolicyStatement(
-                            sid="PutMetricDataToOwnNamespaceOnly",
-                            actions=[PUT_METRIC_DATA],
-                            resources=["*"],
-                            conditions={"StringEquals": {"cloudwatch:namespace": NAMESPACE}},
-                        ),
+                        put_metric_data_statement(),
                         iam.PolicyStatement(
                             sid="PublishToAlarmTopic", actions=["sns:Publish"], resources=[topic.topic_arn]
                         ),
@@ -122,11 +124,7 @@ class FailureNotifications(Construct):
                         iam.PolicyStatement(
                             sid="NotificationWindows", actions=list(DEDUP_ACTIONS), resources=[self.table.table_arn]
                         ),
-                        iam.PolicyStatement(
-                            sid="WriteOwnLogGroup",
-                            actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                            resources=[self.log_group.log_group_arn],
-                        ),
+                        write_log_group_statement(self.log_group),
                     ]
                 )
             },

@@ -407,13 +407,14 @@ class FailureConfig:
         ConfigError
             naming the key whose value is refused.
         """
-        window = raw.get("failureNotificationWindowMinutes", DEFAULT_FAILURE_WINDOW_MINUTES)
-        if isinstance(window, bool) or not isinstance(window, int) or not 1 <= window <= FAILURE_WINDOW_MAX_MINUTES:
-            raise ConfigError(
-                "failureNotificationWindowMinutes",
-                window,
-                f"must be a whole number of minutes from 1 to {FAILURE_WINDOW_MAX_MINUTES}",
-            )
+        window = _whole_number(
+            raw,
+            "failureNotificationWindowMinutes",
+            DEFAULT_FAILURE_WINDOW_MINUTES,
+            low=1,
+            high=FAILURE_WINDOW_MAX_MINUTES,
+            unit="minutes",
+        )
         return cls(window_minutes=window, cloudtrail=_bool(raw, "cloudTrailFailures", False))
 
     def to_mapping(self) -> dict[str, Any]:
@@ -485,17 +486,15 @@ class MonitorConfig:
         scan = ScanConfig.from_mapping({k: v for k, v in raw.items() if k in ScanConfig.KEYS})
         schedule = raw.get("schedule", DEFAULT_SCHEDULE)
         schedule_period_seconds(schedule)  # validates
-        memory = raw.get("collectorMemoryMb", DEFAULT_COLLECTOR_MEMORY_MB)
-        if (
-            isinstance(memory, bool)
-            or not isinstance(memory, int)
-            or not (LAMBDA_MEMORY_MIN_MB <= memory <= LAMBDA_MEMORY_MAX_MB)
-        ):
-            raise ConfigError(
-                "collectorMemoryMb",
-                memory,
-                f"must be a whole number of MB from {LAMBDA_MEMORY_MIN_MB} to {LAMBDA_MEMORY_MAX_MB} (Lambda's range)",
-            )
+        memory = _whole_number(
+            raw,
+            "collectorMemoryMb",
+            DEFAULT_COLLECTOR_MEMORY_MB,
+            low=LAMBDA_MEMORY_MIN_MB,
+            high=LAMBDA_MEMORY_MAX_MB,
+            unit="MB",
+            why=" (Lambda's range)",
+        )
         return cls(
             scan=scan,
             schedule=schedule,
@@ -541,6 +540,15 @@ def _percent(raw: Mapping[str, Any], key: str, default: float) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 100:
         raise ConfigError(key, value, "must be a number between 0 and 100 (exclusive)")
     return float(value)
+
+
+def _whole_number(
+    raw: Mapping[str, Any], key: str, default: int, *, low: int, high: int, unit: str, why: str = ""
+) -> int:
+    value = raw.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ConfigError(key, value, f"must be a whole number of {unit} from {low} to {high}{why}")
+    return value
 
 
 def _positive(raw: Mapping[str, Any], key: str, default: float) -> float:
