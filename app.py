@@ -14,7 +14,7 @@ import sys
 import aws_cdk as cdk
 
 from infra.app_builder import CONTEXT_KEY, build_app
-from subnet_monitor.config import ConfigError
+from subnet_monitor.core.config import ConfigError
 
 # The region synth assumes when neither the CLI nor the profile names one.
 FALLBACK_REGION = "us-east-1"

@@ -34,23 +34,23 @@ from typing import Any
 import boto3
 from moto.server import ThreadedMotoServer
 
-from bench import moto_speedups
-from bench.estate import REGION, Estate, seed
-from subnet_monitor.aws_cloudwatch import GET_METRIC_DATA_MAX_QUERIES, PUT_METRIC_DATA_MAX_DATUMS
-from subnet_monitor.aws_ec2 import (
+from fixtures import moto_speedups
+from fixtures.scale_estate import REGION, Estate, seed
+from subnet_monitor.aws.cloudwatch import GET_METRIC_DATA_MAX_QUERIES, PUT_METRIC_DATA_MAX_DATUMS
+from subnet_monitor.aws.ec2 import (
     DESCRIBE_INSTANCE_TYPES_MAX,
     DESCRIBE_NETWORK_INTERFACES_PAGE_MAX,
     DESCRIBE_SUBNETS_PAGE_MAX,
     EC2_FILTER_VALUES_MAX,
 )
-from subnet_monitor.aws_ecs import (
+from subnet_monitor.aws.ecs import (
     DESCRIBE_AUTO_SCALING_GROUPS_MAX,
     DESCRIBE_CLUSTERS_MAX,
     DESCRIBE_SCALABLE_TARGETS_MAX,
     DESCRIBE_SERVICES_MAX,
     LIST_SERVICES_PAGE_MAX,
 )
-from subnet_monitor.config import ScanConfig
+from subnet_monitor.core.config import ScanConfig
 
 # ListClusters (ECS and EKS) returns up to 100 a page by default.
 LIST_PAGE_MAX = 100

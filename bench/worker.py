@@ -103,7 +103,7 @@ def _maxrss_mb() -> float:
 def run_monitor(job: dict[str, Any]) -> dict[str, Any]:
     """The real Lambda handler, as the schedule invokes it: ``run_scan(..., publish=True)`` and a log
     record per subnet."""
-    from subnet_monitor import handler  # noqa: PLC0415 - imported here so the init phase is timed
+    from subnet_monitor.handlers import scan as handler  # noqa: PLC0415 - imported here so the init phase is timed
 
     clients = handler._clients()
     clock = CallClock().watch(vars(clients).values())
@@ -139,8 +139,8 @@ def run_naive(job: dict[str, Any]) -> dict[str, Any]:
     are counted exactly (2 per subnet) and the time is scaled from the sample (every call sees the same
     server, so the mean per subnet holds).
     """
-    from subnet_monitor.analysis import usable_ips  # noqa: PLC0415
-    from subnet_monitor.aws_clients import AwsClients  # noqa: PLC0415
+    from subnet_monitor.aws.clients import AwsClients  # noqa: PLC0415
+    from subnet_monitor.core.subnet import usable_ips  # noqa: PLC0415
 
     clients = AwsClients.from_session()
     clock = CallClock().watch([clients.ec2, clients.cloudwatch])

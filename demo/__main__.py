@@ -22,15 +22,15 @@ from typing import Any
 
 from moto.server import ThreadedMotoServer
 
-from demo.estate import (  # demo/__init__ put lambda/ on the path
+from demo.failures import run_failures_demo
+from fixtures.estate import (  # demo/__init__ put lambda/ on the path
     hold_ecs_tasks_running,
     moto_client_factory,
     seed_estate,
 )
-from demo.failures import run_failures_demo
-from subnet_monitor import handler
 from subnet_monitor.cli import main as cli_main
-from subnet_monitor.config import MonitorConfig
+from subnet_monitor.core.config import MonitorConfig
+from subnet_monitor.handlers import scan as handler
 
 REGION = "eu-west-1"
 # The demo's subnet-monitor block (as it would stand in cdk.json): discover everything, add the

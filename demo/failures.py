@@ -17,125 +17,25 @@ import contextlib
 import io
 import json
 import os
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.client import BaseClient
 
-from demo.failure_samples import (
+from fixtures.failure_samples import (
     asg_launch_unsuccessful,
     assign_prefix_failed,
     ecs_placement_failure,
     ecs_task_stopped,
     rehome,
 )
-from subnet_monitor import event_handler, handler
-from subnet_monitor.config import FailureConfig
-from subnet_monitor.failure_patterns import CLOUDTRAIL_PATTERNS, DEFAULT_PATTERNS
-from subnet_monitor.metrics import IP_EXHAUSTION_FAILURES, NAMESPACE
-
-ClientFactory = Callable[[str], BaseClient]
-SQS_RECEIVE_MAX = 10
-NODEGROUP_ISSUE_MESSAGE = (
-    "One or more of the subnets associated with your managed node group does not have enough available IP "
-    "addresses for new nodes."
-)
-
-
-@dataclass
-class LocalFailureStack:
-    """The failure path's resources in moto: topic + subscribed inbox queue, de-duplication table, and
-    the rules (the stack's patterns) delivering to a queue in place of the function."""
-
-    make_client: ClientFactory
-    topic_arn: str
-    inbox_url: str
-    table_name: str
-    delivery_url: str
-
-    @classmethod
-    def create(
-        cls, make_client: ClientFactory, patterns: Mapping[str, Mapping[str, Any]], name: str = "subnet-monitor"
-    ) -> LocalFailureStack:
-        sqs, sns, dynamodb, events = (make_client(s) for s in ("sqs", "sns", "dynamodb", "events"))
-        topic_arn = sns.create_topic(Name=f"{name}-alarms")["TopicArn"]
-        inbox_url = sqs.create_queue(QueueName=f"{name}-inbox")["QueueUrl"]
-        sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=_queue_arn(sqs, inbox_url))
-        table_name = f"{name}-failure-windows"
-        dynamodb.create_table(
-            TableName=table_name,
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        dynamodb.update_time_to_live(
-            TableName=table_name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"}
-        )
-        delivery_url = sqs.create_queue(QueueName=f"{name}-delivered")["QueueUrl"]
-        delivery_arn = _queue_arn(sqs, delivery_url)
-        for rule, pattern in patterns.items():
-            events.put_rule(Name=f"{name}-{rule}", EventPattern=json.dumps(pattern))
-            events.put_targets(Rule=f"{name}-{rule}", Targets=[{"Id": "function", "Arn": delivery_arn}])
-        return cls(make_client, topic_arn, inbox_url, table_name, delivery_url)
-
-    def environment(self, config: FailureConfig) -> dict[str, str]:
-        """The event function's environment, as the stack renders it."""
-        return {
-            **config.to_env(),
-            event_handler.ENV_TOPIC_ARN: self.topic_arn,
-            event_handler.ENV_DEDUP_TABLE: self.table_name,
-        }
-
-    def put(self, events: list[Mapping[str, Any]]) -> None:
-        """Put AWS-shaped events on the default bus, as their services would."""
-        client = self.make_client("events")
-        for event in events:
-            entry = {
-                "Source": event["source"],
-                "DetailType": event["detail-type"],
-                "Detail": json.dumps(event["detail"]),
-            }
-            client.put_events(Entries=[{**entry, "Resources": list(event.get("resources", []))}])
-
-    def delivered(self) -> list[dict[str, Any]]:
-        """The events the rules matched, as EventBridge would invoke the function with them."""
-        account = self.make_client("sts").get_caller_identity()["Account"]
-        # moto leaves out the envelope's "account", which EventBridge always sets.
-        return [{"account": account, **json.loads(body)} for body in _drain(self.make_client("sqs"), self.delivery_url)]
-
-    def notifications(self) -> list[dict[str, Any]]:
-        """What reached the topic: subject, message and message attributes of each notification."""
-        found = []
-        for body in _drain(self.make_client("sqs"), self.inbox_url):
-            envelope = json.loads(body)
-            attributes = {k: v["Value"] for k, v in envelope.get("MessageAttributes", {}).items()}
-            found.append({"subject": envelope.get("Subject"), "message": envelope["Message"], "attributes": attributes})
-        return found
-
-
-def _queue_arn(sqs: BaseClient, url: str) -> str:
-    return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-
-
-def _drain(sqs: BaseClient, url: str) -> list[str]:
-    bodies = []
-    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=SQS_RECEIVE_MAX).get("Messages", []):
-        for message in messages:
-            bodies.append(message["Body"])
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-    return bodies
-
-
-def mark_nodegroup_unhealthy(account_id: str, region: str, cluster: str, nodegroup: str, subnet_ids: list[str]) -> None:
-    """What EKS reports when a node group's subnets run out (moto cannot produce it by itself): the
-    ``health.issues`` of ``describe_nodegroup``. In-process moto state (``mock_aws`` or a
-    ``ThreadedMotoServer`` of this process)."""
-    from moto.eks.models import eks_backends  # noqa: PLC0415 - moto is a dev/demo dependency only
-
-    issue = {"code": "InsufficientFreeAddresses", "message": NODEGROUP_ISSUE_MESSAGE, "resourceIds": subnet_ids}
-    eks_backends[account_id][region].clusters[cluster].nodegroups[nodegroup].health = {"issues": [issue]}
+from fixtures.failure_stack import ClientFactory, LocalFailureStack, mark_nodegroup_unhealthy
+from subnet_monitor.core.config import FailureConfig
+from subnet_monitor.core.metrics import IP_EXHAUSTION_FAILURES, NAMESPACE
+from subnet_monitor.failures.patterns import CLOUDTRAIL_PATTERNS, DEFAULT_PATTERNS
+from subnet_monitor.handlers import events as event_handler
+from subnet_monitor.handlers import scan as handler
 
 
 class DemoContext:

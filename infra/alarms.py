@@ -10,8 +10,8 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from infra.timing import Timing
-from subnet_monitor.config import ScanConfig
-from subnet_monitor.metrics import (
+from subnet_monitor.core.config import ScanConfig
+from subnet_monitor.core.metrics import (
     AVAILABLE_IP_COUNT,
     DIMENSION_SUBNET,
     FREE_PREFIX_BLOCKS,
@@ -20,9 +20,9 @@ from subnet_monitor.metrics import (
     NAMESPACE,
     SCALE_HEADROOM,
     SCAN_ERRORS,
+    SERVICE,
     SUBNETS_SCANNED,
 )
-from subnet_monitor.observability import SERVICE
 
 # Powertools Metrics adds this dimension to every EMF metric; its value is POWERTOOLS_SERVICE_NAME.
 SERVICE_DIMENSION = "service"

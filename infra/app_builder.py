@@ -10,7 +10,7 @@ from aws_cdk import App, Environment, Tags, Validations
 from cdk_nag import AwsSolutionsChecks
 
 from infra.stack import SubnetMonitorStack
-from subnet_monitor.config import MonitorConfig, TargetEnvironment
+from subnet_monitor.core.config import MonitorConfig, TargetEnvironment
 
 CONTEXT_KEY = "subnet-monitor"
 STACK_ID = "SubnetMonitor"

@@ -13,9 +13,9 @@ from constructs import Construct
 
 from infra import LAMBDA_ASSET_DIR
 from infra.powertools import ARCHITECTURE, RUNTIME, powertools_layer
-from subnet_monitor.metrics import NAMESPACE
+from subnet_monitor.core.metrics import NAMESPACE
 
-HANDLER = "subnet_monitor.handler.lambda_handler"
+HANDLER = "subnet_monitor.handlers.scan.lambda_handler"
 # One month of per-subnet records is enough to answer "what changed last week?"; CloudWatch
 # Logs storage is billed per GB-month, so an unbounded retention only grows the bill.
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH

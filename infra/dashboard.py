@@ -17,8 +17,8 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.alarms import ACCOUNT_LABEL, SERVICE_DIMENSION, health_metric, per_subnet_query
-from subnet_monitor.config import ScanConfig
-from subnet_monitor.metrics import (
+from subnet_monitor.core.config import ScanConfig
+from subnet_monitor.core.metrics import (
     AVAILABLE_IP_COUNT,
     FREE_PREFIX_BLOCKS,
     HOURS_TO_EXHAUSTION,
@@ -27,9 +27,9 @@ from subnet_monitor.metrics import (
     SCALE_HEADROOM,
     SCAN_DURATION,
     SCAN_ERRORS,
+    SERVICE,
     SUBNETS_SCANNED,
 )
-from subnet_monitor.observability import SERVICE
 
 # How many subnets the two "top" graphs show (Metrics Insights ORDER BY ... LIMIT).
 TOP_SUBNETS = 10

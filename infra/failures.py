@@ -1,7 +1,7 @@
 """Failures the moment they happen: EventBridge rules → the event function → ``IPExhaustionFailures``
 and at most one notification per subnet per window on the alarm topic.
 
-The patterns are :mod:`subnet_monitor.failure_patterns` (the parser reads the same fields); the
+The patterns are :mod:`subnet_monitor.failures.patterns` (the parser reads the same fields); the
 CloudTrail rules exist only with ``cloudTrailFailures``. The de-duplication window is a DynamoDB
 conditional write with a TTL (README, "Failures, the moment they happen", says why not an alarm).
 """
@@ -33,12 +33,12 @@ from infra.collector import (
 )
 from infra.nag import WILDCARD_RESOURCE, Acknowledgement
 from infra.timing import FUNCTION_MEMORY_MB
-from subnet_monitor.aws_failures import DEDUP_EXPIRY_ATTRIBUTE, DEDUP_KEY_ATTRIBUTE
-from subnet_monitor.config import ENV_FAILURE_DEDUP_TABLE, ENV_FAILURE_TOPIC_ARN, FailureConfig
-from subnet_monitor.failure_patterns import CLOUDTRAIL_PATTERNS, DEFAULT_PATTERNS, EVENT_SOURCE
-from subnet_monitor.metrics import NOTIFICATION_ERRORS
+from subnet_monitor.aws.failures import DEDUP_EXPIRY_ATTRIBUTE, DEDUP_KEY_ATTRIBUTE
+from subnet_monitor.core.config import ENV_FAILURE_DEDUP_TABLE, ENV_FAILURE_TOPIC_ARN, FailureConfig
+from subnet_monitor.core.metrics import NOTIFICATION_ERRORS
+from subnet_monitor.failures.patterns import CLOUDTRAIL_PATTERNS, DEFAULT_PATTERNS, EVENT_SOURCE
 
-HANDLER = "subnet_monitor.event_handler.lambda_handler"
+HANDLER = "subnet_monitor.handlers.events.lambda_handler"
 # One event: a DescribeSubnets, a PutMetricData, a conditional PutItem and a Publish per subnet.
 FUNCTION_TIMEOUT = Duration.seconds(30)
 # EventBridge retries a delivery the function's service refused (throttling) for up to this long.

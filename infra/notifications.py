@@ -12,7 +12,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from subnet_monitor.config import SlackTarget
+from subnet_monitor.core.config import SlackTarget
 
 # Days KMS waits before deleting the key after the stack is deleted (the minimum is 7).
 KEY_DELETION_WINDOW = Duration.days(7)

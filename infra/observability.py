@@ -24,8 +24,8 @@ from aws_cdk import Stack, Token
 from aws_cdk import aws_oam as oam
 from constructs import Construct
 
-from subnet_monitor.config import ConfigError, ObservabilityConfig
-from subnet_monitor.metrics import NAMESPACE
+from subnet_monitor.core.config import ConfigError, ObservabilityConfig
+from subnet_monitor.core.metrics import NAMESPACE
 
 # Least privilege: the monitor needs its metrics (dashboard, alarms) and its report logs (Logs
 # Insights), nothing else; the sink policy refuses a link asking for traces or any other type.

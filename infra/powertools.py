@@ -17,7 +17,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk.region_info import RegionInfo
 from constructs import Construct
 
-from subnet_monitor.config import ConfigError
+from subnet_monitor.core.config import ConfigError
 
 POWERTOOLS_VERSION = "3.37.0"
 POWERTOOLS_LAYER_VERSION = 40

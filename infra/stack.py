@@ -14,9 +14,8 @@ from infra.notifications import AlarmTopic
 from infra.observability import ObservabilityLink, ObservabilitySink, Role, stack_role
 from infra.schedule import ScanSchedule
 from infra.timing import SCHEDULER_RETRY_ATTEMPTS, timing_for
-from subnet_monitor.config import LAMBDA_ENVIRONMENT_MAX_BYTES, ConfigError, MonitorConfig
-from subnet_monitor.metrics import NAMESPACE
-from subnet_monitor.observability import SERVICE
+from subnet_monitor.core.config import LAMBDA_ENVIRONMENT_MAX_BYTES, ConfigError, MonitorConfig
+from subnet_monitor.core.metrics import NAMESPACE, SERVICE
 
 # Powertools settings the stack owns (the handler's singletons read them).
 POWERTOOLS_ENVIRONMENT = {

@@ -2,7 +2,7 @@
 
 A scan must never overlap the next one, a failed delivery must not land after the next scan is
 due, and the alarms must look at windows that match how often data arrives. All of that follows
-from the schedule's period, which :func:`subnet_monitor.config.schedule_period_seconds` gives for
+from the schedule's period, which :func:`subnet_monitor.core.config.schedule_period_seconds` gives for
 ``rate(...)`` expressions; a ``cron(...)`` expression has no fixed period, so each derivation
 below states which case it assumes.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from subnet_monitor.config import ConfigError, schedule_period_seconds
+from subnet_monitor.core.config import ConfigError, schedule_period_seconds
 
 ONE_MINUTE_SECONDS = 60
 ONE_HOUR_SECONDS = 3600

@@ -12,7 +12,7 @@ import pytest
 
 from infra import PROJECT_ROOT
 from infra.stack import POWERTOOLS_ENVIRONMENT
-from subnet_monitor.config import LAMBDA_ENVIRONMENT_MAX_BYTES, ConfigError, MonitorConfig, ScanConfig
+from subnet_monitor.core.config import LAMBDA_ENVIRONMENT_MAX_BYTES, ConfigError, MonitorConfig, ScanConfig
 from tests.infra.support import build, cdk_json_context, collector
 
 BAD_VALUES = [

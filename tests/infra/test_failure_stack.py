@@ -10,9 +10,9 @@ import pytest
 from aws_cdk.assertions import Template
 from moto.events.models import EventPattern
 
-from demo.failure_samples import NEAR_MISSES, SIGNALS
+from fixtures.failure_samples import NEAR_MISSES, SIGNALS
 from infra.failures import HANDLER
-from subnet_monitor.config import FailureConfig
+from subnet_monitor.core.config import FailureConfig
 from tests.event_patterns import matches
 from tests.infra.support import ACCOUNT, REGION, build, collector, flatten, resources
 

@@ -11,7 +11,7 @@ from cfnlint.api import ManualArgs, lint_file
 from cfnlint.decode import decode
 
 from infra.observability import LABEL_TEMPLATE, LINK_TEMPLATE, METRIC_FILTER, SHARED_RESOURCE_TYPES, Role
-from subnet_monitor.config import ConfigError
+from subnet_monitor.core.config import ConfigError
 from tests.infra.support import Built, build, flatten, only, resources
 
 MONITORING = "999999999999"

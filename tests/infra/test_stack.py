@@ -139,7 +139,7 @@ def test_function_runtime_architecture_code_and_no_reserved_concurrency(default)
     function = collector(default)
     assert function["Runtime"] == "python3.14"
     assert function["Architectures"] == ["arm64"]
-    assert function["Handler"] == HANDLER == "subnet_monitor.handler.lambda_handler"
+    assert function["Handler"] == HANDLER == "subnet_monitor.handlers.scan.lambda_handler"
     assert function["MemorySize"] == 256
     assert "ReservedConcurrentExecutions" not in function
     assert {

@@ -11,7 +11,7 @@ from infra.timing import (
     ONE_HOUR_SECONDS,
     timing_for,
 )
-from subnet_monitor.config import ConfigError
+from subnet_monitor.core.config import ConfigError
 
 RATES = [
     "rate(1 minute)",

@@ -1,0 +1,252 @@
+"""EC2 reads: subnet state and the instances behind container instances and nodes."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from subnet_monitor.aws.batching import batched
+from subnet_monitor.core.config import TagSelector
+from subnet_monitor.core.consumers import slim_eni
+from subnet_monitor.core.models import SubnetState
+from subnet_monitor.core.subnet import usable_ips
+
+if TYPE_CHECKING:
+    from botocore.client import BaseClient
+
+# EC2 refuses a call with more than 200 filter values in all (FilterLimitExceeded:
+# "The maximum number of filter values specified on a single call is 200").
+EC2_FILTER_VALUES_MAX = 200
+# DescribeSubnets and DescribeInstances return at most 1000 items a page.
+# https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeSubnets.html
+DESCRIBE_SUBNETS_PAGE_MAX = 1000
+DESCRIBE_INSTANCES_PAGE_MAX = 1000
+DESCRIBE_NETWORK_INTERFACES_PAGE_MAX = 1000
+# https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeInstanceTypes.html
+DESCRIBE_INSTANCE_TYPES_MAX = 100
+LIVE_INSTANCE_STATES = ("pending", "running")
+# ENIs are read by VPC (one paginated stream) rather than by 200 subnet IDs a call when the selected
+# subnets hold at least this share of the addresses in use in their VPCs: the stream then reads at
+# most ~11 % more ENIs than the selection holds, while 200-ID batches each end on a part-filled page.
+VPC_READ_MIN_SHARE = 0.9
+
+# Told the filter values of a DescribeSubnets call that failed, and the error.
+OnError = Callable[[Sequence[str], Exception], None]
+
+
+class Ec2Reader:
+    """Reads subnets and instances with paginated, batched filters — never one call per item."""
+
+    def __init__(self, client: BaseClient) -> None:
+        self._client = client
+        # Every subnet of the region (its VPC and addresses in use), when one read has seen them all.
+        self._region: dict[str, tuple[str, int]] | None = None
+
+    def subnets(self, subnet_ids: Iterable[str], on_error: OnError | None = None) -> dict[str, SubnetState]:
+        """State of the given subnets in the fewest calls: IDs EC2 does not know are simply absent (a
+        ``subnet-id`` filter, unlike the ``SubnetIds`` parameter, does not fail the whole call on one
+        unknown ID).
+
+        By ID that is ``ceil(n / 200)`` calls; the whole region is ``ceil(subnets in region / 1,000)``
+        pages, not known in advance. So when there is more than one batch of IDs, the region is read
+        first, at most ``batches - 1`` pages (fewer calls than the batches whenever it ends there), and
+        only the IDs still missing after that are read by ID: never more than ``2 × batches - 1`` calls,
+        the fewest the limits allow when the region holds up to 1,000 subnets per batch of selected
+        ones. A failed region page is not an error: its subnets are read by ID instead.
+        """
+        wanted = sorted(set(subnet_ids))
+        page_budget = math.ceil(len(wanted) / EC2_FILTER_VALUES_MAX) - 1
+        if page_budget < 1:
+            return self.subnets_where("subnet-id", wanted, on_error)
+        region, complete = self._region_pages(page_budget)
+        found = {subnet_id: region[subnet_id] for subnet_id in wanted if subnet_id in region}
+        if not complete:
+            found.update(self.subnets_where("subnet-id", [s for s in wanted if s not in found], on_error))
+        return found
+
+    def _region_pages(
+        self, max_pages: int | None, *, raise_errors: bool = False
+    ) -> tuple[dict[str, SubnetState], bool]:
+        """Subnets of the region, at most ``max_pages`` pages (``None``: all); ``(states, True)`` when
+        that was all of them."""
+        states: dict[str, SubnetState] = {}
+        addresses: dict[str, tuple[str, int]] = {}
+        paginator = self._client.get_paginator("describe_subnets")
+        pages = paginator.paginate(PaginationConfig={"PageSize": DESCRIBE_SUBNETS_PAGE_MAX})
+        try:
+            for number, page in enumerate(pages, start=1):
+                for subnet in page["Subnets"]:
+                    state = _subnet_state(subnet)
+                    if state is not None:
+                        states[state.subnet_id] = state
+                        addresses[state.subnet_id] = (state.vpc_id, usable_ips(state.cidr) - state.available_ips)
+                if number == max_pages and page.get("NextToken"):
+                    return states, False
+        except (ClientError, BotoCoreError):
+            if raise_errors:
+                raise
+            return states, False
+        self._region = addresses
+        return states, True
+
+    def subnets_where(
+        self, filter_name: str, values: Iterable[str], on_error: OnError | None = None
+    ) -> dict[str, SubnetState]:
+        """Subnets whose ``filter_name`` matches any of ``values``, 200 values a call.
+
+        With ``on_error``, a failed call is reported there and the other batches still read;
+        without, the error is raised.
+        """
+        states: dict[str, SubnetState] = {}
+        for batch in batched(sorted(set(values)), EC2_FILTER_VALUES_MAX):
+            try:
+                states.update(self._describe_subnets([{"Name": filter_name, "Values": list(batch)}]))
+            except (ClientError, BotoCoreError) as error:
+                if on_error is None:
+                    raise
+                on_error(batch, error)
+        return states
+
+    def subnets_matching(self, selectors: tuple[TagSelector, ...]) -> dict[str, SubnetState]:
+        """Subnets that carry every selected tag (any of a key's values; any value for ``*``)."""
+        filters = [
+            {"Name": f"tag:{s.key}", "Values": list(s.values)} if s.values else {"Name": "tag-key", "Values": [s.key]}
+            for s in selectors
+        ]
+        return self._describe_subnets(filters)
+
+    def all_subnets(self) -> dict[str, SubnetState]:
+        """Every subnet in the region, 1000 a page."""
+        states, _ = self._region_pages(None, raise_errors=True)
+        return states
+
+    def network_interfaces(self, subnet_ids: Iterable[str], on_error: OnError | None = None) -> list[dict[str, Any]]:
+        """Every ENI in the given subnets, 1,000 a page: by VPC when the subnets hold most of their
+        VPCs' addresses (one stream, no part-filled page per batch), else 200 subnet IDs a call. A
+        failed read is reported with the subnets it covered, and none of its ENIs are kept."""
+        wanted = sorted(set(subnet_ids))
+        vpcs = self._vpcs_worth_reading(wanted)
+        if vpcs is None:
+            return self._enis_where("subnet-id", wanted, lambda batch: batch, on_error)
+        region = self._region or {}
+        keep = set(wanted)
+
+        def covered(batch: Sequence[str]) -> list[str]:
+            return [subnet_id for subnet_id in wanted if region[subnet_id][0] in batch]
+
+        enis = self._enis_where("vpc-id", vpcs, covered, on_error)
+        return [eni for eni in enis if eni.get("SubnetId") in keep]
+
+    def _vpcs_worth_reading(self, wanted: Sequence[str]) -> list[str] | None:
+        """The VPCs to read ENIs from, or ``None`` to read by subnet ID (see :data:`VPC_READ_MIN_SHARE`).
+
+        Only after a complete region read (which knows every subnet's VPC and addresses in use), and
+        only for more than one batch of subnets: one batch is already the fewest calls.
+        """
+        region = self._region
+        if region is None or len(wanted) <= EC2_FILTER_VALUES_MAX or any(s not in region for s in wanted):
+            return None
+        vpcs = {region[subnet_id][0] for subnet_id in wanted}
+        in_vpcs = sum(used for vpc, used in region.values() if vpc in vpcs)
+        selected = sum(region[subnet_id][1] for subnet_id in wanted)
+        return sorted(vpcs) if selected >= VPC_READ_MIN_SHARE * in_vpcs else None
+
+    def _enis_where(
+        self,
+        filter_name: str,
+        values: Sequence[str],
+        subnets_of: Callable[[Sequence[str]], Sequence[str]],
+        on_error: OnError | None,
+    ) -> list[dict[str, Any]]:
+        enis: list[dict[str, Any]] = []
+        paginator = self._client.get_paginator("describe_network_interfaces")
+        for batch in batched(values, EC2_FILTER_VALUES_MAX):
+            try:
+                pages = paginator.paginate(
+                    Filters=[{"Name": filter_name, "Values": list(batch)}],
+                    PaginationConfig={"PageSize": DESCRIBE_NETWORK_INTERFACES_PAGE_MAX},
+                )
+                enis.extend([slim_eni(eni) for page in pages for eni in page["NetworkInterfaces"]])
+            except (ClientError, BotoCoreError) as error:
+                if on_error is None:
+                    raise
+                on_error(subnets_of(batch), error)
+        return enis
+
+    def instance_types(self, names: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """``DescribeInstanceTypes`` entries by name, 100 names a call."""
+        found: dict[str, dict[str, Any]] = {}
+        paginator = self._client.get_paginator("describe_instance_types")
+        for batch in batched(sorted(set(names)), DESCRIBE_INSTANCE_TYPES_MAX):
+            for page in paginator.paginate(InstanceTypes=list(batch)):
+                found.update({entry["InstanceType"]: entry for entry in page["InstanceTypes"]})
+        return found
+
+    def cidr_reservations(self, subnet_id: str) -> list[dict[str, Any]]:
+        """The subnet's IPv4 CIDR reservations (prefix and explicit). The API takes one subnet a
+        call and botocore has no paginator for it, hence the nextToken loop."""
+        reservations: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"SubnetId": subnet_id}
+        while True:
+            page = self._client.get_subnet_cidr_reservations(**kwargs)
+            reservations.extend(page.get("SubnetIpv4CidrReservations", []))
+            if not page.get("NextToken"):
+                return reservations
+            kwargs["NextToken"] = page["NextToken"]
+
+    def instance_subnets(self, instance_ids: Iterable[str]) -> dict[str, str]:
+        """Subnet of each live instance, 200 IDs a call."""
+        subnets: dict[str, str] = {}
+        for batch in batched(sorted(set(instance_ids)), EC2_FILTER_VALUES_MAX - len(LIVE_INSTANCE_STATES)):
+            filters = [
+                {"Name": "instance-id", "Values": list(batch)},
+                {"Name": "instance-state-name", "Values": list(LIVE_INSTANCE_STATES)},
+            ]
+            for instance in self._instances(filters):
+                if instance.get("SubnetId"):
+                    subnets[instance["InstanceId"]] = instance["SubnetId"]
+        return subnets
+
+    def instances_with_tag_keys(self, tag_keys: list[str]) -> Iterator[dict[str, Any]]:
+        """Live instances that carry any of ``tag_keys``."""
+        for batch in batched(tag_keys, EC2_FILTER_VALUES_MAX - len(LIVE_INSTANCE_STATES)):
+            filters = [
+                {"Name": "tag-key", "Values": list(batch)},
+                {"Name": "instance-state-name", "Values": list(LIVE_INSTANCE_STATES)},
+            ]
+            yield from self._instances(filters)
+
+    def _describe_subnets(self, filters: list[dict[str, Any]]) -> dict[str, SubnetState]:
+        paginator = self._client.get_paginator("describe_subnets")
+        states = {}
+        pages = paginator.paginate(Filters=filters, PaginationConfig={"PageSize": DESCRIBE_SUBNETS_PAGE_MAX})
+        for page in pages:
+            for subnet in page["Subnets"]:
+                state = _subnet_state(subnet)
+                if state is not None:
+                    states[state.subnet_id] = state
+        return states
+
+    def _instances(self, filters: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        paginator = self._client.get_paginator("describe_instances")
+        pages = paginator.paginate(Filters=filters, PaginationConfig={"PageSize": DESCRIBE_INSTANCES_PAGE_MAX})
+        for page in pages:
+            for reservation in page["Reservations"]:
+                yield from reservation["Instances"]
+
+
+def _subnet_state(subnet: dict[str, Any]) -> SubnetState | None:
+    # IPv6-only subnets have no IPv4 block and no IPv4 addresses to run out of.
+    if not subnet.get("CidrBlock"):
+        return None
+    return SubnetState(
+        subnet_id=subnet["SubnetId"],
+        vpc_id=subnet["VpcId"],
+        availability_zone=subnet["AvailabilityZone"],
+        cidr=subnet["CidrBlock"],
+        available_ips=subnet["AvailableIpAddressCount"],
+        tags={t["Key"]: t["Value"] for t in subnet.get("Tags", [])},
+    )

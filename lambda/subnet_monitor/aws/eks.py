@@ -1,0 +1,159 @@
+"""EKS discovery: control-plane, node and Fargate subnets.
+
+- ``eks-control-plane``: ``resourcesVpcConfig.subnetIds`` of the cluster;
+- ``eks-node``: managed node groups' subnets; the subnets of live instances tagged
+  ``kubernetes.io/cluster/<name>`` that belong to no managed node group (self-managed and Karpenter
+  nodes); subnets tagged ``karpenter.sh/discovery = <name>`` (where Karpenter launches nodes);
+- ``eks-fargate``: Fargate profiles' subnets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from subnet_monitor.aws.ec2 import Ec2Reader
+from subnet_monitor.core.models import (
+    EKS_INSUFFICIENT_FREE_ADDRESSES,
+    KIND_EKS_CLUSTER,
+    KIND_EKS_FARGATE_PROFILE,
+    KIND_EKS_NODEGROUP,
+    KIND_EKS_SELF_MANAGED_NODES,
+    KIND_EKS_TAGGED_SUBNET,
+    Discovery,
+    FargateProfileSpec,
+    HealthIssue,
+    NodegroupSpec,
+    Role,
+    Workload,
+)
+
+if TYPE_CHECKING:
+    from botocore.client import BaseClient
+
+AWS_ERRORS = (ClientError, BotoCoreError)
+# Tags AWS and Karpenter put on nodes and subnets.
+# https://docs.aws.amazon.com/eks/latest/userguide/launch-workers.html (kubernetes.io/cluster/<name>)
+# https://karpenter.sh/docs/reference/cloudformation/ (karpenter.sh/discovery)
+CLUSTER_TAG_PREFIX = "kubernetes.io/cluster/"
+MANAGED_NODEGROUP_TAG = "eks:nodegroup-name"
+KARPENTER_NODEPOOL_TAG = "karpenter.sh/nodepool"
+KARPENTER_DISCOVERY_TAG = "karpenter.sh/discovery"
+ASG_NAME_TAG = "aws:autoscaling:groupName"
+
+
+class EksDiscoverer:
+    """Finds the subnets of every (or every allow-listed) EKS cluster in a region."""
+
+    def __init__(self, eks: BaseClient, ec2: Ec2Reader) -> None:
+        self._eks = eks
+        self._ec2 = ec2
+
+    def discover(self, found: Discovery, allow: frozenset[str] = frozenset()) -> set[str]:
+        """Add the subnets of every cluster (or of those named in ``allow``) to ``found``.
+
+        A cluster that fails is recorded in ``found`` and the others go on.
+
+        Returns
+        -------
+        set[str]
+            the names of the clusters scanned.
+        """
+        try:
+            pages = self._eks.get_paginator("list_clusters").paginate()
+            names = [name for page in pages for name in page["clusters"] if not allow or name in allow]
+        except AWS_ERRORS as error:
+            found.fail("eks", "ListClusters", error)
+            return set()
+        for name in names:
+            try:
+                self._cluster(found, name)
+            except AWS_ERRORS as error:
+                found.fail("eks", name, error)
+        if names:
+            try:
+                self._self_managed_nodes(found, names)
+            except AWS_ERRORS as error:
+                found.fail("eks", "self-managed nodes (DescribeInstances/DescribeSubnets)", error)
+        return set(names)
+
+    def _cluster(self, found: Discovery, name: str) -> None:
+        cluster = self._eks.describe_cluster(name=name)["cluster"]
+        subnets = cluster.get("resourcesVpcConfig", {}).get("subnetIds", [])
+        found.add_all(subnets, Role.EKS_CONTROL_PLANE, Workload(KIND_EKS_CLUSTER, name, name))
+        # EKS sends no event for health issues: the scan reads them (InsufficientFreeAddresses only).
+        found.health_issues.extend(health_issues(name, None, cluster.get("health")))
+        for page in self._eks.get_paginator("list_nodegroups").paginate(clusterName=name):
+            for nodegroup_name in page["nodegroups"]:
+                nodegroup = self._eks.describe_nodegroup(clusterName=name, nodegroupName=nodegroup_name)["nodegroup"]
+                workload = Workload(KIND_EKS_NODEGROUP, name, nodegroup_name)
+                found.health_issues.extend(health_issues(name, nodegroup_name, nodegroup.get("health")))
+                subnets = tuple(nodegroup.get("subnets", []))
+                found.add_all(subnets, Role.EKS_NODE, workload)
+                scaling = nodegroup.get("scalingConfig", {})
+                found.specs[workload] = NodegroupSpec(
+                    subnets=subnets,
+                    max_size=scaling.get("maxSize", 0),
+                    desired=scaling.get("desiredSize", 0),
+                    instance_types=tuple(nodegroup.get("instanceTypes") or ()),
+                )
+        for page in self._eks.get_paginator("list_fargate_profiles").paginate(clusterName=name):
+            for profile_name in page["fargateProfileNames"]:
+                profile = self._eks.describe_fargate_profile(clusterName=name, fargateProfileName=profile_name)
+                workload = Workload(KIND_EKS_FARGATE_PROFILE, name, profile_name)
+                subnets = tuple(profile["fargateProfile"].get("subnets", []))
+                found.add_all(subnets, Role.EKS_FARGATE, workload)
+                found.specs[workload] = FargateProfileSpec(subnets=subnets)
+
+    def _self_managed_nodes(self, found: Discovery, names: list[str]) -> None:
+        cluster_by_tag = {CLUSTER_TAG_PREFIX + name: name for name in names}
+        for instance in self._ec2.instances_with_tag_keys(sorted(cluster_by_tag)):
+            tags = {t["Key"]: t["Value"] for t in instance.get("Tags", [])}
+            if MANAGED_NODEGROUP_TAG in tags:
+                # A managed node group's subnets come from the node group itself; remember whose
+                # node this is, so the headroom model can count what the group holds now.
+                for key in tags.keys() & cluster_by_tag.keys():
+                    owner = Workload(KIND_EKS_NODEGROUP, cluster_by_tag[key], tags[MANAGED_NODEGROUP_TAG])
+                    found.instance_owners[instance["InstanceId"]] = owner
+                continue
+            if not instance.get("SubnetId"):
+                continue
+            for key in tags.keys() & cluster_by_tag.keys():
+                workload = Workload(KIND_EKS_SELF_MANAGED_NODES, cluster_by_tag[key], _node_owner(tags))
+                found.add(instance["SubnetId"], Role.EKS_NODE, workload)
+        tagged = self._ec2.subnets_where(f"tag:{KARPENTER_DISCOVERY_TAG}", names)
+        for subnet_id, state in tagged.items():
+            cluster = state.tags[KARPENTER_DISCOVERY_TAG]
+            found.add(subnet_id, Role.EKS_NODE, Workload(KIND_EKS_TAGGED_SUBNET, cluster, KARPENTER_DISCOVERY_TAG))
+
+
+def _node_owner(tags: dict[str, str]) -> str:
+    """Name what launched a self-managed node: a Karpenter node pool, an Auto Scaling group, or
+    nothing we can tell."""
+    if KARPENTER_NODEPOOL_TAG in tags:
+        return f"karpenter:{tags[KARPENTER_NODEPOOL_TAG]}"
+    return tags.get(ASG_NAME_TAG, "self-managed")
+
+
+def health_issues(cluster: str, nodegroup: str | None, health: Any) -> list[HealthIssue]:
+    """The ``InsufficientFreeAddresses`` issues of a ``describe_cluster``/``describe_nodegroup`` health
+    block; anything else in it is not about addresses."""
+    issues = health.get("issues") if isinstance(health, Mapping) else None
+    found = []
+    for issue in issues if isinstance(issues, list) else []:
+        if isinstance(issue, Mapping) and issue.get("code") == EKS_INSUFFICIENT_FREE_ADDRESSES:
+            resource_ids = issue.get("resourceIds")
+            found.append(
+                HealthIssue(
+                    cluster=cluster,
+                    nodegroup=nodegroup,
+                    code=EKS_INSUFFICIENT_FREE_ADDRESSES,
+                    message=(issue.get("message") if isinstance(issue.get("message"), str) else None) or "",
+                    resource_ids=tuple(r for r in resource_ids if isinstance(r, str))
+                    if isinstance(resource_ids, list)
+                    else (),
+                )
+            )
+    return found

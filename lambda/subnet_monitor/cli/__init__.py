@@ -1,0 +1,152 @@
+"""``python -m subnet_monitor scan``: the same pipeline as the Lambda, with your credentials."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from subnet_monitor.aws.clients import AwsClients
+from subnet_monitor.cli import design as cli_design
+from subnet_monitor.core.config import ConfigError, MonitorConfig, ScanConfig
+from subnet_monitor.core.models import Status
+from subnet_monitor.render.text import errors_text, findings_text, to_json, to_table
+from subnet_monitor.scan import run_scan
+
+EXIT_OK = 0
+EXIT_FAIL_ON_MET = 1
+EXIT_BAD_INPUT = 2
+FAIL_ON = {"warning": {Status.WARNING, Status.CRITICAL}, "critical": {Status.CRITICAL}}
+# The config key each flag feeds, so an error names what the user typed.
+FLAG_OF_KEY = {
+    "clusters": "--cluster",
+    "subnetIds": "--subnet-id",
+    "subnetTags": "--tag",
+    "warningPercent": "--warning",
+    "criticalPercent": "--critical",
+    "minFreeIps": "--min-free",
+}
+
+
+def add_scan_arguments(parser: argparse.ArgumentParser) -> None:
+    """What to scan and how to judge it: the flags scan, check and report share."""
+    parser.add_argument("--region", help="AWS region (default: your profile's)")
+    parser.add_argument("--profile", help="AWS named profile")
+    parser.add_argument("--cluster", action="append", default=[], metavar="NAME", help="only these ECS/EKS clusters")
+    parser.add_argument("--subnet-id", action="append", default=[], metavar="ID", help="also monitor this subnet")
+    parser.add_argument(
+        "--tag", action="append", default=[], metavar="KEY=VALUE", help="also subnets tagged so (KEY=* for any value)"
+    )
+    parser.add_argument("--all-subnets", action="store_true", help="every subnet in the region")
+    parser.add_argument("--no-ecs", action="store_true", help="skip ECS discovery")
+    parser.add_argument("--no-eks", action="store_true", help="skip EKS discovery")
+    parser.add_argument("--warning", type=float, metavar="PERCENT", help="warning utilization (default 80)")
+    parser.add_argument("--critical", type=float, metavar="PERCENT", help="critical utilization (default 90)")
+    parser.add_argument("--min-free", type=int, metavar="IPS", help="CRITICAL below this many free addresses")
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="take the scan settings of cdk.json's subnet-monitor block (or of a JSON file holding the block)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="subnet_monitor", description="Subnet IP exhaustion monitor for ECS and EKS")
+    commands = parser.add_subparsers(dest="command", required=True)
+    scan = commands.add_parser("scan", help="discover and measure the subnets ECS and EKS use")
+    add_scan_arguments(scan)
+    scan.add_argument("--json", action="store_true", help="print the report as JSON (one object per subnet)")
+    scan.add_argument("--publish", action="store_true", help="also put the metrics into CloudWatch (Custom/VPC)")
+    scan.add_argument("--fail-on", choices=sorted(FAIL_ON), help="exit 1 when a subnet is at this status or worse")
+    cli_design.add_parsers(commands, add_scan_arguments)
+    return parser
+
+
+def load_block(path: str) -> dict[str, Any]:
+    """The scan keys of a ``subnet-monitor`` block: from cdk.json (``context.subnet-monitor``) or from
+    a JSON file that holds just the block. Deploy-only keys (schedule, e-mails…) are validated and
+    ignored."""
+    try:
+        with open(path, encoding="utf-8") as file:
+            document = json.load(file)
+    except (OSError, json.JSONDecodeError) as error:
+        raise ConfigError("--config", path, f"cannot be read as JSON ({error})") from error
+    block = document.get("context", {}).get("subnet-monitor", {}) if "context" in document else document
+    return MonitorConfig.from_context(block).scan.to_mapping()
+
+
+def config_from_args(args: argparse.Namespace) -> ScanConfig:
+    """The flags, as the same ``subnet-monitor`` keys that cdk.json takes; a flag overrides the
+    ``--config`` file."""
+    raw: dict[str, Any] = load_block(args.config) if args.config else {}
+    flags = {
+        "discoverEcs": False if args.no_ecs else None,
+        "discoverEks": False if args.no_eks else None,
+        "clusters": args.cluster or None,
+        "subnetIds": args.subnet_id or None,
+        "allSubnets": True if args.all_subnets else None,
+    }
+    raw.update({key: value for key, value in flags.items() if value is not None})
+    tags: dict[str, list[str] | str] = {}
+    for item in args.tag:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ConfigError("subnetTags", item, "must be KEY=VALUE (or KEY=* for any value)")
+        if value == "*":
+            tags[key] = "*"
+        elif tags.get(key) != "*":
+            tags.setdefault(key, []).append(value)  # type: ignore[union-attr]
+    if tags:
+        raw["subnetTags"] = tags
+    thresholds = {"warningPercent": args.warning, "criticalPercent": args.critical, "minFreeIps": args.min_free}
+    raw.update({key: value for key, value in thresholds.items() if value is not None})
+    return ScanConfig.from_mapping(raw)
+
+
+def scan_estate(args: argparse.Namespace, *, publish: bool = False) -> cli_design.Scanned | int:
+    """Scan with the flags' settings; an exit code when the flags or the session are refused."""
+    try:
+        config = config_from_args(args)
+    except ConfigError as error:
+        flag = FLAG_OF_KEY.get(error.key.split(".")[0], error.key)
+        print(f"subnet_monitor: error: {flag}: {error.value!r} {error.reason}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        clients = AwsClients.from_session(boto3.Session(profile_name=args.profile, region_name=args.region))
+        outcome = run_scan(clients, config, publish=publish)
+    except (BotoCoreError, ClientError) as error:
+        # Only session-level faults (no region, no credentials, unknown profile) reach here:
+        # the pipeline records per-cluster and per-call failures and carries on.
+        print(f"subnet_monitor: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return cli_design.Scanned(outcome, clients, config)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command != "scan":
+        return cli_design.run(args, scan_estate)
+    scanned = scan_estate(args, publish=args.publish)
+    if isinstance(scanned, int):
+        return scanned
+    outcome = scanned.outcome
+    if args.json:
+        print(to_json(outcome.reports))
+    else:
+        print("\n\n".join(text for text in (to_table(outcome.reports), findings_text(outcome.reports)) if text))
+    if outcome.errors:
+        print(errors_text(outcome.errors), file=sys.stderr)
+    if outcome.published is not None:
+        print(
+            f"published {outcome.published.datums_sent} datums to CloudWatch in {outcome.published.calls} calls"
+            + (f"; {outcome.published.datums_failed} not published" if outcome.published.datums_failed else ""),
+            file=sys.stderr,
+        )
+    if args.fail_on and any(report.status in FAIL_ON[args.fail_on] for report in outcome.reports):
+        return EXIT_FAIL_ON_MET
+    return EXIT_OK

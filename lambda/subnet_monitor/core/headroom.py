@@ -1,0 +1,273 @@
+"""Per-subnet capacity: addresses needed at maximum scale, prefix fragmentation, consumers, forecast.
+
+Pure: it combines what discovery and the EC2 reads found with the models in ``capacity``,
+``fragmentation``, ``consumers`` and ``forecast``. Assumptions, each documented where it is made:
+
+- a workload's *extra* addresses (at its maximum less what it holds now) are spread over its
+  subnets the way AWS balances them, evenly by Availability Zone (``capacity.spread``);
+- an ECS service reaches ``max(MaxCapacity or desiredCount)`` tasks and surges to
+  ``maximumPercent`` of that during a rolling deployment; it holds ``runningCount`` addresses now;
+- a managed node group reaches ``maxSize`` nodes, each running as many pods as its maxPods allows,
+  with the VPC CNI's warm pool on top; it holds now what the ENIs attached to its instances hold;
+  an instance type whose limits are unknown is reported, not guessed;
+- a Fargate profile reaches the configured maximum of pods, else stays where it is.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from subnet_monitor.core.capacity import (
+    CniSettings,
+    InstanceNetworkLimits,
+    ecs_asg_addresses,
+    ecs_service_addresses,
+    eks_control_plane_finding,
+    fargate_addresses,
+    managed_node_allocation,
+    max_pods,
+    spread,
+)
+from subnet_monitor.core.consumers import DETACHED, EKS_FARGATE, SubnetAddressUse
+from subnet_monitor.core.forecast import hours_to_exhaustion
+from subnet_monitor.core.fragmentation import PrefixSpace, fragmentation_finding
+from subnet_monitor.core.models import (
+    KIND_EKS_CLUSTER,
+    AsgSpec,
+    Discovery,
+    EcsServiceSpec,
+    FargateProfileSpec,
+    NodegroupSpec,
+    Role,
+    SubnetCapacity,
+    SubnetState,
+    Workload,
+)
+from subnet_monitor.core.subnet import usable_ips
+
+IPS_PER_PREFIX = 16
+SECONDS_PER_HOUR = 3600
+
+
+@dataclass(frozen=True)
+class CapacityInputs:
+    """Everything the capacity model reads, gathered by the pipeline's adapters."""
+
+    discovery: Discovery
+    states: Mapping[str, SubnetState]
+    address_use: Mapping[str, SubnetAddressUse]
+    # Addresses (and /28 prefixes, 16 each) held now by the ENIs attached to each instance.
+    instance_addresses: Mapping[str, int]
+    instance_limits: Mapping[str, InstanceNetworkLimits]
+    cni: Mapping[str, CniSettings] = field(default_factory=dict)
+    fargate_max_pods: Mapping[str, int] = field(default_factory=dict)
+    prefix_spaces: Mapping[str, PrefixSpace] = field(default_factory=dict)
+    # Used addresses per subnet from earlier scans, (epoch seconds, used), oldest first.
+    history: Mapping[str, Sequence[tuple[float, float]]] = field(default_factory=dict)
+    now: float = 0.0
+    horizon_hours: float = 168.0
+    min_free_prefix_blocks: int = 1
+
+
+@dataclass
+class _Need:
+    workload: Workload
+    at_max: int
+    now: int
+    what: str
+
+
+def plan_capacity(inputs: CapacityInputs) -> dict[str, SubnetCapacity]:
+    """The capacity of every measured subnet."""
+    zones = {subnet_id: state.availability_zone for subnet_id, state in inputs.states.items()}
+    needed: dict[str, int] = defaultdict(int)
+    shares: dict[str, list[tuple[_Need, int]]] = defaultdict(list)
+    planner = _Planner(inputs, _held_by_owner(inputs))
+    findings, details = planner.findings, planner.details
+
+    for workload, spec in sorted(inputs.discovery.specs.items(), key=lambda item: item[0]):
+        subnets = [s for s in spec.subnets if s in inputs.states]
+        if not subnets:
+            continue
+        need = planner.need(workload, spec, subnets)
+        if need is None:
+            continue
+        for subnet_id in subnets:
+            needed[subnet_id] += 0  # the subnet has a modelled workload, even one that needs nothing more
+        for subnet_id, share in spread(max(need.at_max - need.now, 0), subnets, zones).items():
+            needed[subnet_id] += share
+            shares[subnet_id].append((need, share))
+
+    capacities = {}
+    for subnet_id, state in inputs.states.items():
+        notes = findings[subnet_id]
+        if subnet_id in needed and needed[subnet_id] > state.available_ips:
+            notes.extend(_shortfall(subnet_id, state.available_ips, needed[subnet_id], shares[subnet_id]))
+        notes.extend(_control_plane(subnet_id, state, inputs.discovery))
+        space = inputs.prefix_spaces.get(subnet_id)
+        if space is not None:
+            fragmented = fragmentation_finding(subnet_id, space)
+            if fragmented:
+                notes.append(fragmented)
+            elif 0 < space.free_blocks < inputs.min_free_prefix_blocks:
+                notes.append(
+                    f"subnet {subnet_id}: {space.free_blocks} free /28 blocks left, below minFreePrefixBlocks "
+                    f"({inputs.min_free_prefix_blocks}): a prefix-delegation node that needs more will fail with "
+                    "InsufficientCidrBlocks. Fix: a subnet CIDR reservation of type prefix, or a new subnet"
+                )
+        use = inputs.address_use.get(subnet_id)
+        detached = use.consumers.get(DETACHED, 0) if use is not None else 0
+        if detached:
+            notes.append(
+                f"subnet {subnet_id}: {detached} addresses are held by detached network interfaces (status "
+                "available, attached to nothing). Fix: find them with aws ec2 describe-network-interfaces "
+                f"--filters Name=subnet-id,Values={subnet_id} Name=status,Values=available, and delete the leftovers"
+            )
+        hours = _forecast(subnet_id, state, inputs)
+        if hours is not None and hours < inputs.horizon_hours:
+            notes.append(
+                f"subnet {subnet_id} fills up in about {hours:.0f} h at the rate of the last scans "
+                f"({state.available_ips} free now): add addresses before then (a larger or extra subnet)"
+            )
+        capacities[subnet_id] = SubnetCapacity(
+            ips_needed_at_max=needed.get(subnet_id),
+            free_prefix_blocks=space.free_blocks if space is not None else None,
+            largest_free_block=(
+                f"/{space.largest_free_block_prefix}"
+                if space is not None and space.largest_free_block_prefix is not None
+                else None
+            ),
+            consumers=dict(use.consumers) if use is not None else {},
+            hours_to_exhaustion=round(hours, 1) if hours is not None else None,
+            findings=tuple(notes),
+            workload_details={w: d for w, d in details.items() if w in inputs.discovery.uses[subnet_id].workloads}
+            if subnet_id in inputs.discovery.uses
+            else {},
+        )
+    return capacities
+
+
+@dataclass
+class _Planner:
+    """What one workload needs at its maximum; collects workload details and findings on the way."""
+
+    inputs: CapacityInputs
+    held: Mapping[Workload, int]
+    details: dict[Workload, dict[str, Any]] = field(default_factory=dict)
+    findings: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+
+    def need(self, workload: Workload, spec: Any, subnets: list[str]) -> _Need | None:
+        return _need(workload, spec, subnets, self)
+
+
+def _need(workload: Workload, spec: Any, subnets: list[str], planner: _Planner) -> _Need | None:
+    inputs = planner.inputs
+    name = f"{workload.cluster}/{workload.name}"
+    if isinstance(spec, EcsServiceSpec):
+        tasks = spec.max_tasks if spec.max_tasks is not None else spec.desired
+        at_max = ecs_service_addresses(tasks, spec.maximum_percent)
+        return _Need(
+            workload,
+            at_max,
+            spec.running,
+            f"ECS service {name} needs {at_max} addresses at max ({tasks} tasks, "
+            f"{spec.maximum_percent} % during a rolling deployment), runs {spec.running} now",
+        )
+    if isinstance(spec, AsgSpec):
+        trunking = inputs.discovery.ecs_trunking
+        at_max = ecs_asg_addresses(spec.max_size, trunking)
+        now = ecs_asg_addresses(spec.instances, trunking)
+        trunk = " with ENI trunking" if trunking else ""
+        return _Need(
+            workload,
+            at_max,
+            now,
+            f"capacity provider {name} needs {at_max} addresses at MaxSize {spec.max_size}{trunk}",
+        )
+    if isinstance(spec, NodegroupSpec):
+        return _nodegroup_need(workload, spec, subnets, planner)
+    if isinstance(spec, FargateProfileSpec):
+        now = sum(inputs.address_use[s].consumers.get(EKS_FARGATE, 0) for s in subnets if s in inputs.address_use)
+        maximum = inputs.fargate_max_pods.get(name)
+        at_max = fargate_addresses(maximum) if maximum is not None else now
+        return _Need(workload, at_max, now, f"Fargate profile {name} needs {at_max} addresses at {maximum} pods")
+    return None
+
+
+def _nodegroup_need(workload: Workload, spec: NodegroupSpec, subnets: list[str], planner: _Planner) -> _Need | None:
+    inputs, details, findings = planner.inputs, planner.details, planner.findings
+    settings = inputs.cni.get(workload.cluster, CniSettings())
+    # Prefix mode: configured for the cluster, or seen on the ENIs of the node group's subnets.
+    prefixed = settings.prefix_delegation or any(
+        inputs.address_use[s].prefixes for s in subnets if s in inputs.address_use
+    )
+    settings = replace(settings, prefix_delegation=prefixed)
+    known = [inputs.instance_limits[t] for t in spec.instance_types if t in inputs.instance_limits]
+    details[workload] = {
+        "instance_types": list(spec.instance_types),
+        "max_pods_per_node": {
+            limits.instance_type: {"secondary_ip": max_pods(limits, False), "prefix": max_pods(limits, True)}
+            for limits in known
+        },
+    }
+    unknown = [t for t in spec.instance_types if t not in inputs.instance_limits]
+    if unknown or not spec.instance_types:
+        for subnet_id in subnets:
+            findings[subnet_id].append(
+                f"node group {workload.cluster}/{workload.name}: instance type(s) {', '.join(unknown) or 'not set'} "
+                "unknown to DescribeInstanceTypes; its headroom is not modelled"
+            )
+        return None
+    # The node group may launch any of its types: plan for the one that takes the most addresses.
+    # Managed node groups (without a custom AMI) cap maxPods at 110 below 30 vCPUs and 250 above,
+    # in both modes (EKS user guide, choosing-instance-type.html), unless the config says otherwise.
+    per_node = max(managed_node_allocation(limits, settings, spec.pods_per_node).addresses for limits in known)
+    at_max = spec.max_size * per_node
+    mode = "prefix delegation" if prefixed else "secondary IPs"
+    return _Need(
+        workload,
+        at_max,
+        planner.held.get(workload, 0),
+        f"node group {workload.cluster}/{workload.name} needs {at_max} addresses at maxSize {spec.max_size} "
+        f"({per_node} a node, {mode})",
+    )
+
+
+def _held_by_owner(inputs: CapacityInputs) -> dict[Workload, int]:
+    """Addresses the ENIs attached to each owner's instances hold now."""
+    held: dict[Workload, int] = defaultdict(int)
+    for instance_id, owner in inputs.discovery.instance_owners.items():
+        held[owner] += inputs.instance_addresses.get(instance_id, 0)
+    return held
+
+
+def _shortfall(subnet_id: str, available: int, needed: int, shares: list[tuple[_Need, int]]) -> list[str]:
+    biggest = sorted(shares, key=lambda item: -item[1])
+    parts = "; ".join(f"{need.what}, {share} more of them here" for need, share in biggest if share)
+    return [
+        f"subnet {subnet_id}: workloads need {needed} more addresses to reach their maximum, {available} are free "
+        f"(short by {needed - available}): {parts}. Fix: add a subnet (or a larger one) to these workloads, "
+        "or lower their maximum"
+    ]
+
+
+def _control_plane(subnet_id: str, state: SubnetState, discovery: Discovery) -> list[str]:
+    use = discovery.uses.get(subnet_id)
+    if use is None or Role.EKS_CONTROL_PLANE not in use.roles:
+        return []
+    notes = []
+    for workload in sorted(use.workloads):
+        if workload.kind == KIND_EKS_CLUSTER:
+            note = eks_control_plane_finding(workload.cluster, subnet_id, state.available_ips)
+            if note:
+                notes.append(note)
+    return notes
+
+
+def _forecast(subnet_id: str, state: SubnetState, inputs: CapacityInputs) -> float | None:
+    usable = usable_ips(state.cidr)
+    points = [*inputs.history.get(subnet_id, ()), (inputs.now, float(usable - state.available_ips))]
+    return hours_to_exhaustion(points, usable)

@@ -1,0 +1,257 @@
+"""Plain data that flows through a scan: discovered uses, EC2 subnet state, reports, errors."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Role(StrEnum):
+    """Why a subnet is monitored (DESIGN.md, "Roles of a subnet")."""
+
+    ECS_INSTANCE = "ecs-instance"
+    ECS_TASK = "ecs-task"
+    EKS_CONTROL_PLANE = "eks-control-plane"
+    EKS_NODE = "eks-node"
+    EKS_FARGATE = "eks-fargate"
+    EXPLICIT = "explicit"
+
+
+class Status(StrEnum):
+    OK = "OK"
+    WARNING = "WARNING"
+    CRITICAL = "CRITICAL"
+
+
+# Workload kinds, as they appear in reports and log records.
+KIND_ECS_SERVICE = "ecs-service"
+KIND_ECS_TASK = "ecs-task"
+KIND_ECS_CAPACITY_PROVIDER = "ecs-capacity-provider"
+KIND_ECS_CONTAINER_INSTANCES = "ecs-container-instances"
+KIND_EKS_CLUSTER = "eks-cluster"
+KIND_EKS_NODEGROUP = "eks-nodegroup"
+KIND_EKS_FARGATE_PROFILE = "eks-fargate-profile"
+KIND_EKS_SELF_MANAGED_NODES = "eks-self-managed-nodes"
+KIND_EKS_TAGGED_SUBNET = "eks-tagged-subnet"
+
+
+@dataclass(frozen=True, order=True)
+class Workload:
+    """Something that takes addresses from a subnet: ``{kind, cluster, name}``."""
+
+    kind: str
+    cluster: str
+    name: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"kind": self.kind, "cluster": self.cluster, "name": self.name}
+
+
+@dataclass(frozen=True)
+class ScanError:
+    """One thing the scan could not do; the rest of the scan went on without it.
+
+    ``source`` is the part of the scan (``ecs``, ``eks``, ``ec2``, ``cloudwatch``), ``target``
+    what it was working on (a cluster name, a subnet ID, a metric batch).
+    """
+
+    source: str
+    target: str
+    message: str
+
+    def to_dict(self) -> dict[str, str]:
+        # "error", not "message": a log record's "message" is the logger's own.
+        return {"source": self.source, "target": self.target, "error": self.message}
+
+
+@dataclass(frozen=True)
+class EcsServiceSpec:
+    """What an awsvpc service can grow to: Application Auto Scaling's MaxCapacity when the service
+    scales, else its desired count; a rolling deployment runs up to ``maximum_percent`` of it."""
+
+    subnets: tuple[str, ...]
+    desired: int
+    running: int
+    maximum_percent: int = 200
+    max_tasks: int | None = None
+
+
+@dataclass(frozen=True)
+class AsgSpec:
+    """A capacity provider's Auto Scaling group."""
+
+    subnets: tuple[str, ...]
+    max_size: int
+    instances: int
+
+
+@dataclass(frozen=True)
+class NodegroupSpec:
+    """An EKS managed node group. ``pods_per_node``: pods with their own address a node is planned
+    to run (a design plan says so); ``None`` means as many as maxPods allows, what a scan assumes."""
+
+    subnets: tuple[str, ...]
+    max_size: int
+    desired: int
+    instance_types: tuple[str, ...]
+    pods_per_node: int | None = None
+
+
+@dataclass(frozen=True)
+class FargateProfileSpec:
+    subnets: tuple[str, ...]
+
+
+WorkloadSpec = EcsServiceSpec | AsgSpec | NodegroupSpec | FargateProfileSpec
+
+
+# The EKS health issue code for a subnet out of addresses.
+# https://docs.aws.amazon.com/eks/latest/APIReference/API_Issue.html
+EKS_INSUFFICIENT_FREE_ADDRESSES = "InsufficientFreeAddresses"
+
+
+@dataclass(frozen=True)
+class HealthIssue:
+    """An EKS health issue about addresses, of a node group (``nodegroup`` set) or of a cluster."""
+
+    cluster: str
+    nodegroup: str | None
+    code: str
+    message: str
+    resource_ids: tuple[str, ...]
+
+
+@dataclass
+class SubnetUse:
+    roles: set[Role] = field(default_factory=set)
+    workloads: set[Workload] = field(default_factory=set)
+
+
+@dataclass
+class Discovery:
+    """Subnets found in use, with their roles and workloads, and what went wrong finding them."""
+
+    uses: dict[str, SubnetUse] = field(default_factory=dict)
+    errors: list[ScanError] = field(default_factory=list)
+    # What each scalable workload can grow to, for the headroom model.
+    specs: dict[Workload, WorkloadSpec] = field(default_factory=dict)
+    # EC2 instance ID -> the managed node group or capacity provider it belongs to.
+    instance_owners: dict[str, Workload] = field(default_factory=dict)
+    # Account setting awsvpcTrunking (ECS ENI trunking) as in effect for the scanning role.
+    ecs_trunking: bool = False
+    # EKS node group and cluster health issues about addresses (InsufficientFreeAddresses).
+    health_issues: list[HealthIssue] = field(default_factory=list)
+
+    def add(self, subnet_id: str, role: Role, workload: Workload | None = None) -> None:
+        use = self.uses.setdefault(subnet_id, SubnetUse())
+        use.roles.add(role)
+        if workload is not None:
+            use.workloads.add(workload)
+
+    def add_all(self, subnet_ids: Any, role: Role, workload: Workload | None = None) -> None:
+        for subnet_id in subnet_ids:
+            self.add(subnet_id, role, workload)
+
+    def fail(self, source: str, target: str, error: Exception | str) -> None:
+        self.errors.append(ScanError(source=source, target=target, message=str(error)))
+
+
+@dataclass(frozen=True)
+class SubnetState:
+    """What EC2 says about a subnet right now."""
+
+    subnet_id: str
+    vpc_id: str
+    availability_zone: str
+    cidr: str
+    available_ips: int
+    tags: Mapping[str, str] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class SubnetCapacity:
+    """What the capacity model found for a subnet; ``None`` means "not applicable" and stays
+    out of the report and the metrics."""
+
+    ips_needed_at_max: int | None = None
+    free_prefix_blocks: int | None = None
+    largest_free_block: str | None = None
+    consumers: Mapping[str, int] | None = None
+    hours_to_exhaustion: float | None = None
+    findings: tuple[str, ...] = ()
+    # Extra report fields of a workload, e.g. a node group's instance_types and max_pods_per_node.
+    workload_details: Mapping[Workload, Mapping[str, Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SubnetReport:
+    """One subnet's line of the report (DESIGN.md, "Report contract")."""
+
+    subnet_id: str
+    vpc_id: str
+    availability_zone: str
+    cidr: str
+    usable_ips: int
+    available_ips: int
+    used_ips: int
+    utilization_percent: float
+    roles: tuple[Role, ...]
+    workloads: tuple[Workload, ...]
+    status: Status
+    capacity: SubnetCapacity | None = None
+
+    @property
+    def scale_headroom(self) -> int | None:
+        """Available addresses less what the workloads need to reach their maximum (negative: they
+        cannot)."""
+        if self.capacity is None or self.capacity.ips_needed_at_max is None:
+            return None
+        return self.available_ips - self.capacity.ips_needed_at_max
+
+    def to_dict(self) -> dict[str, Any]:
+        report = self._measured()
+        capacity = self.capacity
+        if capacity is None:
+            return report
+        report["workloads"] = [
+            {**workload.to_dict(), **capacity.workload_details.get(workload, {})} for workload in self.workloads
+        ]
+        optional = {
+            "ips_needed_at_max": capacity.ips_needed_at_max,
+            "scale_headroom": self.scale_headroom,
+            "free_prefix_blocks": capacity.free_prefix_blocks,
+            "largest_free_block": capacity.largest_free_block,
+            "consumers": dict(capacity.consumers) if capacity.consumers is not None else None,
+            "hours_to_exhaustion": capacity.hours_to_exhaustion,
+        }
+        # Absent means "not applicable", never a made-up 0 (DESIGN.md, report contract).
+        report.update({key: value for key, value in optional.items() if value is not None})
+        report["findings"] = list(capacity.findings)
+        return report
+
+    def _measured(self) -> dict[str, Any]:
+        return {
+            "subnet_id": self.subnet_id,
+            "vpc_id": self.vpc_id,
+            "availability_zone": self.availability_zone,
+            "cidr": self.cidr,
+            "usable_ips": self.usable_ips,
+            "available_ips": self.available_ips,
+            "used_ips": self.used_ips,
+            "utilization_percent": self.utilization_percent,
+            "roles": [str(role) for role in self.roles],
+            "workloads": [workload.to_dict() for workload in self.workloads],
+            "status": str(self.status),
+        }
+
+
+@dataclass(frozen=True)
+class ClusterDesign:
+    """An EKS cluster: ``service_ipv4_cidr`` ``None`` means not set (EKS picks the default)."""
+
+    name: str
+    vpc: str
+    control_plane_subnets: tuple[str, ...]
+    service_ipv4_cidr: str | None = None

@@ -1,0 +1,60 @@
+"""Lambda entry point: invoked by the schedule, runs one scan, publishes, returns a summary."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.middleware_factory import lambda_handler_decorator
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from subnet_monitor.aws.clients import AwsClients
+from subnet_monitor.aws.failures import FailureEventEmitter
+from subnet_monitor.core.config import ScanConfig
+from subnet_monitor.core.metrics import SCAN_DURATION, SCAN_ERRORS, SUBNETS_SCANNED
+from subnet_monitor.failures.events import health_events
+from subnet_monitor.handlers.observability import logger, metrics, tracer
+from subnet_monitor.scan import run_scan
+
+SUBNET_REPORT_MESSAGE = "subnet_report"
+SCAN_ERROR_MESSAGE = "scan_error"
+
+
+@cache
+def _clients() -> AwsClients:
+    # Built once per execution environment; warm invocations reuse the connections.
+    return AwsClients.from_session()
+
+
+@cache
+def _config() -> ScanConfig:
+    # A function's environment is fixed for the life of its execution environment.
+    return ScanConfig.from_env(os.environ)
+
+
+@lambda_handler_decorator
+def validate_environment(handler: Callable[..., Any], event: dict[str, Any], context: LambdaContext) -> Any:
+    """Refuse a bad environment before anything else runs; the ConfigError names the variable."""
+    _config()
+    return handler(event, context)
+
+
+@validate_environment
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    outcome = run_scan(_clients(), _config(), publish=True)
+    # EKS sends no event for its health issues: hand them to the failure path as events of our own.
+    outcome.errors.extend(FailureEventEmitter(_clients().events).emit(health_events(outcome.health_issues)))
+    for report in outcome.reports:
+        logger.info(SUBNET_REPORT_MESSAGE, extra=report.to_dict())
+    for error in outcome.errors:
+        logger.error(SCAN_ERROR_MESSAGE, extra=error.to_dict())
+    metrics.add_metric(name=SUBNETS_SCANNED, unit=MetricUnit.Count, value=len(outcome.reports))
+    metrics.add_metric(name=SCAN_ERRORS, unit=MetricUnit.Count, value=len(outcome.errors))
+    metrics.add_metric(name=SCAN_DURATION, unit=MetricUnit.Milliseconds, value=outcome.duration_ms)
+    return outcome.summary()

@@ -1,0 +1,459 @@
+"""The estate at a glance: one self-contained HTML file. Pure: no AWS, no I/O.
+
+Everything is inline (CSS, SVG charts drawn here from the numbers, one small script), and the
+page's Content-Security-Policy allows nothing else, so it opens anywhere without a network and a
+stray external reference would show up as a browser error. The script only checks, once the page
+is laid out, that every chart has a size, and writes the count on ``<body>`` (``data-charts``,
+``data-charts-drawn``): the browser test reads it.
+
+Sections: a summary; per VPC and Availability Zone, one row per subnet with its utilization bar
+(used now, what its workloads need more at their maximum, the warning and critical marks), roles
+and workloads, headroom at max, free /28 blocks, forecast and consumer breakdown; the findings with
+their fix; and the design check when one ran (the planned subnets at maximum scale for a plan).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TypeVar
+
+from subnet_monitor.core.consumers import CATEGORIES
+from subnet_monitor.core.models import ScanError, Status, SubnetReport
+from subnet_monitor.design.check import RULES, CheckReport, Result, SubnetSizing
+
+T = TypeVar("T")
+BAR_WIDTH = 250
+BAR_HEIGHT = 20
+CONSUMER_WIDTH = 140
+CONSUMER_HEIGHT = 14
+STATUS_COLORS = {Status.OK: "#2e7d32", Status.WARNING: "#e08a00", Status.CRITICAL: "#c62828"}
+RESULT_COLORS = {Result.PASS: "#2e7d32", Result.WARN: "#e08a00", Result.FAIL: "#c62828"}
+NEED_COLOR = "#3f51b5"
+HELD_COLOR = "#7f7f7f"
+OVERFLOW_COLOR = "#c62828"
+FREE_COLOR = "#e8ebef"
+CONSUMER_COLORS = dict(
+    zip(
+        CATEGORIES,
+        (
+            "#1f77b4",  # ecs_task
+            "#9ecae9",  # ecs_trunk
+            "#7f7f7f",  # ec2_instance_primary
+            "#2ca02c",  # eks_node_pod
+            "#98df8a",  # eks_control_plane
+            "#17becf",  # eks_fargate
+            "#9467bd",  # load_balancer
+            "#ff7f0e",  # lambda
+            "#8c564b",  # vpc_endpoint
+            "#e377c2",  # nat_gateway
+            "#bcbd22",  # other_aws_service
+            "#d62728",  # detached
+            "#c7c7c7",  # other
+        ),
+        strict=True,
+    )
+)
+
+# Runs once the page is laid out: counts the charts that got a size.
+CHECK_SCRIPT = (
+    "(function(){var c=document.querySelectorAll('svg.chart'),d=0;"
+    "for(var i=0;i<c.length;i++){var b=c[i].getBoundingClientRect();if(b.width>0&&b.height>0)d++;}"
+    "document.body.setAttribute('data-charts',String(c.length));"
+    "document.body.setAttribute('data-charts-drawn',String(d));})();"
+)
+CHECK_SCRIPT_HASH = base64.b64encode(hashlib.sha256(CHECK_SCRIPT.encode()).digest()).decode()
+CONTENT_SECURITY_POLICY = f"default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-{CHECK_SCRIPT_HASH}'"
+
+STYLE = """
+:root{--ink:#1d2330;--muted:#5b6577;--line:#dfe3ea;--bg:#f6f7f9}
+*{box-sizing:border-box}
+body{margin:0;padding:24px 32px;font:14px/1.45 system-ui,-apple-system,"Segoe UI","DejaVu Sans",sans-serif;
+color:var(--ink);background:var(--bg)}
+h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px}h3{font-size:14px;margin:14px 0 6px;
+color:var(--muted);font-weight:600}
+.meta{color:var(--muted);margin-bottom:16px}
+.cards{display:flex;gap:12px;flex-wrap:wrap;margin:12px 0 8px}
+.card{background:#fff;border:1px solid var(--line);border-radius:8px;padding:10px 16px;min-width:120px}
+.card b{display:block;font-size:22px}.card span{color:var(--muted);font-size:12px}
+table{border-collapse:collapse;width:100%;background:#fff;border:1px solid var(--line);border-radius:8px}
+th,td{padding:6px 8px;border-bottom:1px solid var(--line);text-align:left;vertical-align:middle}
+th{font-size:12px;color:var(--muted);font-weight:600;background:#fafbfc}
+td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+td.num small{display:block;color:var(--muted);font-size:11px}
+table.grid{table-layout:fixed}
+.sub b{font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:12px;font-weight:600}
+.sub small,.wl small{display:block;color:var(--muted)}
+.badge{display:inline-block;padding:1px 8px;border-radius:10px;color:#fff;font-size:11px;font-weight:700}
+.neg{color:#c62828;font-weight:700}.soon{color:#c62828;font-weight:700}
+.legend{display:flex;gap:14px;flex-wrap:wrap;color:var(--muted);font-size:12px;margin:6px 0}
+.legend i{display:inline-block;width:12px;height:12px;border-radius:2px;margin-right:4px;vertical-align:-2px}
+.finding{background:#fff;border:1px solid var(--line);border-left:4px solid #e08a00;border-radius:6px;
+padding:8px 12px;margin:6px 0}
+.finding .fix{color:#1b5e20;margin-top:4px}
+.rule td{font-size:13px}.rule .fix{color:#1b5e20}
+details summary{cursor:pointer;color:var(--muted);margin:8px 0}
+.sources{font-size:12px;color:var(--muted)}.sources code{color:var(--ink)}
+footer{margin-top:28px;color:var(--muted);font-size:12px}
+svg.chart{display:block}
+"""
+
+
+@dataclass(frozen=True)
+class ReportPage:
+    """What one page shows. ``names``: Name tags by subnet ID; ``vpcs``: CIDRs by VPC ID."""
+
+    title: str
+    source: str
+    generated_at: datetime
+    reports: Sequence[SubnetReport] = ()
+    names: Mapping[str, str] = field(default_factory=dict)
+    vpcs: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    vpc_labels: Mapping[str, str] = field(default_factory=dict)
+    warning_percent: float = 80.0
+    critical_percent: float = 90.0
+    horizon_hours: float = 168.0
+    checks: Sequence[CheckReport] = ()
+    errors: Sequence[ScanError] = ()
+
+
+def _e(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _badge(text: str, color: str) -> str:
+    return f'<span class="badge" style="background:{color}">{_e(text)}</span>'
+
+
+def usage_bar(
+    usable: int,
+    used: int,
+    needed: int | None,
+    color: str,
+    *,
+    warning_percent: float | None = None,
+    critical_percent: float | None = None,
+    margin_required: int | None = None,
+) -> str:
+    """An SVG bar: ``used`` of ``usable`` addresses, then what the workloads ``needed`` more at their
+    maximum (hatched; the part past the end of the subnet in red), threshold and margin marks."""
+    extra = max(needed or 0, 0)
+    scale = max(usable, used + extra, margin_required or 0, 1)
+
+    def x(value: float) -> float:
+        return round(value / scale * BAR_WIDTH, 1)
+
+    parts = [
+        f'<rect x="0" y="3" width="{x(usable)}" height="{BAR_HEIGHT - 6}" rx="3" fill="{FREE_COLOR}"/>',
+        f'<rect x="0" y="3" width="{x(used)}" height="{BAR_HEIGHT - 6}" rx="3" fill="{color}"/>',
+    ]
+    if extra:
+        inside = max(min(used + extra, usable) - used, 0)
+        if inside:
+            parts.append(f'<rect x="{x(used)}" y="3" width="{x(inside)}" height="{BAR_HEIGHT - 6}" fill="url(#need)"/>')
+        if used + extra > usable:
+            start = max(used, usable)
+            parts.append(
+                f'<rect x="{x(start)}" y="3" width="{x(used + extra - start)}" height="{BAR_HEIGHT - 6}" '
+                'fill="url(#over)"/>'
+            )
+            parts.append(
+                f'<line x1="{x(usable)}" x2="{x(usable)}" y1="0" y2="{BAR_HEIGHT}" '
+                'stroke="#1d2330" stroke-width="1.5"/>'
+            )
+    for percent, stroke in ((warning_percent, STATUS_COLORS[Status.WARNING]), (critical_percent, OVERFLOW_COLOR)):
+        if percent is not None:
+            at = x(usable * percent / 100)
+            parts.append(
+                f'<line x1="{at}" x2="{at}" y1="1" y2="{BAR_HEIGHT - 1}" stroke="{stroke}" stroke-dasharray="2 2"/>'
+            )
+    if margin_required is not None:
+        at = x(margin_required)
+        parts.append(f'<line x1="{at}" x2="{at}" y1="0" y2="{BAR_HEIGHT}" stroke="{NEED_COLOR}" stroke-width="2"/>')
+    title = f"{used} of {usable} usable in use" + (f", {extra} more at maximum scale" if needed is not None else "")
+    return (
+        f'<svg class="chart" width="{BAR_WIDTH}" height="{BAR_HEIGHT}" viewBox="0 0 {BAR_WIDTH} {BAR_HEIGHT}" '
+        f'role="img" aria-label="{_e(title)}"><title>{_e(title)}</title>{"".join(parts)}</svg>'
+    )
+
+
+def consumer_bar(consumers: Mapping[str, int], usable: int) -> str:
+    """An SVG stacked bar of who holds the addresses, as a share of the usable ones."""
+    total = max(usable, sum(consumers.values()), 1)
+    x = 0.0
+    parts = [f'<rect x="0" y="0" width="{CONSUMER_WIDTH}" height="{CONSUMER_HEIGHT}" rx="2" fill="{FREE_COLOR}"/>']
+    for category in CATEGORIES:
+        count = consumers.get(category, 0)
+        if not count:
+            continue
+        width = round(count / total * CONSUMER_WIDTH, 1)
+        parts.append(
+            f'<rect x="{round(x, 1)}" y="0" width="{width}" height="{CONSUMER_HEIGHT}" '
+            f'fill="{CONSUMER_COLORS[category]}"><title>{_e(category)}: {count}</title></rect>'
+        )
+        x += width
+    label = ", ".join(f"{c} {n}" for c, n in consumers.items() if n) or "no addresses in use"
+    return (
+        f'<svg class="chart" width="{CONSUMER_WIDTH}" height="{CONSUMER_HEIGHT}" '
+        f'viewBox="0 0 {CONSUMER_WIDTH} {CONSUMER_HEIGHT}" role="img" aria-label="{_e(label)}">'
+        f"<title>{_e(label)}</title>{''.join(parts)}</svg>"
+    )
+
+
+PATTERNS = (
+    '<svg width="0" height="0" style="position:absolute" aria-hidden="true"><defs>'
+    f'<pattern id="need" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">'
+    f'<rect width="6" height="6" fill="#c5cae9"/><rect width="3" height="6" fill="{NEED_COLOR}"/></pattern>'
+    f'<pattern id="over" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">'
+    f'<rect width="6" height="6" fill="#ffcdd2"/><rect width="3" height="6" fill="{OVERFLOW_COLOR}"/></pattern>'
+    "</defs></svg>"
+)
+
+
+def _legend(with_consumers: bool) -> str:
+    items = [
+        f'<span><i style="background:{STATUS_COLORS[Status.OK]}"></i>in use now (colour = status)</span>',
+        f'<span><i style="background:{NEED_COLOR}"></i>needed more at maximum scale</span>',
+        f'<span><i style="background:{OVERFLOW_COLOR}"></i>beyond the subnet</span>',
+        '<span><i style="background:#fff;border:1px dashed #e08a00"></i>warning / critical mark</span>',
+    ]
+    if with_consumers:
+        items += [f'<span><i style="background:{CONSUMER_COLORS[c]}"></i>{_e(c)}</span>' for c in CATEGORIES]
+    return f'<div class="legend">{"".join(items)}</div>'
+
+
+def _workloads(report: SubnetReport) -> str:
+    names = [f"{w.cluster}/{w.name}" if w.name != w.cluster else w.cluster for w in report.workloads]
+    roles = ", ".join(str(r) for r in report.roles) or "—"
+    shown = ", ".join(dict.fromkeys(names)) or "—"
+    return f'<td class="wl">{_e(roles)}<small>{_e(shown)}</small></td>'
+
+
+def _hours(report: SubnetReport, horizon: float) -> str:
+    hours = report.capacity.hours_to_exhaustion if report.capacity else None
+    if hours is None:
+        return '<td class="num">—</td>'
+    css = ' class="num soon"' if hours < horizon else ' class="num"'
+    return f"<td{css}>≈{hours:g} h</td>"
+
+
+def _subnet_row(report: SubnetReport, page: ReportPage) -> str:
+    capacity = report.capacity
+    name = page.names.get(report.subnet_id)
+    label = f"<b>{_e(name)}</b><small>{_e(report.subnet_id)}</small>" if name else f"<b>{_e(report.subnet_id)}</b>"
+    headroom = report.scale_headroom
+    headroom_cell = (
+        '<td class="num">—</td>'
+        if headroom is None
+        else f'<td class="num{" neg" if headroom < 0 else ""}">{headroom:+d}</td>'.replace("+0", "0")
+    )
+    blocks = capacity.free_prefix_blocks if capacity else None
+    largest = (
+        f" <small>(largest {capacity.largest_free_block})</small>" if capacity and capacity.largest_free_block else ""
+    )
+    blocks_cell = '<td class="num">—</td>' if blocks is None else f'<td class="num">{blocks}{largest}</td>'
+    consumers = dict(capacity.consumers or {}) if capacity else {}
+    bar = usage_bar(
+        report.usable_ips,
+        report.used_ips,
+        capacity.ips_needed_at_max if capacity else None,
+        STATUS_COLORS[report.status],
+        warning_percent=page.warning_percent,
+        critical_percent=page.critical_percent,
+    )
+    return (
+        f'<tr id="{_e(report.subnet_id)}"><td class="sub">{label}<small>{_e(report.cidr)}</small></td>'
+        f"<td>{bar}</td>"
+        f'<td class="num">{report.utilization_percent:.1f} %<small>{report.used_ips} / {report.usable_ips}</small></td>'
+        f'<td class="num">{report.available_ips}</td>{headroom_cell}{blocks_cell}{_hours(report, page.horizon_hours)}'
+        f"<td>{_badge(str(report.status), STATUS_COLORS[report.status])}</td>{_workloads(report)}"
+        f"<td>{consumer_bar(consumers, report.usable_ips)}</td></tr>"
+    )
+
+
+SUBNET_COLUMNS = (200, 266, 84, 52, 80, 80, 66, 96, None, 156)
+SIZING_COLUMNS = (200, 266, 130, 80, 120, None)
+CHECK_COLUMNS = (64, 200, 300, None)
+
+
+def _colgroup(widths: Sequence[int | None]) -> str:
+    cols = "".join(f'<col style="width:{w}px">' if w else "<col>" for w in widths)
+    return f"<colgroup>{cols}</colgroup>"
+
+
+SUBNET_HEADER = (
+    "<tr><th>Subnet</th><th>Used now · needed at max</th><th>Util</th><th>Free</th><th>Headroom at max</th>"
+    "<th>Free /28</th><th>Full in</th><th>Status</th><th>Roles · workloads</th><th>Consumers</th></tr>"
+)
+
+
+def _by_vpc_and_zone(
+    items: Sequence[T], vpc_of: Callable[[T], str], zone_of: Callable[[T], str]
+) -> dict[str, dict[str, list[T]]]:
+    grouped: dict[str, dict[str, list[T]]] = defaultdict(lambda: defaultdict(list))
+    for item in items:
+        grouped[vpc_of(item)][zone_of(item)].append(item)
+    return grouped
+
+
+def _subnets_section(page: ReportPage) -> str:
+    if not page.reports:
+        return ""
+    out = ['<h2 id="subnets">Subnets by VPC and Availability Zone</h2>', _legend(with_consumers=True)]
+    grouped = _by_vpc_and_zone(page.reports, lambda r: r.vpc_id, lambda r: r.availability_zone)
+    for vpc in sorted(grouped):
+        cidrs = ", ".join(page.vpcs.get(vpc, ()))
+        label = page.vpc_labels.get(vpc, vpc)
+        out.append(f"<h3>VPC {_e(label)}{' · ' + _e(cidrs) if cidrs else ''}</h3>")
+        for zone in sorted(grouped[vpc]):
+            rows = sorted(grouped[vpc][zone], key=lambda r: (-r.utilization_percent, r.subnet_id))
+            cells = "".join(_subnet_row(r, page) for r in rows)
+            out.append(
+                f'<h3>{_e(zone)}</h3><table class="grid">{_colgroup(SUBNET_COLUMNS)}{SUBNET_HEADER}{cells}</table>'
+            )
+    return "".join(out)
+
+
+def _findings_section(page: ReportPage) -> str:
+    items = []
+    for report in page.reports:
+        if report.capacity is None:
+            continue
+        for finding in report.capacity.findings:
+            text, _, fix = finding.partition(" Fix: ")
+            name = page.names.get(report.subnet_id, report.subnet_id)
+            fix_html = f'<div class="fix">Fix: {_e(fix)}</div>' if fix else ""
+            items.append(f'<div class="finding"><b>{_e(name)}</b> — {_e(text)}{fix_html}</div>')
+    if not items:
+        return ""
+    return f'<h2 id="findings">Findings ({len(items)})</h2>{"".join(items)}'
+
+
+def _sizing_row(row: SubnetSizing) -> str:
+    color = RESULT_COLORS[row.result]
+    bar = usage_bar(row.usable, row.in_use, row.needed_at_max, HELD_COLOR, margin_required=row.required_with_margin)
+    workloads = ", ".join(f"{name} {count}" for name, count in row.contributions) or "—"
+    advice = f"/{row.smallest_prefix}" if row.smallest_prefix is not None else "—"
+    return (
+        f'<tr id="plan-{_e(row.key)}"><td class="sub"><b>{_e(row.key)}</b><small>{_e(row.cidr)}</small></td>'
+        f"<td>{bar}</td>"
+        f'<td class="num">{row.at_max} / {row.usable}<small>{row.required_with_margin} with margin</small></td>'
+        f"<td>{_badge(str(row.result), color)}</td>"
+        f'<td class="num">{_e(advice)}</td><td class="wl">{_e(workloads)}</td></tr>'
+    )
+
+
+def _sizing_section(check: CheckReport) -> str:
+    if not check.sizing:
+        return ""
+    out = [
+        "<h2>Planned subnets at maximum scale</h2>",
+        f'<div class="legend"><span><i style="background:{HELD_COLOR}"></i>held already</span>'
+        f'<span><i style="background:{NEED_COLOR}"></i>needed at maximum</span>'
+        f'<span><i style="background:{OVERFLOW_COLOR}"></i>beyond the subnet</span>'
+        f'<span><i style="background:#fff;border:2px solid {NEED_COLOR}"></i>required with the '
+        f"{check.margin_percent:g} % margin</span></div>",
+    ]
+    grouped = _by_vpc_and_zone(check.sizing, lambda s: s.vpc, lambda s: s.availability_zone)
+    header = (
+        "<tr><th>Subnet</th><th>At maximum scale</th><th>At max / usable</th><th>Result</th>"
+        "<th>Smallest that fits</th><th>Workloads at max</th></tr>"
+    )
+    for vpc in sorted(grouped):
+        out.append(f"<h3>VPC {_e(vpc)}</h3>")
+        for zone in sorted(grouped[vpc]):
+            rows = "".join(_sizing_row(r) for r in sorted(grouped[vpc][zone], key=lambda r: r.key))
+            out.append(f'<h3>{_e(zone)}</h3><table class="grid">{_colgroup(SIZING_COLUMNS)}{header}{rows}</table>')
+    return "".join(out)
+
+
+def _check_section(check: CheckReport) -> str:
+    counts = check.counts()
+    rows = []
+    passed = []
+    for item in check.ordered():
+        fix = f'<div class="fix">Fix: {_e(item.fix)}</div>' if item.fix else ""
+        row = (
+            f'<tr class="rule"><td>{_badge(str(item.result), RESULT_COLORS[item.result])}</td>'
+            f"<td><code>{_e(item.rule)}</code></td><td>{_e(item.subject)}</td><td>{_e(item.reason)}{fix}</td></tr>"
+        )
+        (passed if item.result is Result.PASS else rows).append(row)
+    header = _colgroup(CHECK_COLUMNS) + "<tr><th>Result</th><th>Rule</th><th>Subject</th><th>Reason</th></tr>"
+    out = [
+        f'<h2 id="{"plan-check" if check.planned else "check"}">Design check: {_e(check.source)}</h2>',
+        f'<div class="meta">{counts["fail"]} fail · {counts["warn"]} warn · {counts["pass"]} pass · '
+        f"safety margin {check.margin_percent:g} % · exit code {check.exit_code}</div>",
+    ]
+    if rows:
+        out.append(f'<table class="grid">{header}{"".join(rows)}</table>')
+    if passed:
+        out.append(
+            f"<details><summary>{len(passed)} rules passed (show)</summary>"
+            f'<table class="grid">{header}{"".join(passed)}</table></details>'
+        )
+    if check.planned:
+        out.append(_sizing_section(check))
+    sources = "".join(
+        f"<li><code>{_e(rule)}</code>: {_e(what)} — {_e(where)}</li>" for rule, (what, where) in RULES.items()
+    )
+    out.append(f'<details class="sources"><summary>Rules and their sources</summary><ul>{sources}</ul></details>')
+    return "".join(out)
+
+
+def _cards(page: ReportPage) -> str:
+    cards = []
+    if page.reports:
+        statuses = [r.status for r in page.reports]
+        findings = sum(len(r.capacity.findings) for r in page.reports if r.capacity)
+        cards += [
+            f'<div class="card"><b>{len(page.reports)}</b><span>subnets</span></div>',
+            *(
+                f'<div class="card"><b style="color:{STATUS_COLORS[s]}">{statuses.count(s)}</b><span>{s}</span></div>'
+                for s in (Status.CRITICAL, Status.WARNING, Status.OK)
+            ),
+            f'<div class="card"><b>{findings}</b><span>findings</span></div>',
+        ]
+    for check in page.checks:
+        counts = check.counts()
+        what = "plan check" if check.planned else "design check"
+        cards.append(
+            '<div class="card"><b>'
+            + " ".join(
+                f'<span style="color:{RESULT_COLORS[level]};font-size:22px">{counts[str(level)]}</span>'
+                for level in (Result.FAIL, Result.WARN, Result.PASS)
+            )
+            + f"</b><span>{what}: fail · warn · pass</span></div>"
+        )
+    return f'<div class="cards">{"".join(cards)}</div>'
+
+
+def render_html(page: ReportPage) -> str:
+    """The whole page as one string."""
+    errors = ""
+    if page.errors:
+        items = "".join(f"<li>[{_e(e.source)}] {_e(e.target)}: {_e(e.message)}</li>" for e in page.errors)
+        errors = f"<h2>Could not read ({len(page.errors)})</h2><ul>{items}</ul>"
+    checks = "".join(_check_section(check) for check in page.checks)
+    generated = page.generated_at.strftime("%Y-%m-%d %H:%M UTC")
+    thresholds = (
+        f" · warning at {page.warning_percent:g} %, critical at {page.critical_percent:g} %" if page.reports else ""
+    )
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en"><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{_e(page.title)}</title><style>{STYLE}</style></head><body>{PATTERNS}"
+        f"<h1>{_e(page.title)}</h1>"
+        f'<div class="meta">{_e(page.source)} · generated {_e(generated)}{_e(thresholds)}</div>'
+        f"{_cards(page)}{_subnets_section(page)}{_findings_section(page)}{checks}{errors}"
+        "<footer>subnet-ip-monitor · one self-contained file: no network needed to open it. "
+        "Bars: usable addresses of each subnet (2<sup>32−prefix</sup> − 5); headroom = free − what the workloads "
+        "need more at their maximum.</footer>"
+        f"<script>{CHECK_SCRIPT}</script></body></html>\n"
+    )

@@ -1,0 +1,239 @@
+"""The scan, end to end: discover → read EC2 state → analyse → publish.
+
+The Lambda handler and the CLI are two thin doors into :func:`run_scan`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from subnet_monitor.aws.clients import AwsClients
+from subnet_monitor.aws.cloudwatch import MetricHistory, MetricPublisher, PublishResult
+from subnet_monitor.aws.ec2 import Ec2Reader
+from subnet_monitor.aws.ecs import EcsDiscoverer
+from subnet_monitor.aws.eks import EksDiscoverer
+from subnet_monitor.core.capacity import limits_from_instance_type
+from subnet_monitor.core.config import ScanConfig
+from subnet_monitor.core.consumers import (
+    SubnetAddressUse,
+    addresses_by_instance,
+    summarize_by_subnet,
+    vpc_cni_instances,
+)
+from subnet_monitor.core.forecast import Series
+from subnet_monitor.core.fragmentation import prefix_space, reservations_by_type
+from subnet_monitor.core.headroom import CapacityInputs, plan_capacity
+from subnet_monitor.core.metrics import AVAILABLE_IP_COUNT, subnet_datums
+from subnet_monitor.core.models import (
+    Discovery,
+    HealthIssue,
+    NodegroupSpec,
+    Role,
+    ScanError,
+    SubnetCapacity,
+    SubnetReport,
+    SubnetState,
+    SubnetUse,
+)
+from subnet_monitor.core.subnet import build_report, sort_for_people, usable_ips
+from subnet_monitor.failures.events import with_health_findings
+
+# The forecast reads back the last 6 hours of AvailableIPCount at 5-minute resolution (72 points),
+# the minimum in each period: long enough to see a trend, short enough to follow a change of pace.
+HISTORY_WINDOW = timedelta(hours=6)
+HISTORY_PERIOD_SECONDS = 300
+
+
+@dataclass
+class ScanOutcome:
+    reports: list[SubnetReport]
+    errors: list[ScanError]
+    timestamp: datetime
+    duration_ms: float = 0.0
+    published: PublishResult | None = None
+    status_counts: Counter[str] = field(default_factory=Counter)
+    # EKS health issues about addresses: findings of their subnets, and events for the failure path.
+    health_issues: list[HealthIssue] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        """The short result the Lambda returns: counts, and what went wrong or was not published."""
+        summary: dict[str, Any] = {
+            "subnets": len(self.reports),
+            "status": {status: self.status_counts.get(status, 0) for status in ("OK", "WARNING", "CRITICAL")},
+            "errors": [error.to_dict() for error in self.errors],
+            "duration_ms": round(self.duration_ms, 1),
+        }
+        if self.published is not None:
+            summary["metrics_published"] = self.published.datums_sent
+            summary["metrics_not_published"] = self.published.datums_failed
+        return summary
+
+
+def discover(clients: AwsClients, config: ScanConfig, reader: Ec2Reader) -> Discovery:
+    """The subnets ECS and EKS use, plus the explicitly listed ones, with roles and workloads."""
+    found = Discovery()
+    allow = frozenset(config.clusters)
+    scanned: set[str] = set()
+    if config.discover_ecs:
+        scanned |= EcsDiscoverer(clients.ecs, clients.autoscaling, clients.application_autoscaling, reader).discover(
+            found, allow
+        )
+    if config.discover_eks:
+        scanned |= EksDiscoverer(clients.eks, reader).discover(found, allow)
+    for name in sorted(allow - scanned):
+        found.fail("discovery", name, "cluster not found in ECS or EKS in this region")
+    found.add_all(config.subnet_ids, Role.EXPLICIT)
+    return found
+
+
+def measure(found: Discovery, config: ScanConfig, reader: Ec2Reader) -> dict[str, SubnetState]:
+    """EC2 state of every selected subnet; a subnet asked for but not found is an error."""
+    unread: set[str] = set()
+
+    def batch_failed(subnet_ids: Sequence[str], error: Exception) -> None:
+        unread.update(subnet_ids)
+        found.fail("ec2", _batch_target("DescribeSubnets", subnet_ids), error)
+
+    states: dict[str, SubnetState] = {}
+    if config.all_subnets:
+        try:
+            states = reader.all_subnets()
+        except (ClientError, BotoCoreError) as error:
+            found.fail("ec2", "DescribeSubnets (all subnets)", error)
+            return {}
+    else:
+        states = reader.subnets(found.uses, on_error=batch_failed)
+    if config.subnet_tags:
+        try:
+            tagged = reader.subnets_matching(config.subnet_tags)
+        except (ClientError, BotoCoreError) as error:
+            found.fail("ec2", "DescribeSubnets (subnetTags)", error)
+        else:
+            for subnet_id in tagged:
+                found.add(subnet_id, Role.EXPLICIT)
+            states.update(tagged)
+    for subnet_id in sorted(set(found.uses) - set(states) - unread):
+        found.fail("ec2", subnet_id, "subnet not found in this account and region (or it has no IPv4 CIDR)")
+    return states
+
+
+def assess(
+    clients: AwsClients, found: Discovery, states: dict[str, SubnetState], config: ScanConfig, reader: Ec2Reader
+) -> dict[str, SubnetCapacity]:
+    """The capacity model's inputs, read in batches (ENIs 200 subnets a call, instance types 100 a
+    call, history 500 subnets a call; CIDR reservations one call per prefix-delegation subnet, the
+    only per-subnet call), then the pure model. A read that fails is recorded and the model runs on
+    what was read."""
+    now = datetime.now(UTC)
+    subnet_ids = sorted(states)
+    enis = reader.network_interfaces(
+        subnet_ids,
+        on_error=lambda batch, error: found.fail("ec2", _batch_target("DescribeNetworkInterfaces", batch), error),
+    )
+    address_use = summarize_by_subnet(enis, cni_instances=vpc_cni_instances(enis))
+    instance_addresses = addresses_by_instance(enis)
+    del enis  # the largest thing a scan holds: gone before the history is read
+    prefix_spaces = {}
+    for subnet_id in sorted(_prefix_subnets(found, address_use, config)):
+        use = address_use.get(subnet_id)
+        try:
+            explicit, prefix = reservations_by_type(reader.cidr_reservations(subnet_id))
+        except (ClientError, BotoCoreError) as error:
+            found.fail("ec2", f"GetSubnetCidrReservations {subnet_id}", error)
+            continue
+        prefix_spaces[subnet_id] = prefix_space(
+            states[subnet_id].cidr,
+            use.ips if use else (),
+            use.prefixes if use else (),
+            explicit_reservations=explicit,
+            prefix_reservations=prefix,
+        )
+    instance_types = {
+        t for spec in found.specs.values() if isinstance(spec, NodegroupSpec) for t in spec.instance_types
+    }
+    limits = {}
+    if instance_types:
+        try:
+            limits = {
+                name: limits_from_instance_type(entry) for name, entry in reader.instance_types(instance_types).items()
+            }
+        except (ClientError, BotoCoreError) as error:
+            found.fail("ec2", "DescribeInstanceTypes", error)
+    history: dict[str, Series] = {}
+    try:
+        available = MetricHistory(clients.cloudwatch).series(
+            AVAILABLE_IP_COUNT, subnet_ids, now - HISTORY_WINDOW, now, HISTORY_PERIOD_SECONDS
+        )
+        # Used = usable - available, one subnet at a time in place (720,000 points at 10,000 subnets).
+        for subnet_id, points in available.items():
+            usable = usable_ips(states[subnet_id].cidr)
+            available[subnet_id] = points.map_values(lambda value, usable=usable: usable - value)
+        history = available
+    except (ClientError, BotoCoreError) as error:
+        found.fail("cloudwatch", "GetMetricData (history)", error)
+    return plan_capacity(
+        CapacityInputs(
+            discovery=found,
+            states=states,
+            address_use=address_use,
+            instance_addresses=instance_addresses,
+            instance_limits=limits,
+            cni=config.cni,
+            fargate_max_pods=config.fargate_max_pods,
+            prefix_spaces=prefix_spaces,
+            history=history,
+            now=now.timestamp(),
+            horizon_hours=config.exhaustion_horizon_hours,
+            min_free_prefix_blocks=config.min_free_prefix_blocks,
+        )
+    )
+
+
+def _batch_target(operation: str, subnet_ids: Sequence[str]) -> str:
+    return f"{operation} for {len(subnet_ids)} subnets ({subnet_ids[0]}..{subnet_ids[-1]})"
+
+
+def _prefix_subnets(found: Discovery, address_use: Mapping[str, SubnetAddressUse], config: ScanConfig) -> set[str]:
+    """Subnets that hand out /28 prefixes: seen on their ENIs, or node subnets of a cluster
+    configured for prefix delegation."""
+    seen = {subnet_id for subnet_id, use in address_use.items() if use.prefixes}
+    configured = {cluster for cluster, settings in config.cni.items() if settings.prefix_delegation}
+    for workload, spec in found.specs.items():
+        if isinstance(spec, NodegroupSpec) and workload.cluster in configured:
+            seen.update(spec.subnets)
+    return seen
+
+
+def run_scan(clients: AwsClients, config: ScanConfig, *, publish: bool) -> ScanOutcome:
+    """Discover, measure and judge every subnet in use; publish the metrics when asked.
+
+    A failing cluster, service or API call is recorded in the outcome's ``errors``; it never
+    loses the results of the others.
+    """
+    started = time.perf_counter()
+    timestamp = datetime.now(UTC).replace(microsecond=0)
+    reader = Ec2Reader(clients.ec2)
+    found = discover(clients, config, reader)
+    states = measure(found, config, reader)
+    capacities = assess(clients, found, states, config, reader) if states else {}
+    capacities = with_health_findings(capacities, found.health_issues, states)
+    reports = sort_for_people(
+        [
+            build_report(state, found.uses.get(subnet_id, SubnetUse()), config, capacities.get(subnet_id))
+            for subnet_id, state in states.items()
+        ]
+    )
+    outcome = ScanOutcome(reports=reports, errors=found.errors, timestamp=timestamp, health_issues=found.health_issues)
+    outcome.status_counts = Counter(str(report.status) for report in reports)
+    if publish:
+        outcome.published = MetricPublisher(clients.cloudwatch).publish(subnet_datums(reports, timestamp))
+        outcome.errors.extend(outcome.published.errors)
+    outcome.duration_ms = (time.perf_counter() - started) * 1000
+    return outcome

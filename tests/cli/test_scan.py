@@ -1,0 +1,142 @@
+"""The CLI: the report contract as JSON, the table, --fail-on exit codes, bad flags."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+
+from subnet_monitor.aws.clients import AwsClients
+from subnet_monitor.cli import main
+from subnet_monitor.render.text import COLUMNS
+from tests.moto_estate import Vpc
+
+CONTRACT_FIELDS = {
+    "subnet_id",
+    "vpc_id",
+    "availability_zone",
+    "cidr",
+    "usable_ips",
+    "available_ips",
+    "used_ips",
+    "utilization_percent",
+    "roles",
+    "workloads",
+    "status",
+}
+# The capacity fields that apply to these subnets: an ECS service (headroom) and ENIs (consumers).
+# free_prefix_blocks and hours_to_exhaustion do not apply (no prefixes, no history) and are absent.
+CAPACITY_FIELDS = {"ips_needed_at_max", "scale_headroom", "consumers", "findings"}
+
+
+@pytest.fixture
+def estate(vpc: Vpc) -> dict[str, str]:
+    """A service over a nearly full /26 (WARNING at 85 %) and an empty /24."""
+    warm, cold = vpc.subnet(prefix=26), vpc.subnet()
+    vpc.consume(warm, 50)  # 50 of 59
+    vpc.ecs_cluster("payments")
+    vpc.ecs_service("payments", "api", [warm, cold])
+    return {"warm": warm, "cold": cold}
+
+
+def test_json_follows_the_report_contract(estate: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    # WHEN scanned with --json
+    code = main(["scan", "--json"])
+
+    # THEN stdout is a JSON list, one object per subnet, with the contract's fields only, fullest first
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [r["subnet_id"] for r in report] == [estate["warm"], estate["cold"]]
+    assert all(set(r) == CONTRACT_FIELDS | CAPACITY_FIELDS for r in report)
+    [finding] = report[0]["findings"]
+    assert finding.startswith(f"subnet {estate['warm']}: 50 addresses are held by detached network interfaces")
+    assert report[0] | {"subnet_id": "", "vpc_id": "", "findings": []} == {
+        "subnet_id": "",
+        "vpc_id": "",
+        "availability_zone": "us-east-1a",
+        "cidr": "10.0.0.0/26",
+        "usable_ips": 59,
+        "available_ips": 9,
+        "used_ips": 50,
+        "utilization_percent": 84.75,
+        "roles": ["ecs-task"],
+        "workloads": [{"kind": "ecs-service", "cluster": "payments", "name": "api"}],
+        "status": "WARNING",
+        # desiredCount 1 at maximumPercent 200 = 2 tasks, none running in moto: 2 more, 1 per subnet
+        "ips_needed_at_max": 1,
+        "scale_headroom": 8,
+        "consumers": {"detached": 50},  # the test's ENI is attached to nothing
+        "findings": [],
+    }
+
+
+def test_table_for_people(estate: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["scan"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == list(COLUMNS)
+    # headroom 8 (9 free, 1 more task here at max), no /28 figure (no prefix mode), no forecast (no history)
+    assert lines[1].split() == [
+        *(estate["warm"], "us-east-1a", "10.0.0.0/26"),
+        *("50", "59", "9", "84.8", "8", "-", "-", "WARNING", "ecs-task", "payments/api"),
+    ]
+    assert lines[2].split()[0] == estate["cold"]
+    assert lines[3:5] == ["", "findings (1):"]
+    assert lines[5].startswith(f"- subnet {estate['warm']}: 50 addresses are held by detached network interfaces")
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["--fail-on", "warning"], 1),
+        (["--fail-on", "critical"], 0),
+        (["--fail-on", "critical", "--critical", "84"], 1),
+        (["--fail-on", "critical", "--min-free", "10"], 1),
+        ([], 0),
+    ],
+)
+def test_fail_on_exit_codes(estate: dict[str, str], argv: list[str], expected: int) -> None:
+    assert main(["scan", "--json", *argv]) == expected
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--subnet-id", "subnet-xyz"], "--subnet-id: 'subnet-xyz' is not a subnet ID"),
+        (["--warning", "95"], "--warning: 95.0 must be below criticalPercent (90)"),
+        (["--critical", "120"], "--critical: 120.0 must be a number between 0 and 100"),
+        (["--tag", "team"], "--tag: 'team' must be KEY=VALUE"),
+        (["--cluster", "bad name!"], "--cluster: 'bad name!' is not a valid ECS/EKS cluster name"),
+    ],
+)
+def test_bad_flags_are_refused_naming_the_flag(
+    aws: object, argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["scan", *argv]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_empty_region_exits_zero_with_an_empty_report(aws: object, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["scan", "--json", "--fail-on", "warning"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+
+
+def test_publish_only_on_request(
+    aws: boto3.Session, estate: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    cloudwatch = aws.client("cloudwatch")
+    assert main(["scan"]) == 0
+    assert cloudwatch.list_metrics(Namespace="Custom/VPC")["Metrics"] == []
+    assert main(["scan", "--publish"]) == 0
+    # AvailableIPCount, IPUtilization and ScaleHeadroom for each of the two subnets
+    assert len(cloudwatch.list_metrics(Namespace="Custom/VPC")["Metrics"]) == 6
+    assert "published 6 datums to CloudWatch in 1 calls" in capsys.readouterr().err
+
+
+def test_honours_aws_endpoint_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN AWS_ENDPOINT_URL (as make demo sets it for its moto server)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:4566")
+
+    # WHEN the CLI's clients are built THEN every one of them goes there
+    clients = AwsClients.from_session(boto3.Session(region_name="us-east-1"))
+    assert {c.meta.endpoint_url for c in vars(clients).values()} == {"http://127.0.0.1:4566"}

@@ -1,0 +1,249 @@
+"""The config object: defaults, refusals that name the key, and the Lambda environment round trip."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from subnet_monitor.core.config import (
+    ConfigError,
+    FailureConfig,
+    MonitorConfig,
+    ObservabilityConfig,
+    ScanConfig,
+    SlackTarget,
+    TagSelector,
+    TargetEnvironment,
+    schedule_period_seconds,
+)
+
+
+def test_defaults() -> None:
+    config = MonitorConfig.from_context(None)
+    assert config.schedule == "rate(5 minutes)"
+    assert config.scan == ScanConfig()
+    assert (config.scan.warning_percent, config.scan.critical_percent, config.scan.min_free_ips) == (80.0, 90.0, None)
+    assert (config.scan.discover_ecs, config.scan.discover_eks, config.scan.all_subnets) == (True, True, False)
+    assert config.notification_emails == ()
+    assert config.environments == ()
+    assert config.failures == FailureConfig(window_minutes=15, cloudtrail=False)
+    assert config.observability is None
+
+
+def test_a_full_block_parses() -> None:
+    config = MonitorConfig.from_context(
+        {
+            "schedule": "cron(0/10 * * * ? *)",
+            "discoverEcs": False,
+            "clusters": ["payments", "platform"],
+            "subnetIds": ["subnet-0123456789abcdef0", "subnet-0a1b2c3d"],
+            "subnetTags": {"team": "data", "tier": ["app", "db"], "monitored": "*"},
+            "allSubnets": False,
+            "warningPercent": 70,
+            "criticalPercent": 85.5,
+            "minFreeIps": 32,
+            "notificationEmails": ["oncall@example.com"],
+            "slack": {"workspaceId": "T0123ABCD", "channelId": "C0123ABCDEF"},
+            "environments": [{"account": "123456789012", "region": "eu-west-1"}],
+        }
+    )
+    assert config.scan.subnet_tags == (
+        TagSelector("team", ("data",)),
+        TagSelector("tier", ("app", "db")),
+        TagSelector("monitored", ()),
+    )
+    assert config.scan.critical_percent == 85.5
+    assert config.slack == SlackTarget("T0123ABCD", "C0123ABCDEF")
+    assert config.environments == (TargetEnvironment("123456789012", "eu-west-1"),)
+
+
+@pytest.mark.parametrize(
+    ("block", "named"),
+    [
+        ({"warningPercent": 0}, "warningPercent: 0 must be a number between 0 and 100"),
+        ({"criticalPercent": 100}, "criticalPercent: 100 must be a number between 0 and 100"),
+        ({"criticalPercent": "90"}, "criticalPercent: '90' must be a number"),
+        ({"warningPercent": 90, "criticalPercent": 90}, "warningPercent: 90.0 must be below criticalPercent (90)"),
+        ({"warningPercent": 95}, "warningPercent: 95.0 must be below criticalPercent (90)"),
+        ({"collectorMemoryMb": 64}, "collectorMemoryMb: 64 must be a whole number of MB from 128 to 10240"),
+        ({"collectorMemoryMb": 1024.5}, "collectorMemoryMb: 1024.5 must be a whole number of MB"),
+        ({"collectorMemoryMb": True}, "collectorMemoryMb: True must be a whole number of MB"),
+        ({"subnetIds": ["subnet-123"]}, "subnetIds: 'subnet-123' is not a subnet ID"),
+        ({"subnetIds": ["sg-0123456789abcdef0"]}, "subnetIds: 'sg-0123456789abcdef0' is not a subnet ID"),
+        ({"subnetIds": "subnet-0123456789abcdef0"}, "subnetIds: 'subnet-0123456789abcdef0' must be a list"),
+        ({"notificationEmails": ["oncall"]}, "notificationEmails: 'oncall' is not an e-mail address"),
+        ({"schedule": "every 5 minutes"}, "schedule: 'every 5 minutes' is not a schedule expression"),
+        ({"schedule": "rate(1 minutes)"}, "schedule: 'rate(1 minutes)' needs a positive value"),
+        ({"schedule": "rate(0 minutes)"}, "schedule: 'rate(0 minutes)' needs a positive value"),
+        ({"schedule": "cron(0 * * *)"}, "schedule: 'cron(0 * * *)' is not a schedule expression"),
+        ({"scheduel": "rate(5 minutes)"}, "scheduel: 'rate(5 minutes)' is not a known key"),
+        ({"discoverEks": "yes"}, "discoverEks: 'yes' must be true or false"),
+        ({"minFreeIps": -1}, "minFreeIps: -1 must be a whole number"),
+        ({"clusters": ["bad name"]}, "clusters: 'bad name' is not a valid ECS/EKS cluster name"),
+        ({"subnetTags": {"team": 3}}, "subnetTags.team: 3 must be a string"),
+        ({"subnetTags": ["team"]}, "subnetTags: ['team'] must be an object"),
+        ({"slack": {"workspaceId": "T0123ABCD"}}, "slack: {'workspaceId': 'T0123ABCD'} must be"),
+        ({"environments": [{"account": "1234", "region": "eu-west-1"}]}, "environments.account: '1234' is not"),
+        ({"environments": [{"account": "123456789012", "region": "Ireland"}]}, "environments.region: 'Ireland'"),
+        ({"failureNotificationWindowMinutes": 0}, "failureNotificationWindowMinutes: 0 must be a whole number"),
+        ({"failureNotificationWindowMinutes": "15"}, "failureNotificationWindowMinutes: '15' must be a whole"),
+        ({"failureNotificationWindowMinutes": 1441}, "failureNotificationWindowMinutes: 1441 must be"),
+        ({"cloudTrailFailures": "yes"}, "cloudTrailFailures: 'yes' must be true or false"),
+        ({"observability": []}, "observability: [] must be {"),
+        ({"observability": {"monitoringAccount": 999999999999}}, "observability.monitoringAccount: 999999999999 is"),
+        (
+            {"observability": {"monitoringAccount": "999999999999", "sourceAccounts": "111111111111"}},
+            "observability.sourceAccounts: '111111111111' must be a list",
+        ),
+        (
+            {"observability": {"monitoringAccount": "999999999999", "organizationId": "o-ABC"}},
+            "observability.organizationId: 'o-ABC' is not an AWS Organizations ID",
+        ),
+        (
+            {"observability": {"monitoringAccount": "999999999999", "sourceAccounts": []}},
+            "observability: {'monitoringAccount': '999999999999', 'sourceAccounts': []} names no one who may link",
+        ),
+        (
+            {"observability": {"monitoringAccount": "999999999999", "createSink": False, "sinkArns": []}},
+            "observability.sinkArns: [] must be an object of region to sink ARN",
+        ),
+        (
+            {
+                "observability": {
+                    "monitoringAccount": "999999999999",
+                    "createSink": False,
+                    "sinkArns": {"Ireland": "arn:aws:oam:eu-west-1:999999999999:sink/abc"},
+                }
+            },
+            "observability.sinkArns: 'Ireland' is not a region name",
+        ),
+        (
+            {
+                "observability": {
+                    "monitoringAccount": "999999999999",
+                    "createSink": False,
+                    "sinkArns": {"us-east-1": "arn:aws:oam:eu-west-1:999999999999:sink/abc"},
+                }
+            },
+            "observability.sinkArns.us-east-1: 'arn:aws:oam:eu-west-1:999999999999:sink/abc' is in eu-west-1",
+        ),
+    ],
+)
+def test_bad_values_are_refused_naming_key_and_value(block: dict[str, Any], named: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        MonitorConfig.from_context(block)
+    assert named in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("expression", "seconds"),
+    [("rate(1 minute)", 60), ("rate(5 minutes)", 300), ("rate(2 hours)", 7200), ("cron(0/5 * * * ? *)", None)],
+)
+def test_schedule_period(expression: str, seconds: int | None) -> None:
+    assert schedule_period_seconds(expression) == seconds
+
+
+cluster_names = st.from_regex(r"[a-z][a-z0-9-]{0,20}", fullmatch=True)
+subnet_ids = st.from_regex(r"subnet-[0-9a-f]{17}", fullmatch=True)
+tag_values = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=10)
+scan_configs = st.builds(
+    lambda ecs, eks, clusters, ids, tags, all_subnets, warning, gap, min_free: ScanConfig(
+        discover_ecs=ecs,
+        discover_eks=eks,
+        clusters=tuple(dict.fromkeys(clusters)),
+        subnet_ids=tuple(dict.fromkeys(ids)),
+        subnet_tags=tuple(TagSelector(k, tuple(v)) for k, v in tags.items()),
+        all_subnets=all_subnets,
+        warning_percent=warning,
+        critical_percent=min(warning + gap, 99.9),
+        min_free_ips=min_free,
+    ),
+    st.booleans(),
+    st.booleans(),
+    st.lists(cluster_names, max_size=4),
+    st.lists(subnet_ids, max_size=4),
+    st.dictionaries(tag_values, st.lists(tag_values, max_size=3), max_size=3),
+    st.booleans(),
+    st.floats(1, 98, allow_nan=False).map(lambda v: round(v, 3)),
+    st.floats(0.5, 50, allow_nan=False).map(lambda v: round(v, 3)),
+    st.none() | st.integers(0, 1000),
+)
+
+
+@given(scan_configs)
+def test_lambda_environment_round_trip(config: ScanConfig) -> None:
+    env = config.to_env()
+    assert all(isinstance(value, str) for value in env.values())
+    assert ScanConfig.from_env(env) == config
+    assert ScanConfig.from_mapping(config.to_mapping()) == config
+
+
+def test_an_empty_environment_gives_the_defaults() -> None:
+    assert ScanConfig.from_env({}) == ScanConfig()
+    assert FailureConfig.from_env({}) == FailureConfig()
+
+
+@given(st.builds(FailureConfig, window_minutes=st.integers(1, 1440), cloudtrail=st.booleans()))
+def test_failure_function_environment_round_trip(config: FailureConfig) -> None:
+    env = config.to_env()
+    assert all(isinstance(value, str) for value in env.values())
+    assert FailureConfig.from_env(env) == config
+    assert MonitorConfig.from_context(config.to_mapping()).failures == config
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "named"),
+    [
+        ("DISCOVER_ECS", "yes", "DISCOVER_ECS: 'yes' must be true or false"),
+        ("CRITICAL_PERCENT", "ninety", "CRITICAL_PERCENT: 'ninety' is not a number"),
+        ("MIN_FREE_IPS", "1.5", "MIN_FREE_IPS: '1.5' is not a whole number"),
+        ("SUBNET_TAGS", "{team", "SUBNET_TAGS: '{team' is not JSON"),
+        ("SUBNET_IDS", "subnet-1,subnet-2", "subnetIds: 'subnet-1' is not a subnet ID"),
+        ("FAILURE_WINDOW_MINUTES", "a while", "FAILURE_WINDOW_MINUTES: 'a while' is not a whole number"),
+        ("CLOUDTRAIL_FAILURES", "on", "CLOUDTRAIL_FAILURES: 'on' must be true or false"),
+    ],
+)
+def test_a_bad_environment_names_the_variable(name: str, value: str, named: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        (FailureConfig if name.startswith(("FAILURE_", "CLOUDTRAIL_")) else ScanConfig).from_env({name: value})
+    assert named in str(refused.value)
+
+
+def test_an_environment_over_lambdas_4_kb_is_refused() -> None:
+    many = tuple(f"subnet-{i:017x}" for i in range(200))
+    with pytest.raises(ConfigError, match=r"subnetIds: '200 IDs' render a \d+-byte Lambda environment"):
+        ScanConfig(subnet_ids=many).to_env()
+
+
+def test_observability_parses_and_maps_back() -> None:
+    # GIVEN a monitoring account, sources by account and by organization, sinks in two regions
+    value = {
+        "monitoringAccount": "999999999999",
+        "sourceAccounts": ["111111111111", "222222222222", "111111111111"],
+        "organizationId": "o-a1b2c3d4e5",
+        "sinkArns": {
+            "eu-west-1": "arn:aws:oam:eu-west-1:999999999999:sink/a1b2c3d4-5678-90ab-cdef-123456789012",
+            "us-gov-west-1": "arn:aws-us-gov:oam:us-gov-west-1:999999999999:sink/f00d",
+        },
+    }
+    # WHEN it is parsed
+    config = MonitorConfig.from_context({"observability": value}).observability
+    # THEN repeats are dropped, the default createSink is true, and the mapping parses back the same
+    assert config == ObservabilityConfig(
+        monitoring_account="999999999999",
+        source_accounts=("111111111111", "222222222222"),
+        organization_id="o-a1b2c3d4e5",
+        sink_arns=value["sinkArns"],
+        create_sink=True,
+    )
+    assert ObservabilityConfig.from_value(config.to_mapping()) == config
+
+
+def test_observability_is_a_deploy_key_not_rendered_into_the_lambda() -> None:
+    assert "observability" in MonitorConfig.DEPLOY_KEYS
+    assert "observability" not in ScanConfig.KEYS
+    config = MonitorConfig.from_context({"observability": {"monitoringAccount": "999999999999", "createSink": False}})
+    assert config.scan.to_env() == ScanConfig().to_env()

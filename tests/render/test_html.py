@@ -1,0 +1,109 @@
+"""The HTML page from plain values: well formed, self-contained, escaped, one chart per number."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from subnet_monitor.core.models import Role, Status, SubnetCapacity, SubnetReport, Workload
+from subnet_monitor.design.check import check_design, design_from_plan
+from subnet_monitor.design.plan import load_plan
+from subnet_monitor.render.html import (
+    BAR_WIDTH,
+    CHECK_SCRIPT,
+    CHECK_SCRIPT_HASH,
+    ReportPage,
+    render_html,
+    usage_bar,
+)
+from tests.design.test_plan import EXAMPLE
+from tests.support_html import parse_page
+
+NOW = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
+
+
+def subnet(subnet_id: str, zone: str, used: int, *, status: Status = Status.OK, **capacity: object) -> SubnetReport:
+    return SubnetReport(
+        subnet_id=subnet_id,
+        vpc_id="vpc-1",
+        availability_zone=zone,
+        cidr="10.0.0.0/24",
+        usable_ips=251,
+        available_ips=251 - used,
+        used_ips=used,
+        utilization_percent=round(used / 251 * 100, 2),
+        roles=(Role.ECS_TASK,),
+        workloads=(Workload("ecs-service", "shop", "web"),),
+        status=status,
+        capacity=SubnetCapacity(**capacity) if capacity else None,  # type: ignore[arg-type]
+    )
+
+
+def test_page_is_well_formed_self_contained_and_names_every_subnet() -> None:
+    # GIVEN two zones, a full subnet with findings and a forecast, a subnet without a capacity model
+    reports = [
+        subnet(
+            "subnet-0aaa",
+            "az-a",
+            240,
+            status=Status.CRITICAL,
+            ips_needed_at_max=30,
+            consumers={"ecs_task": 230, "lambda": 10},
+            hours_to_exhaustion=5.5,
+            findings=("subnet subnet-0aaa: short by 19. Fix: add a subnet",),
+        ),
+        subnet("subnet-0bbb", "az-b", 10),
+    ]
+    page = ReportPage(
+        title="Subnet IP report",
+        source="eu-west-1",
+        generated_at=NOW,
+        reports=reports,
+        names={"subnet-0aaa": "tasks-<a>"},
+        vpcs={"vpc-1": ["10.0.0.0/16"]},
+    )
+
+    # WHEN rendered
+    text = render_html(page)
+    parsed = parse_page(text)
+
+    # THEN it parses with every tag closed, each subnet has its row, and nothing is loaded from anywhere
+    assert parsed.problems == []
+    assert {"subnet-0aaa", "subnet-0bbb"} <= parsed.ids
+    assert parsed.urls == []
+    assert "default-src 'none'" in parsed.meta["Content-Security-Policy"]
+    # AND two charts per subnet (utilization, consumers)
+    assert parsed.charts == 4
+    # AND names are escaped, findings show their fix, the forecast is flagged
+    assert "tasks-&lt;a&gt;" in text and "tasks-<a>" not in text
+    body = " ".join(parsed.text)
+    assert "Fix: add a subnet" in body
+    assert "≈5.5 h" in body
+    assert "VPC vpc-1 · 10.0.0.0/16" in body
+
+
+def test_the_only_script_is_allowed_by_its_hash() -> None:
+    text = render_html(ReportPage(title="t", source="s", generated_at=NOW))
+    assert re.findall(r"<script>(.*?)</script>", text) == [CHECK_SCRIPT]
+    assert f"script-src 'sha256-{CHECK_SCRIPT_HASH}'" in text
+
+
+def test_usage_bar_scales_to_the_larger_of_subnet_and_need() -> None:
+    # GIVEN 100 of 200 used and 300 more needed: the bar spans 400, the subnet ends halfway
+    bar = usage_bar(200, 100, 300, "#000")
+    widths = [float(w) for w in re.findall(r'<rect x="[^"]+" y="3" width="([^"]+)"', bar)]
+    # free space (200), used (100), needed inside the subnet (100), needed beyond it (200)
+    assert widths == [BAR_WIDTH / 2, BAR_WIDTH / 4, BAR_WIDTH / 4, BAR_WIDTH / 2]
+    assert 'fill="url(#over)"' in bar
+
+
+def test_a_plan_check_shows_its_planned_subnets_at_maximum_scale() -> None:
+    check = check_design(design_from_plan(load_plan(EXAMPLE), source="plan examples/plan.json"))
+    text = render_html(ReportPage(title="Subnet design check", source=check.source, generated_at=NOW, checks=(check,)))
+    parsed = parse_page(text)
+    assert parsed.problems == []
+    # every planned subnet that holds workloads has its sizing row and bar, with the advice for the failing ones
+    assert {f"plan-{row.key}" for row in check.sizing} <= parsed.ids
+    assert parsed.charts == len(check.sizing)
+    assert "/22" in " ".join(parsed.text)
+    assert "3 fail · 3 warn" in " ".join(parsed.text)

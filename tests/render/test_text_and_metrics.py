@@ -1,0 +1,71 @@
+"""Datums for PutMetricData, batching, and the table and JSON renderings. Pure."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from subnet_monitor.aws.batching import batched
+from subnet_monitor.core.config import ScanConfig
+from subnet_monitor.core.metrics import subnet_datums
+from subnet_monitor.core.models import Role, SubnetReport, SubnetState, SubnetUse, Workload
+from subnet_monitor.core.subnet import build_report
+from subnet_monitor.render.text import to_json, to_table
+
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+
+
+def report(
+    subnet_id: str = "subnet-0a", available: int = 5, cidr: str = "10.0.0.0/26", workloads: int = 1
+) -> SubnetReport:
+    use = SubnetUse(
+        roles={Role.ECS_TASK},
+        workloads={Workload("ecs-service", "payments", f"svc-{i}") for i in range(workloads)},
+    )
+    return build_report(SubnetState(subnet_id, "vpc-1", "eu-west-1a", cidr, available), use, ScanConfig())
+
+
+def test_two_datums_per_subnet_with_the_contracts_names_units_and_one_timestamp() -> None:
+    datums = subnet_datums([report("subnet-0a"), report("subnet-0b", available=59)], NOW)
+    assert [(d["MetricName"], d["Dimensions"], d["Value"], d["Unit"]) for d in datums] == [
+        ("AvailableIPCount", [{"Name": "SubnetId", "Value": "subnet-0a"}], 5, "Count"),
+        ("IPUtilization", [{"Name": "SubnetId", "Value": "subnet-0a"}], 91.53, "Percent"),
+        ("AvailableIPCount", [{"Name": "SubnetId", "Value": "subnet-0b"}], 59, "Count"),
+        ("IPUtilization", [{"Name": "SubnetId", "Value": "subnet-0b"}], 0.0, "Percent"),
+    ]
+    assert {d["Timestamp"] for d in datums} == {NOW}
+
+
+@given(items=st.lists(st.integers(), max_size=3000), size=st.integers(1, 1000))
+def test_batched_keeps_order_and_fills_batches(items: list[int], size: int) -> None:
+    batches = list(batched(items, size))
+    assert [x for batch in batches for x in batch] == items
+    assert all(len(batch) == size for batch in batches[:-1])
+    assert len(batches) == -(-len(items) // size)
+
+
+def test_json_is_one_object_per_subnet() -> None:
+    assert json.loads(to_json([report()])) == [
+        {
+            "subnet_id": "subnet-0a",
+            "vpc_id": "vpc-1",
+            "availability_zone": "eu-west-1a",
+            "cidr": "10.0.0.0/26",
+            "usable_ips": 59,
+            "available_ips": 5,
+            "used_ips": 54,
+            "utilization_percent": 91.53,
+            "roles": ["ecs-task"],
+            "workloads": [{"kind": "ecs-service", "cluster": "payments", "name": "svc-0"}],
+            "status": "CRITICAL",
+        }
+    ]
+
+
+def test_table_abbreviates_long_workload_lists_and_says_when_empty() -> None:
+    lines = to_table([report(workloads=5)]).splitlines()
+    assert lines[1].endswith("payments/svc-0, payments/svc-1, payments/svc-2 +2")
+    assert "no subnets in use" in to_table([])
