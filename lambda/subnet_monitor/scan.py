@@ -43,7 +43,7 @@ from subnet_monitor.core.models import (
     SubnetUse,
 )
 from subnet_monitor.core.subnet import build_report, sort_for_people, usable_ips
-from subnet_monitor.failures.events import with_health_findings
+from subnet_monitor.failures.health import with_health_findings
 
 # The forecast reads back the last 6 hours of AvailableIPCount at 5-minute resolution (72 points),
 # the minimum in each period: long enough to see a trend, short enough to follow a change of pace.

@@ -13,18 +13,9 @@ from fixtures import failure_samples as samples
 from fixtures.failure_samples import NEAR_MISSES, SIGNALS, SUBNET_A, SUBNET_B
 from subnet_monitor.aws.eks import health_issues
 from subnet_monitor.core.models import HealthIssue, SubnetCapacity, SubnetState, Workload
-from subnet_monitor.failures.events import (
-    Signal,
-    dedup_key,
-    failure_datums,
-    health_events,
-    health_findings,
-    notification,
-    parse_event,
-    parse_records,
-    with_health_findings,
-    with_interface_subnets,
-)
+from subnet_monitor.failures.events import Signal, parse_event, parse_records
+from subnet_monitor.failures.health import health_events, health_findings, with_health_findings
+from subnet_monitor.failures.notify import dedup_key, failure_datums, notification, with_interface_subnets
 
 NOW = datetime(2026, 11, 24, 19, 0, tzinfo=UTC)
 STATE_A = SubnetState(SUBNET_A, "vpc-0123456789abcdef0", "eu-west-1a", "10.0.9.0/27", 2)

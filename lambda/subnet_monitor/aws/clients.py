@@ -46,7 +46,7 @@ class AwsClients:
     autoscaling: BaseClient
     application_autoscaling: BaseClient
     cloudwatch: BaseClient
-    # The scan puts its EKS health events on the default bus (subnet_monitor.failures.events.health_events).
+    # The scan puts its EKS health events on the default bus (subnet_monitor.failures.health.health_events).
     events: BaseClient
 
     @classmethod

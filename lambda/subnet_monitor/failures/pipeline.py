@@ -23,15 +23,8 @@ from subnet_monitor.aws.failures import (
 )
 from subnet_monitor.core.config import FailureConfig
 from subnet_monitor.core.models import ScanError, SubnetState
-from subnet_monitor.failures.events import (
-    Failure,
-    Parsed,
-    dedup_key,
-    failure_datums,
-    notification,
-    parse_records,
-    with_interface_subnets,
-)
+from subnet_monitor.failures.events import Failure, Parsed, parse_records
+from subnet_monitor.failures.notify import dedup_key, failure_datums, notification, with_interface_subnets
 
 SECONDS_PER_MINUTE = 60
 NOTIFIED = "notified"

@@ -15,7 +15,7 @@ from subnet_monitor.aws.clients import AwsClients
 from subnet_monitor.aws.failures import FailureEventEmitter
 from subnet_monitor.core.config import ScanConfig
 from subnet_monitor.core.metrics import SCAN_DURATION, SCAN_ERRORS, SUBNETS_SCANNED
-from subnet_monitor.failures.events import health_events
+from subnet_monitor.failures.health import health_events
 from subnet_monitor.handlers.observability import logger, metrics, tracer
 from subnet_monitor.scan import run_scan
 

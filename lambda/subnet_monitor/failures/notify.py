@@ -1,0 +1,194 @@
+"""What a failure becomes: its metric datums, its de-duplication key, the fix to suggest and the
+notification a person reads."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from subnet_monitor.core.metrics import DIMENSION_SUBNET, IP_EXHAUSTION_FAILURES
+from subnet_monitor.core.models import (
+    KIND_ECS_SERVICE,
+    KIND_ECS_TASK,
+    KIND_EKS_CLUSTER,
+    KIND_EKS_NODEGROUP,
+    SubnetState,
+    Workload,
+)
+from subnet_monitor.core.subnet import usable_ips
+from subnet_monitor.failures.events import (
+    DETAIL_LABELS,
+    KIND_API_CALLER,
+    KIND_AUTO_SCALING_GROUP,
+    SNS_SUBJECT_MAX,
+    Failure,
+    Signal,
+)
+from subnet_monitor.failures.patterns import (
+    INSUFFICIENT_CIDR_BLOCKS,
+)
+
+
+def with_interface_subnets(failures: Sequence[Failure], subnet_of: Mapping[str, str]) -> list[Failure]:
+    """Fill in the subnet of failures that name only a network interface (AssignPrivateIpAddresses)."""
+    resolved = []
+    for failure in failures:
+        interface = failure.details.get("network_interface_id")
+        if failure.subnet_id is None and interface in subnet_of:
+            failure = replace(failure, subnet_id=subnet_of[interface])  # noqa: PLW2901
+        resolved.append(failure)
+    return resolved
+
+
+def failure_datums(failures: Iterable[Failure], timestamp: datetime) -> list[dict[str, Any]]:
+    """``IPExhaustionFailures{SubnetId}``: every failure counts, one datum per subnet."""
+    counts = Counter(failure.subnet_id for failure in failures if failure.subnet_id)
+    return [
+        {
+            "MetricName": IP_EXHAUSTION_FAILURES,
+            "Dimensions": [{"Name": DIMENSION_SUBNET, "Value": subnet_id}],
+            "Timestamp": timestamp,
+            "Value": float(count),
+            "Unit": "Count",
+        }
+        for subnet_id, count in sorted(counts.items())
+    ]
+
+
+def dedup_key(failure: Failure) -> str:
+    """At most one notification per subnet per window; a failure naming no subnet is de-duplicated
+    per workload instead."""
+    if failure.subnet_id:
+        return f"subnet#{failure.subnet_id}"
+    if failure.workload:
+        return f"workload#{failure.workload.kind}/{failure.workload.cluster}/{failure.workload.name}"
+    return f"signal#{failure.signal}"
+
+
+def fix_hint(failure: Failure) -> str:
+    """What a person can do about it, specific to the signal."""
+    subnet = failure.subnet_id or "the subnet"
+    leftovers = (
+        f"free addresses held by leftover ENIs (aws ec2 describe-network-interfaces --filters "
+        f"Name=subnet-id,Values={subnet} Name=status,Values=available)"
+    )
+    if failure.code == INSUFFICIENT_CIDR_BLOCKS:
+        return (
+            f"{subnet} has free addresses but no free aligned /28 for a prefix (VPC CNI prefix delegation). Create a "
+            f"subnet CIDR reservation of type prefix (aws ec2 create-subnet-cidr-reservation --reservation-type prefix "
+            f"--subnet-id {subnet} --cidr <aligned range>) or move prefix-mode nodes to a new, larger subnet."
+        )
+    if failure.signal is Signal.ECS_TASK_STOPPED:
+        return (
+            f"give the {'service' if failure.workload and failure.workload.kind == KIND_ECS_SERVICE else 'task'} "
+            "more room: add subnets (other AZs, or larger ones) to its awsvpcConfiguration.subnets, lower the "
+            f"deployment's maximumPercent so a rolling deployment needs fewer extra addresses, or {leftovers}."
+        )
+    if failure.signal is Signal.ECS_PLACEMENT_ENI:
+        return (
+            "the container instances have no ENI attachment left for awsvpc tasks: turn on ENI trunking (aws ecs "
+            "put-account-setting-default --name awsvpcTrunking --value enabled, then replace the instances), use "
+            "instance types with more ENIs, or let the capacity provider add instances."
+        )
+    if failure.signal is Signal.ASG_LAUNCH_FAILED:
+        target = (
+            f"EKS node group {failure.details['eks_nodegroup']} (a new node group over larger subnets)"
+            if "eks_nodegroup" in failure.details
+            else "Auto Scaling group's VPCZoneIdentifier"
+        )
+        return f"add subnets with free addresses to the {target}, or {leftovers}."
+    if failure.signal is Signal.EKS_NODEGROUP_HEALTH:
+        return (
+            "new nodes cannot start: create a node group over larger subnets (or add a secondary VPC CIDR and use "
+            f"VPC CNI custom networking for pods), or {leftovers}."
+        )
+    if failure.signal is Signal.EKS_CLUSTER_HEALTH:
+        return (
+            "the control plane needs free addresses in its subnets for cluster operations: free some, or associate "
+            "other subnets (aws eks update-cluster-config --resources-vpc-config subnetIds=...)."
+        )
+    return f"add addresses for the caller's workload (a larger or extra subnet), or {leftovers}."
+
+
+_WHAT_FAILED = {
+    Signal.ECS_TASK_STOPPED: "An ECS task stopped: its network interface could not get an address",
+    Signal.ECS_PLACEMENT_ENI: "ECS could not place a task: no container instance had a network interface left",
+    Signal.ASG_LAUNCH_FAILED: "Auto Scaling could not launch an instance: the subnet had no free address",
+    Signal.EKS_NODEGROUP_HEALTH: "EKS node group unhealthy: InsufficientFreeAddresses",
+    Signal.EKS_CLUSTER_HEALTH: "EKS cluster unhealthy: InsufficientFreeAddresses",
+    Signal.API_CALL_FAILED: "An EC2 call failed: no address left in the subnet",
+}
+
+
+def workload_text(workload: Workload | None) -> str:
+    if workload is None:
+        return "-"
+    labels = {
+        KIND_ECS_SERVICE: "ECS service",
+        KIND_ECS_TASK: "ECS task group",
+        KIND_EKS_NODEGROUP: "EKS node group",
+        KIND_EKS_CLUSTER: "EKS cluster",
+        KIND_AUTO_SCALING_GROUP: "Auto Scaling group",
+        KIND_API_CALLER: "caller",
+    }
+    label = labels.get(workload.kind, workload.kind)
+    if workload.kind == KIND_EKS_CLUSTER or not workload.cluster:
+        return f"{label} {workload.name}"
+    return f"{label} {workload.name} in cluster {workload.cluster}"
+
+
+def notification(
+    failure: Failure, state: SubnetState | None, *, window_minutes: int, read_at: str
+) -> tuple[str, str, dict[str, str]]:
+    """Subject, message and SNS message attributes of the one notification for a failure.
+
+    ``state`` is the subnet as EC2 describes it right now (``None`` when the event names no subnet or
+    the read failed).
+    """
+    where = workload_text(failure.workload)
+    zone = (state.availability_zone if state else None) or failure.availability_zone
+    if failure.subnet_id:
+        subject = f"IP exhaustion: {failure.subnet_id}{f' ({zone})' if zone else ''}, {where}"
+    else:
+        subject = f"IP exhaustion: {where}"
+    lines = [
+        f"{_WHAT_FAILED[failure.signal]}.",
+        "",
+        f"What failed : {where}",
+        f"Reason      : {failure.reason}",
+        f"Where       : account {failure.account or '-'}, region {failure.region or '-'}"
+        + (f", AZ {zone}" if zone else ""),
+    ]
+    if failure.subnet_id and state is not None:
+        usable = usable_ips(state.cidr)
+        lines.append(f"Subnet      : {state.subnet_id} ({state.cidr}, {state.vpc_id})")
+        lines.append(f"Free now    : {state.available_ips} of {usable} usable addresses (DescribeSubnets at {read_at})")
+    elif failure.subnet_id:
+        lines.append(f"Subnet      : {failure.subnet_id} (its free addresses could not be read now)")
+    else:
+        lines.append("Subnet      : not named by the event")
+    lines.extend(
+        [
+            *(f"{DETAIL_LABELS.get(key, key):<12}: {value}" for key, value in failure.details.items()),
+            f"Fix         : {fix_hint(failure)}",
+            f"When        : {failure.time or '-'} (event {failure.event_id or '-'})",
+            "",
+            f"More failures {'in this subnet' if failure.subnet_id else 'of this workload'} within {window_minutes} "
+            "minutes are counted"
+            + (f" in IPExhaustionFailures (Custom/VPC, SubnetId={failure.subnet_id})" if failure.subnet_id else "")
+            + " but not notified again.",
+        ]
+    )
+    attributes = {"signal": str(failure.signal)}
+    if failure.subnet_id:
+        attributes["subnet_id"] = failure.subnet_id
+    return _subject(subject), "\n".join(lines), attributes
+
+
+def _subject(text: str) -> str:
+    # SNS subjects: ASCII, no line breaks, at most 100 characters.
+    ascii_text = text.encode("ascii", "replace").decode().replace("\n", " ")
+    return ascii_text if len(ascii_text) <= SNS_SUBJECT_MAX else ascii_text[: SNS_SUBJECT_MAX - 1] + "~"
