@@ -12,6 +12,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra import LAMBDA_ASSET_DIR
+from infra.nag import WILDCARD_RESOURCE, Acknowledgement, acknowledge, nag_rendering
 from infra.powertools import ARCHITECTURE, RUNTIME, powertools_layer
 from subnet_monitor.core.metrics import NAMESPACE
 
@@ -113,6 +114,8 @@ class CollectorFunction(Construct):
         action -> why it is granted on ``Resource: "*"`` (no resource type to scope it to).
     arn_scoped_actions
         ``(ARN pattern, actions)`` for each statement scoped to one resource type.
+    acknowledgements
+        the cdk-nag findings these grants cause, accepted with their reasons.
     """
 
     def __init__(
@@ -157,6 +160,34 @@ class CollectorFunction(Construct):
             retry_attempts=0,
             max_event_age=max_event_age,
         )
+        self.acknowledgements = acknowledge(self._wildcard_findings())
+
+    def _wildcard_findings(self) -> list[Acknowledgement]:
+        """The role's ``Resource: "*"`` and per-type wildcard grants (see :meth:`_statements`)."""
+        stack = Stack.of(self)
+        unscoped = "; ".join(f"{action}: {why}" for action, why in self.unscoped_actions.items())
+        found = [
+            Acknowledgement(
+                self.role,
+                WILDCARD_RESOURCE,
+                "Resource '*' because IAM accepts no narrower resource for these actions (the Service "
+                "Authorization Reference lists no resource type for them); the ECS listings and the one write "
+                f"are narrowed by conditions instead: {unscoped}.",
+            )
+        ]
+        for arn, actions in self.arn_scoped_actions:
+            rendered = nag_rendering(stack, arn)
+            found.append(
+                Acknowledgement(
+                    self.role,
+                    f"AwsSolutions-IAM5[Resource::{rendered}]",
+                    f"{', '.join(actions)} on {rendered}: read-only calls on resources of this account and "
+                    "region that the collector discovers at scan time (clusters, and the services, tasks, "
+                    "container instances, capacity providers, node groups and Fargate profiles inside them), "
+                    "so no name is known at synth.",
+                )
+            )
+        return found
 
     def _statements(self) -> list[iam.PolicyStatement]:
         stack = Stack.of(self)

@@ -31,7 +31,7 @@ from infra.collector import (
     put_metric_data_statement,
     write_log_group_statement,
 )
-from infra.nag import WILDCARD_RESOURCE, Acknowledgement
+from infra.nag import WILDCARD_RESOURCE, Acknowledgement, acknowledge
 from infra.timing import FUNCTION_MEMORY_MB
 from subnet_monitor.aws.failures import DEDUP_EXPIRY_ATTRIBUTE, DEDUP_KEY_ATTRIBUTE
 from subnet_monitor.core.config import ENV_FAILURE_DEDUP_TABLE, ENV_FAILURE_TOPIC_ARN, FailureConfig
@@ -173,21 +173,24 @@ class FailureNotifications(Construct):
         )
         self.alarms = self._alarms(stack.stack_name, topic)
         unscoped = "; ".join(f"{action}: {why}" for action, why in self.unscoped_actions.items())
-        self.acknowledgements = [
-            Acknowledgement(
-                self.role,
-                WILDCARD_RESOURCE,
-                f"Resource '*' because IAM accepts no narrower resource for these actions (the Service Authorization "
-                f"Reference lists no resource type for them); the one write is narrowed by a condition: {unscoped}.",
-            ),
-            Acknowledgement(
-                self.table,
-                NO_BACKUP_FOR_WINDOWS,
-                "The table holds only notification windows (one item per subnet, expiring after "
-                f"{config.window_minutes} minutes through TTL); a restored copy would only hold back notifications, "
-                "so point-in-time recovery would protect nothing.",
-            ),
-        ]
+        self.acknowledgements = acknowledge(
+            [
+                Acknowledgement(
+                    self.role,
+                    WILDCARD_RESOURCE,
+                    "Resource '*' because IAM accepts no narrower resource for these actions (the Service "
+                    "Authorization Reference lists no resource type for them); the one write is narrowed by a "
+                    f"condition: {unscoped}.",
+                ),
+                Acknowledgement(
+                    self.table,
+                    NO_BACKUP_FOR_WINDOWS,
+                    "The table holds only notification windows (one item per subnet, expiring after "
+                    f"{config.window_minutes} minutes through TTL); a restored copy would only hold back "
+                    "notifications, so point-in-time recovery would protect nothing.",
+                ),
+            ]
+        )
 
     def _alarms(self, prefix: str, topic: sns.ITopic) -> list[cloudwatch.Alarm]:
         action = actions.SnsAction(topic)

@@ -1,21 +1,21 @@
 """cdk-nag (AwsSolutions) acknowledgements: every finding the stack accepts, with its reason.
 
 cdk-nag v3 reports one finding per wildcard resource (``AwsSolutions-IAM5[Resource::…]``) and
-accepts it through ``Validations.of(construct).acknowledge``. The finding IDs name resources the
+accepts it through ``Validations.of(construct).acknowledge``. Each construct acknowledges its own
+findings, next to the grant that causes them (:func:`acknowledge`); this module imports nothing of
+the stack. The finding IDs name resources the
 way cdk-nag renders CloudFormation values (``{"Ref": "AWS::Partition"}`` as ``<AWS::Partition>``),
 which :func:`nag_rendering` reproduces, so the IDs follow the account and region of each stack.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aws_cdk import Acknowledgment, Stack, Validations
 from constructs import IConstruct
-
-if TYPE_CHECKING:
-    from infra.stack import SubnetMonitorStack
 
 # Validation rule IDs are "<plugin>::<rule>"; the plugin is the AwsSolutions pack.
 PLUGIN = "AwsSolutions"
@@ -48,44 +48,14 @@ def _render(value: Any) -> str:
     raise ValueError(f"cannot render {value!r} as cdk-nag does")
 
 
-def acknowledgements(stack: SubnetMonitorStack) -> list[Acknowledgement]:
-    """Every finding the stack accepts; :func:`acknowledge_findings` registers them."""
-    role = stack.collector.role
-    unscoped = "; ".join(f"{action}: {why}" for action, why in stack.collector.unscoped_actions.items())
-    found = [
-        Acknowledgement(
-            role,
-            WILDCARD_RESOURCE,
-            "Resource '*' because IAM accepts no narrower resource for these actions (the Service "
-            "Authorization Reference lists no resource type for them); the ECS listings and the one write "
-            f"are narrowed by conditions instead: {unscoped}.",
-        )
-    ]
-    for arn, actions in stack.collector.arn_scoped_actions:
-        rendered = nag_rendering(stack, arn)
-        found.append(
-            Acknowledgement(
-                role,
-                f"AwsSolutions-IAM5[Resource::{rendered}]",
-                f"{', '.join(actions)} on {rendered}: read-only calls on resources of this account and "
-                "region that the collector discovers at scan time (clusters, and the services, tasks, "
-                "container instances, capacity providers, node groups and Fargate profiles inside them), "
-                "so no name is known at synth.",
-            )
-        )
-    found.append(
-        Acknowledgement(
-            stack.schedule.dead_letter_queue,
-            NOT_A_DLQ,
-            "This queue is the dead-letter queue of the EventBridge Scheduler target (Target.DeadLetterConfig); "
-            "cdk-nag only recognises queues named in another queue's RedrivePolicy. A DLQ for the DLQ would "
-            "never receive anything.",
-        )
-    )
-    found.extend(stack.failures.acknowledgements)
+def acknowledge(items: Iterable[Acknowledgement]) -> list[Acknowledgement]:
+    """Accept each finding on its construct; returns the items, for the construct to keep."""
+    found = list(items)
+    for item in found:
+        Validations.of(item.construct).acknowledge(Acknowledgment(id=f"{PLUGIN}::{item.rule}", reason=item.reason))
     return found
 
 
-def acknowledge_findings(stack: SubnetMonitorStack) -> None:
-    for item in acknowledgements(stack):
-        Validations.of(item.construct).acknowledge(Acknowledgment(id=f"{PLUGIN}::{item.rule}", reason=item.reason))
+def acknowledgements(scope: IConstruct) -> list[Acknowledgement]:
+    """Every finding accepted under ``scope``: each construct keeps its own in ``acknowledgements``."""
+    return [item for construct in scope.node.find_all() for item in getattr(construct, "acknowledgements", ())]

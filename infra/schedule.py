@@ -10,6 +10,8 @@ from aws_cdk import aws_scheduler_targets as targets
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from infra.nag import NOT_A_DLQ, Acknowledgement, acknowledge
+
 # SQS keeps a message at most 14 days; a failed delivery waits there for someone to look.
 DEAD_LETTER_RETENTION = Duration.days(14)
 
@@ -25,6 +27,8 @@ class ScanSchedule(Construct):
     Attributes
     ----------
     schedule, dead_letter_queue, role
+    acknowledgements
+        the cdk-nag finding the dead-letter queue causes, accepted with its reason.
     """
 
     def __init__(
@@ -85,4 +89,15 @@ class ScanSchedule(Construct):
                 # A delivery older than one period would run alongside the next scan.
                 max_event_age=max_event_age,
             ),
+        )
+        self.acknowledgements = acknowledge(
+            [
+                Acknowledgement(
+                    self.dead_letter_queue,
+                    NOT_A_DLQ,
+                    "This queue is the dead-letter queue of the EventBridge Scheduler target "
+                    "(Target.DeadLetterConfig); cdk-nag only recognises queues named in another queue's "
+                    "RedrivePolicy. A DLQ for the DLQ would never receive anything.",
+                )
+            ]
         )

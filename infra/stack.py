@@ -9,7 +9,6 @@ from infra.alarms import MonitorAlarms
 from infra.collector import CollectorFunction
 from infra.dashboard import MonitorDashboard
 from infra.failures import FailureNotifications
-from infra.nag import acknowledge_findings
 from infra.notifications import AlarmTopic
 from infra.observability import ObservabilityLink, ObservabilitySink, Role, stack_role
 from infra.schedule import ScanSchedule
@@ -139,7 +138,6 @@ class SubnetMonitorStack(Stack):
                 sink_arn=observability.sink_arns[self.region],
                 log_group_names=[self.collector.log_group.log_group_name, self.failures.log_group.log_group_name],
             )
-        acknowledge_findings(self)
         CfnOutput(self, "AlarmTopicArn", value=self.notifications.topic.topic_arn)
         CfnOutput(self, "DashboardName", value=self.dashboard.dashboard.dashboard_name)
         CfnOutput(self, "CollectorFunctionName", value=self.collector.function.function_name)

@@ -12,9 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from subnet_monitor.aws.clients import AwsClients
+from subnet_monitor.aws.clients import AWS_ERRORS, AwsClients
 from subnet_monitor.aws.cloudwatch import MetricHistory, MetricPublisher, PublishResult
 from subnet_monitor.aws.ec2 import Ec2Reader
 from subnet_monitor.aws.ecs import EcsDiscoverer
@@ -105,7 +103,7 @@ def measure(found: Discovery, config: ScanConfig, reader: Ec2Reader) -> dict[str
     if config.all_subnets:
         try:
             states = reader.all_subnets()
-        except (ClientError, BotoCoreError) as error:
+        except AWS_ERRORS as error:
             found.fail("ec2", "DescribeSubnets (all subnets)", error)
             return {}
     else:
@@ -113,7 +111,7 @@ def measure(found: Discovery, config: ScanConfig, reader: Ec2Reader) -> dict[str
     if config.subnet_tags:
         try:
             tagged = reader.subnets_matching(config.subnet_tags)
-        except (ClientError, BotoCoreError) as error:
+        except AWS_ERRORS as error:
             found.fail("ec2", "DescribeSubnets (subnetTags)", error)
         else:
             for subnet_id in tagged:
@@ -145,7 +143,7 @@ def assess(
         use = address_use.get(subnet_id)
         try:
             explicit, prefix = reservations_by_type(reader.cidr_reservations(subnet_id))
-        except (ClientError, BotoCoreError) as error:
+        except AWS_ERRORS as error:
             found.fail("ec2", f"GetSubnetCidrReservations {subnet_id}", error)
             continue
         prefix_spaces[subnet_id] = prefix_space(
@@ -164,7 +162,7 @@ def assess(
             limits = {
                 name: limits_from_instance_type(entry) for name, entry in reader.instance_types(instance_types).items()
             }
-        except (ClientError, BotoCoreError) as error:
+        except AWS_ERRORS as error:
             found.fail("ec2", "DescribeInstanceTypes", error)
     history: dict[str, Series] = {}
     try:
@@ -176,7 +174,7 @@ def assess(
             usable = usable_ips(states[subnet_id].cidr)
             available[subnet_id] = points.map_values(lambda value, usable=usable: usable - value)
         history = available
-    except (ClientError, BotoCoreError) as error:
+    except AWS_ERRORS as error:
         found.fail("cloudwatch", "GetMetricData (history)", error)
     return plan_capacity(
         CapacityInputs(

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
 from botocore.utils import parse_timestamp
 
 if TYPE_CHECKING:
@@ -20,6 +21,11 @@ CLIENT_CONFIG = Config(
     retries={"mode": "adaptive", "total_max_attempts": RETRY_MAX_ATTEMPTS},
     user_agent_extra="subnet-ip-monitor",
 )
+
+
+# What a failed AWS call raises: the service said no (ClientError) or the call never completed
+# (BotoCoreError: no credentials, no region, a connection or read timeout). Every reader catches these.
+AWS_ERRORS = (ClientError, BotoCoreError)
 
 
 def utc_timestamp(value: Any) -> datetime:
@@ -48,6 +54,11 @@ class AwsClients:
     cloudwatch: BaseClient
     # The scan puts its EKS health events on the default bus (subnet_monitor.failures.health.health_events).
     events: BaseClient
+
+    @classmethod
+    def for_profile(cls, profile: str | None = None, region: str | None = None) -> AwsClients:
+        """The CLI's clients: a named profile and region, or the default chain for either."""
+        return cls.from_session(boto3.Session(profile_name=profile, region_name=region))
 
     @classmethod
     def from_session(cls, session: boto3.Session | None = None, **client_kwargs: Any) -> AwsClients:

@@ -6,9 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from subnet_monitor.aws.batching import batched
+from subnet_monitor.aws.clients import AWS_ERRORS
 from subnet_monitor.core.forecast import Series
 from subnet_monitor.core.metrics import DIMENSION_SUBNET, NAMESPACE
 from subnet_monitor.core.models import ScanError
@@ -43,7 +42,7 @@ class MetricPublisher:
             result.calls += 1
             try:
                 self._client.put_metric_data(Namespace=self._namespace, MetricData=list(batch))
-            except (ClientError, BotoCoreError) as error:
+            except AWS_ERRORS as error:
                 result.datums_failed += len(batch)
                 first, last = batch[0]["Dimensions"][0]["Value"], batch[-1]["Dimensions"][0]["Value"]
                 target = f"PutMetricData batch {index + 1} ({len(batch)} datums, {first}..{last})"

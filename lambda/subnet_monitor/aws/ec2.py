@@ -6,9 +6,8 @@ import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from subnet_monitor.aws.batching import batched
+from subnet_monitor.aws.clients import AWS_ERRORS
 from subnet_monitor.core.config import TagSelector
 from subnet_monitor.core.consumers import slim_eni
 from subnet_monitor.core.models import SubnetState
@@ -85,7 +84,7 @@ class Ec2Reader:
                         addresses[state.subnet_id] = (state.vpc_id, usable_ips(state.cidr) - state.available_ips)
                 if number == max_pages and page.get("NextToken"):
                     return states, False
-        except (ClientError, BotoCoreError):
+        except AWS_ERRORS:
             if raise_errors:
                 raise
             return states, False
@@ -104,7 +103,7 @@ class Ec2Reader:
         for batch in batched(sorted(set(values)), EC2_FILTER_VALUES_MAX):
             try:
                 states.update(self._describe_subnets([{"Name": filter_name, "Values": list(batch)}]))
-            except (ClientError, BotoCoreError) as error:
+            except AWS_ERRORS as error:
                 if on_error is None:
                     raise
                 on_error(batch, error)
@@ -170,7 +169,7 @@ class Ec2Reader:
                     PaginationConfig={"PageSize": DESCRIBE_NETWORK_INTERFACES_PAGE_MAX},
                 )
                 enis.extend([slim_eni(eni) for page in pages for eni in page["NetworkInterfaces"]])
-            except (ClientError, BotoCoreError) as error:
+            except AWS_ERRORS as error:
                 if on_error is None:
                     raise
                 on_error(subnets_of(batch), error)

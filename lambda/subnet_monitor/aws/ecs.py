@@ -12,9 +12,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from subnet_monitor.aws.batching import batched
+from subnet_monitor.aws.clients import AWS_ERRORS
 from subnet_monitor.aws.ec2 import Ec2Reader
 from subnet_monitor.core.models import (
     KIND_ECS_CAPACITY_PROVIDER,
@@ -52,7 +51,6 @@ FARGATE_CAPACITY_PROVIDERS = frozenset({"FARGATE", "FARGATE_SPOT"})
 SERVICE_TASK_GROUP_PREFIX = "service:"
 ENI_ATTACHMENT_TYPE = "ElasticNetworkInterface"
 ASG_NAME_TAG = "aws:autoscaling:groupName"
-AWS_ERRORS = (ClientError, BotoCoreError)
 
 
 class EcsDiscoverer:

@@ -12,8 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
+from subnet_monitor.aws.clients import AWS_ERRORS
 from subnet_monitor.aws.ec2 import Ec2Reader
 from subnet_monitor.core.models import (
     EKS_INSUFFICIENT_FREE_ADDRESSES,
@@ -33,7 +32,6 @@ from subnet_monitor.core.models import (
 if TYPE_CHECKING:
     from botocore.client import BaseClient
 
-AWS_ERRORS = (ClientError, BotoCoreError)
 # Tags AWS and Karpenter put on nodes and subnets.
 # https://docs.aws.amazon.com/eks/latest/userguide/launch-workers.html (kubernetes.io/cluster/<name>)
 # https://karpenter.sh/docs/reference/cloudformation/ (karpenter.sh/discovery)

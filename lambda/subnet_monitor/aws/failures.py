@@ -9,17 +9,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import boto3
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from subnet_monitor.aws.batching import batched
-from subnet_monitor.aws.clients import CLIENT_CONFIG
+from subnet_monitor.aws.clients import AWS_ERRORS, CLIENT_CONFIG
 from subnet_monitor.aws.ec2 import EC2_FILTER_VALUES_MAX
 from subnet_monitor.core.models import ScanError
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient
 
-AWS_ERRORS = (ClientError, BotoCoreError)
 # The de-duplication table: one item per key, deleted by DynamoDB's TTL some time after it expires.
 DEDUP_KEY_ATTRIBUTE = "pk"
 DEDUP_EXPIRY_ATTRIBUTE = "expires_at"

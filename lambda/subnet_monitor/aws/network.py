@@ -10,17 +10,14 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from subnet_monitor.aws.batching import batched
-from subnet_monitor.aws.ec2 import Ec2Reader
+from subnet_monitor.aws.clients import AWS_ERRORS
+from subnet_monitor.aws.ec2 import EC2_FILTER_VALUES_MAX, Ec2Reader
 from subnet_monitor.core.models import ClusterDesign, ScanError, SubnetState
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient
 
-# EC2 refuses more than 200 filter values in one call (FilterLimitExceeded).
-EC2_FILTER_VALUES_MAX = 200
 # A route to an internet gateway makes a subnet public ("A public subnet has a direct route to an
 # internet gateway"). https://docs.aws.amazon.com/vpc/latest/userguide/configure-subnets.html
 INTERNET_GATEWAY_PREFIX = "igw-"
@@ -29,8 +26,6 @@ NEAR_SIDE = {"AccepterVpcInfo": "RequesterVpcInfo", "RequesterVpcInfo": "Accepte
 ASSOCIATED = "associated"
 
 NAME_TAG = "Name"
-
-AWS_ERRORS = (ClientError, BotoCoreError)
 
 
 @dataclass(frozen=True)

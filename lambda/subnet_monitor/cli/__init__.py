@@ -8,10 +8,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-import boto3
-from botocore.exceptions import BotoCoreError, ClientError
-
-from subnet_monitor.aws.clients import AwsClients
+from subnet_monitor.aws.clients import AWS_ERRORS, AwsClients
 from subnet_monitor.cli import design as cli_design
 from subnet_monitor.core.config import ConfigError, MonitorConfig, ScanConfig
 from subnet_monitor.core.models import Status
@@ -117,9 +114,9 @@ def scan_estate(args: argparse.Namespace, *, publish: bool = False) -> cli_desig
         print(f"subnet_monitor: error: {flag}: {error.value!r} {error.reason}", file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
-        clients = AwsClients.from_session(boto3.Session(profile_name=args.profile, region_name=args.region))
+        clients = AwsClients.for_profile(args.profile, args.region)
         outcome = run_scan(clients, config, publish=publish)
-    except (BotoCoreError, ClientError) as error:
+    except AWS_ERRORS as error:
         # Only session-level faults (no region, no credentials, unknown profile) reach here:
         # the pipeline records per-cluster and per-call failures and carries on.
         print(f"subnet_monitor: error: {error}", file=sys.stderr)

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from subnet_monitor.aws.clients import AWS_ERRORS
 from subnet_monitor.aws.cloudwatch import MetricPublisher, PublishResult
 from subnet_monitor.aws.ec2 import Ec2Reader
 from subnet_monitor.aws.failures import (
-    AWS_ERRORS,
     FailureClients,
     FailureNotifier,
     NotificationGate,
