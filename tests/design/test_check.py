@@ -15,25 +15,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from subnet_monitor.core.capacity import ecs_service_addresses
+from subnet_monitor.core.findings import Finding, Severity
 from subnet_monitor.core.fragmentation import prefix_space
-from subnet_monitor.core.models import Role, Status, SubnetCapacity, SubnetReport, Workload
-from subnet_monitor.design.check import (
-    RULES,
-    AddressNeed,
-    ClusterDesign,
-    Result,
-    RuleResult,
-    check_design,
-    default_service_cidr,
-    design_from_plan,
-    design_from_scan,
-    fits,
-    smallest_fitting_prefix,
-    to_json,
-    to_text,
-    with_margin,
-)
+from subnet_monitor.core.models import ClusterDesign, Role, Status, SubnetCapacity, SubnetReport, Workload
+from subnet_monitor.design.builders import design_from_plan, design_from_scan
+from subnet_monitor.design.model import RULES
 from subnet_monitor.design.plan import parse_plan
+from subnet_monitor.design.rules import check_design
+from subnet_monitor.design.sizing import AddressNeed, default_service_cidr, fits, smallest_fitting_prefix, with_margin
+from subnet_monitor.render.check import to_json, to_text
 
 Change = Callable[[dict[str, Any]], Any]
 
@@ -88,20 +78,20 @@ def eks(document: dict[str, Any]) -> dict[str, Any]:
     return document["eksClusters"][0]
 
 
-def check(*changes: Change) -> list[RuleResult]:
+def check(*changes: Change) -> list[Finding]:
     document = copy.deepcopy(base())
     for change in changes:
         change(document)
     return list(check_design(design_from_plan(parse_plan(document))).results)
 
 
-def only(results: list[RuleResult], rule: str, subject: str = "") -> RuleResult:
-    [found] = [r for r in results if r.rule == rule and subject in r.subject]
+def only(results: list[Finding], rule: str, subject: str = "") -> Finding:
+    [found] = [r for r in results if r.code == rule and subject in r.subject]
     return found
 
 
-def not_passing(results: list[RuleResult]) -> list[RuleResult]:
-    return [r for r in results if r.result is not Result.PASS]
+def not_passing(results: list[Finding]) -> list[Finding]:
+    return [r for r in results if r.severity is not Severity.OK]
 
 
 def test_the_base_plan_passes_every_rule_and_exits_zero() -> None:
@@ -109,7 +99,7 @@ def test_the_base_plan_passes_every_rule_and_exits_zero() -> None:
     report = check_design(design_from_plan(parse_plan(base()), source="plan base"))
     # THEN nothing warns or fails, every rule but the live-only /28 one ran, and the exit code is 0
     assert not_passing(list(report.results)) == []
-    assert {r.rule for r in report.results} == set(RULES) - {"subnet-prefix-blocks"}
+    assert {r.code for r in report.results} == set(RULES) - {"subnet-prefix-blocks"}
     assert report.exit_code == 0
     assert to_text(report).endswith("(exit code 0: every rule passed)")
 
@@ -123,26 +113,26 @@ def set_service_cidr(value: str | None) -> Change:
 
 def test_service_cidr_outside_the_private_blocks_fails() -> None:
     result = only(check(set_service_cidr("100.64.0.0/16")), "eks-service-cidr-range")
-    assert result.result is Result.FAIL
-    assert "serviceIpv4Cidr 100.64.0.0/16 is not inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16" in result.reason
+    assert result.severity is Severity.ERROR
+    assert "serviceIpv4Cidr 100.64.0.0/16 is not inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16" in result.message
     assert "cannot be changed later" in (result.fix or "")
 
 
 def test_service_cidr_inside_a_private_block_passes() -> None:
     result = only(check(), "eks-service-cidr-range")
-    assert (result.result, result.reason) == (Result.PASS, "serviceIpv4Cidr 172.20.0.0/16, inside 172.16.0.0/12")
+    assert (result.severity, result.message) == (Severity.OK, "serviceIpv4Cidr 172.20.0.0/16, inside 172.16.0.0/12")
 
 
-@pytest.mark.parametrize(("cidr", "level"), [("10.96.0.0/12", Result.PASS), ("10.96.0.0/24", Result.PASS)])
-def test_service_cidr_between_24_and_12_passes(cidr: str, level: Result) -> None:
-    assert only(check(set_service_cidr(cidr)), "eks-service-cidr-size").result is level
+@pytest.mark.parametrize(("cidr", "level"), [("10.96.0.0/12", Severity.OK), ("10.96.0.0/24", Severity.OK)])
+def test_service_cidr_between_24_and_12_passes(cidr: str, level: Severity) -> None:
+    assert only(check(set_service_cidr(cidr)), "eks-service-cidr-size").severity is level
 
 
 @pytest.mark.parametrize(("cidr", "size"), [("10.96.0.0/25", "/25"), ("10.64.0.0/11", "/11")])
 def test_service_cidr_too_small_or_too_large_fails(cidr: str, size: str) -> None:
     result = only(check(set_service_cidr(cidr)), "eks-service-cidr-size")
-    assert result.result is Result.FAIL
-    assert result.reason == f"serviceIpv4Cidr {cidr} is a {size}; EKS accepts /24 to /12"
+    assert result.severity is Severity.ERROR
+    assert result.message == f"serviceIpv4Cidr {cidr} is a {size}; EKS accepts /24 to /12"
 
 
 def test_service_cidr_overlapping_a_secondary_vpc_cidr_fails() -> None:
@@ -151,27 +141,27 @@ def test_service_cidr_overlapping_a_secondary_vpc_cidr_fails() -> None:
         set_service_cidr("172.20.128.0/17"),
     )
     result = only(results, "eks-service-cidr-vpc-overlap")
-    assert result.result is Result.FAIL
-    assert "overlaps CIDR 172.20.0.0/16 of VPC main: services and pods or nodes would share addresses" in result.reason
+    assert result.severity is Severity.ERROR
+    assert "overlaps CIDR 172.20.0.0/16 of VPC main: services and pods or nodes would share addresses" in result.message
 
 
 def test_service_cidr_clear_of_the_vpc_passes() -> None:
     result = only(check(), "eks-service-cidr-vpc-overlap")
-    assert (result.result, result.reason) == (
-        Result.PASS,
+    assert (result.severity, result.message) == (
+        Severity.OK,
         "172.20.0.0/16 overlaps none of VPC main's CIDRs (10.0.0.0/16)",
     )
 
 
 def test_service_cidr_overlapping_a_peered_network_warns() -> None:
     result = only(check(set_service_cidr("192.168.128.0/17")), "eks-service-cidr-peered-overlap")
-    assert result.result is Result.WARN
-    assert "overlaps office 192.168.0.0/16: pods cannot reach those addresses" in result.reason
+    assert result.severity is Severity.WARNING
+    assert "overlaps office 192.168.0.0/16: pods cannot reach those addresses" in result.message
 
 
 def test_service_cidr_clear_of_peered_networks_passes() -> None:
     result = only(check(), "eks-service-cidr-peered-overlap")
-    assert result.reason == "172.20.0.0/16 overlaps no peered or planned network (office 192.168.0.0/16)"
+    assert result.message == "172.20.0.0/16 overlaps no peered or planned network (office 192.168.0.0/16)"
 
 
 @pytest.mark.parametrize(
@@ -191,12 +181,12 @@ def test_unset_service_cidr_is_judged_as_the_default_eks_picks() -> None:
     # GIVEN no serviceIpv4Cidr, a 10.x VPC with a 172.20.0.0/16 secondary block
     results = check(set_service_cidr(None), lambda d: d["vpcs"][0]["cidrs"].append("172.20.0.0/16"))
     # THEN the default 172.20.0.0/16 is reported, and it overlaps the secondary block
-    assert only(results, "eks-service-cidr-range").reason.startswith(
+    assert only(results, "eks-service-cidr-range").message.startswith(
         "serviceIpv4Cidr is not set: EKS assigns 172.20.0.0/16 (a VPC CIDR lies in 10.0.0.0/8)"
     )
     overlap = only(results, "eks-service-cidr-vpc-overlap")
-    assert overlap.result is Result.FAIL
-    assert overlap.reason.startswith("the default service CIDR 172.20.0.0/16 overlaps CIDR 172.20.0.0/16 of VPC main")
+    assert overlap.severity is Severity.ERROR
+    assert overlap.message.startswith("the default service CIDR 172.20.0.0/16 overlaps CIDR 172.20.0.0/16 of VPC main")
 
 
 # --- EKS control plane ------------------------------------------------------------------------------
@@ -204,7 +194,7 @@ def test_unset_service_cidr_is_judged_as_the_default_eks_picks() -> None:
 
 def test_control_plane_in_two_zones_passes() -> None:
     result = only(check(), "eks-control-plane-subnets")
-    assert result.reason == "2 control-plane subnets in 2 Availability Zones (az-a, az-b)"
+    assert result.message == "2 control-plane subnets in 2 Availability Zones (az-a, az-b)"
 
 
 @pytest.mark.parametrize(
@@ -216,13 +206,13 @@ def test_control_plane_in_two_zones_passes() -> None:
 )
 def test_control_plane_in_one_zone_fails(change: Change, reason: str) -> None:
     result = only(check(change), "eks-control-plane-subnets")
-    assert result.result is Result.FAIL
-    assert result.reason.startswith(reason)
-    assert "EKS requires at least two subnets in different Availability Zones" in result.reason
+    assert result.severity is Severity.ERROR
+    assert result.message.startswith(reason)
+    assert "EKS requires at least two subnets in different Availability Zones" in result.message
 
 
 def test_control_plane_subnets_with_room_pass() -> None:
-    assert only(check(), "eks-control-plane-free-ips", "cp-a").reason == (
+    assert only(check(), "eks-control-plane-free-ips", "cp-a").message == (
         "27 addresses free, at least the 16 EKS recommends"
     )
 
@@ -230,7 +220,7 @@ def test_control_plane_subnets_with_room_pass() -> None:
 def test_control_plane_subnet_below_the_recommendation_warns() -> None:
     # GIVEN a /28 (11 usable): below the 16 EKS recommends, above the 6 it requires
     result = only(check(lambda d: subnet(d, "cp-a").update(cidr="10.0.0.0/28")), "eks-control-plane-free-ips", "cp-a")
-    assert (result.result, result.reason) == (Result.WARN, "11 free addresses, below the 16 EKS recommends")
+    assert (result.severity, result.message) == (Severity.WARNING, "11 free addresses, below the 16 EKS recommends")
     assert "update-cluster-config" in (result.fix or "")
 
 
@@ -241,8 +231,8 @@ def test_control_plane_subnet_below_the_requirement_fails() -> None:
         "eks-control-plane-free-ips",
         "cp-a",
     )
-    assert result.result is Result.FAIL
-    assert result.reason == "4 free addresses, below the 5 a control-plane version update needs and the 6 EKS requires"
+    assert result.severity is Severity.ERROR
+    assert result.message == "4 free addresses, below the 5 a control-plane version update needs and the 6 EKS requires"
 
 
 # --- node pods and add-ons -----------------------------------------------------------------------------
@@ -250,8 +240,8 @@ def test_control_plane_subnet_below_the_requirement_fails() -> None:
 
 def test_full_nodes_are_explained_with_the_host_network_and_add_on_pods() -> None:
     result = only(check(lambda d: eks(d).update(daemonSetPodsPerNode=1)), "eks-node-pods")
-    assert result.result is Result.PASS
-    assert result.reason == (
+    assert result.severity is Severity.OK
+    assert result.message == (
         "maxPods 29: 2 on the host network (aws-node, kube-proxy), 1 add-on DaemonSet pod(s) with their own "
         "address, 26 application pods: every node planned full"
     )
@@ -264,8 +254,8 @@ def test_planned_pods_that_fit_beside_the_add_ons_pass() -> None:
         ),
         "eks-node-pods",
     )
-    assert result.result is Result.PASS
-    assert result.reason.startswith("25 application pods + 2 add-on DaemonSet pod(s) a node fit maxPods 29")
+    assert result.severity is Severity.OK
+    assert result.message.startswith("25 application pods + 2 add-on DaemonSet pod(s) a node fit maxPods 29")
 
 
 def test_planned_pods_that_do_not_fit_beside_the_add_ons_warn() -> None:
@@ -276,9 +266,9 @@ def test_planned_pods_that_do_not_fit_beside_the_add_ons_warn() -> None:
         ),
         "eks-node-pods",
     )
-    assert result.result is Result.WARN
-    assert "26 application pods + 2 add-on DaemonSet pod(s) a node, but maxPods 29" in result.reason
-    assert "leaves room for 27: the pods need more nodes than planned" in result.reason
+    assert result.severity is Severity.WARNING
+    assert "26 application pods + 2 add-on DaemonSet pod(s) a node, but maxPods 29" in result.message
+    assert "leaves room for 27: the pods need more nodes than planned" in result.message
 
 
 def test_add_on_pods_are_sized_on_every_node() -> None:
@@ -298,7 +288,7 @@ def test_add_on_pods_are_sized_on_every_node() -> None:
 
 
 def test_dedicated_subnets_pass() -> None:
-    assert only(check(), "subnet-dedicated", "tasks-a").reason == "used by ecs-task only"
+    assert only(check(), "subnet-dedicated", "tasks-a").message == "used by ecs-task only"
 
 
 @pytest.mark.parametrize(
@@ -323,32 +313,32 @@ def test_dedicated_subnets_pass() -> None:
 )
 def test_shared_subnets_warn(change: Change, where: str, problem: str) -> None:
     result = only(check(change), "subnet-dedicated", f"{where} ")
-    assert result.result is Result.WARN
-    assert problem in result.reason
+    assert result.severity is Severity.WARNING
+    assert problem in result.message
 
 
 def test_private_subnets_pass() -> None:
-    assert only(check(), "subnet-private", "nodes-a").reason == "private (no route to an internet gateway)"
+    assert only(check(), "subnet-private", "nodes-a").message == "private (no route to an internet gateway)"
 
 
 def test_nodes_in_a_public_subnet_warn() -> None:
     result = only(check(lambda d: subnet(d, "nodes-a").update(public=True)), "subnet-private", "nodes-a")
-    assert result.result is Result.WARN
-    assert result.reason.startswith("public (a route to an internet gateway) but holds eks-node")
+    assert result.severity is Severity.WARNING
+    assert result.message.startswith("public (a route to an internet gateway) but holds eks-node")
 
 
 def test_fargate_pods_in_a_public_subnet_fail() -> None:
     result = only(check(lambda d: subnet(d, "pods-a").update(public=True)), "subnet-private", "pods-a")
-    assert result.result is Result.FAIL
-    assert "EKS accepts only private subnets for Fargate profiles" in result.reason
+    assert result.severity is Severity.ERROR
+    assert "EKS accepts only private subnets for Fargate profiles" in result.message
 
 
 def test_public_subnets_without_workloads_are_not_judged() -> None:
-    assert [r for r in check() if r.rule == "subnet-private" and "public-a" in r.subject] == []
+    assert [r for r in check() if r.code == "subnet-private" and "public-a" in r.subject] == []
 
 
 def test_spread_over_enough_zones_passes() -> None:
-    assert only(check(), "workload-az-spread", "capacity provider shop/ec2").reason == (
+    assert only(check(), "workload-az-spread", "capacity provider shop/ec2").message == (
         "spans 3 Availability Zone(s) (az-a, az-b, az-c)"
     )
 
@@ -359,16 +349,16 @@ def test_ecs_capacity_provider_in_two_zones_warns() -> None:
         "workload-az-spread",
         "shop/ec2",
     )
-    assert result.result is Result.WARN
-    assert "spans 2 Availability Zone(s) (az-a, az-b): AWS recommends three for ECS capacity" in result.reason
+    assert result.severity is Severity.WARNING
+    assert "spans 2 Availability Zone(s) (az-a, az-b): AWS recommends three for ECS capacity" in result.message
 
 
 def test_node_group_in_one_zone_warns() -> None:
     result = only(
         check(lambda d: eks(d)["nodegroups"][0].update(subnets=["nodes-a"])), "workload-az-spread", "k8s/general"
     )
-    assert result.result is Result.WARN
-    assert result.reason.startswith("spans 1 Availability Zone(s) (az-a): one zone's outage stops it")
+    assert result.severity is Severity.WARNING
+    assert result.message.startswith("spans 1 Availability Zone(s) (az-a): one zone's outage stops it")
 
 
 # --- sizing -------------------------------------------------------------------------------------------------
@@ -386,8 +376,8 @@ def test_sizing_uses_the_monitor_headroom_arithmetic() -> None:
 
 def test_a_subnet_that_fits_with_the_margin_passes() -> None:
     result = only(check(), "subnet-sizing", "tasks-a")
-    assert result.result is Result.PASS
-    assert result.reason == (
+    assert result.severity is Severity.OK
+    assert result.message == (
         "must hold 20 addresses at maximum scale (0 held already + 20 more: shop/web 20): "
         "fits with the 20 % margin (24 ≤ 251 usable)"
     )
@@ -403,8 +393,8 @@ def test_a_subnet_that_fits_only_without_the_margin_warns() -> None:
         "subnet-sizing",
         "tasks-a",
     )
-    assert result.result is Result.WARN
-    assert result.reason.endswith("fits, but not with the 20 % margin (132 > 123 usable)")
+    assert result.severity is Severity.WARNING
+    assert result.message.endswith("fits, but not with the 20 % margin (132 > 123 usable)")
     assert (result.fix or "").startswith("/24 is the smallest subnet that fits with the 20 % margin: 251 usable")
 
 
@@ -417,15 +407,15 @@ def test_a_subnet_too_small_for_the_maximum_fails_with_the_smallest_that_fits() 
 
     results = check(small)
     result = only(results, "subnet-sizing", "tasks-a")
-    assert result.result is Result.FAIL
-    assert result.reason.endswith("does not fit: 27 usable, short by 13")
+    assert result.severity is Severity.ERROR
+    assert result.message.endswith("does not fit: 27 usable, short by 13")
     # THEN the advice is the smallest subnet for 40 + 20 %: a /26 (59 usable), at a free range of the VPC
     assert result.fix == (
         "/26 is the smallest subnet that fits with the 20 % margin: 59 usable (e.g. 10.0.0.64/26 is free in VPC "
         "main); or add a subnet in this zone to the workloads, or lower their maximum"
     )
     # AND no two failing subnets are offered the same range
-    proposals = [r.fix.split("e.g. ")[1].split(" ")[0] for r in results if r.rule == "subnet-sizing" and r.fix]
+    proposals = [r.fix.split("e.g. ")[1].split(" ")[0] for r in results if r.code == "subnet-sizing" and r.fix]
     assert len(proposals) == 3 and len(set(proposals)) == 3
 
 
@@ -440,11 +430,11 @@ def test_prefix_delegation_needs_aligned_blocks_not_just_addresses() -> None:
     results = check(one_node, lambda d: d.update(safetyMarginPercent=0))
     result = only(results, "subnet-sizing", "nodes-a")
     # THEN 49 addresses fit in 59, but 3 aligned /28 prefixes do not fit in the 2 free blocks
-    assert result.result is Result.FAIL
+    assert result.severity is Severity.ERROR
     assert (
-        "prefix delegation: 3 aligned /28 prefixes and 1 single addresses, /26 has 2 free /28 blocks" in result.reason
+        "prefix delegation: 3 aligned /28 prefixes and 1 single addresses, /26 has 2 free /28 blocks" in result.message
     )
-    assert result.reason.endswith("does not fit: not enough free aligned /28 blocks in 59 usable")
+    assert result.message.endswith("does not fit: not enough free aligned /28 blocks in 59 usable")
     assert (result.fix or "").startswith("/25 is the smallest subnet that fits")
 
 
@@ -452,24 +442,24 @@ def test_prefix_delegation_needs_aligned_blocks_not_just_addresses() -> None:
 
 
 def test_subnets_inside_their_vpc_pass() -> None:
-    assert only(check(), "subnet-in-vpc", "tasks-a").reason == "inside VPC main (10.0.0.0/16)"
+    assert only(check(), "subnet-in-vpc", "tasks-a").message == "inside VPC main (10.0.0.0/16)"
 
 
 def test_a_subnet_outside_its_vpc_fails() -> None:
     result = only(check(lambda d: subnet(d, "public-a").update(cidr="10.1.2.0/24")), "subnet-in-vpc", "public-a")
-    assert result.result is Result.FAIL
-    assert result.reason == "10.1.2.0/24 is not inside any CIDR of VPC main (10.0.0.0/16): EC2 refuses it"
+    assert result.severity is Severity.ERROR
+    assert result.message == "10.1.2.0/24 is not inside any CIDR of VPC main (10.0.0.0/16): EC2 refuses it"
 
 
 def test_no_overlapping_subnets_pass() -> None:
-    assert only(check(), "subnet-overlap").reason == "no two of the 13 overlap"
+    assert only(check(), "subnet-overlap").message == "no two of the 13 overlap"
 
 
 def test_overlapping_subnets_in_one_vpc_fail() -> None:
     result = only(check(lambda d: subnet(d, "public-a").update(cidr="10.0.8.128/25")), "subnet-overlap")
-    assert result.result is Result.FAIL
+    assert result.severity is Severity.ERROR
     assert result.subject == "subnets tasks-a and public-a"
-    assert result.reason == "10.0.8.0/24 and 10.0.8.128/25 overlap in VPC main: EC2 refuses the second one"
+    assert result.message == "10.0.8.0/24 and 10.0.8.128/25 overlap in VPC main: EC2 refuses the second one"
 
 
 def test_overlapping_subnets_in_two_vpcs_warn() -> None:
@@ -481,19 +471,19 @@ def test_overlapping_subnets_in_two_vpcs_warn() -> None:
 
     results = check(second_vpc)
     overlap = only(results, "subnet-overlap", "public-a")
-    assert overlap.result is Result.WARN
-    assert overlap.reason.endswith("(in different VPCs, which then cannot be connected)")
-    assert only(results, "vpc-overlap", "VPC main").result is Result.FAIL
+    assert overlap.severity is Severity.WARNING
+    assert overlap.message.endswith("(in different VPCs, which then cannot be connected)")
+    assert only(results, "vpc-overlap", "VPC main").severity is Severity.ERROR
 
 
 def test_vpc_clear_of_peered_networks_passes() -> None:
-    assert only(check(), "vpc-overlap").reason == "10.0.0.0/16 overlap no other network (office 192.168.0.0/16)"
+    assert only(check(), "vpc-overlap").message == "10.0.0.0/16 overlap no other network (office 192.168.0.0/16)"
 
 
 def test_vpc_overlapping_a_peered_network_fails() -> None:
     result = only(check(lambda d: d["peeredCidrs"].update(legacy="10.0.128.0/17")), "vpc-overlap")
-    assert result.result is Result.FAIL
-    assert result.reason.startswith("10.0.0.0/16 overlaps legacy 10.0.128.0/17: VPC peering refuses overlapping CIDRs")
+    assert result.severity is Severity.ERROR
+    assert result.message.startswith("10.0.0.0/16 overlaps legacy 10.0.128.0/17: VPC peering refuses overlapping CIDRs")
 
 
 # --- exit codes and rendering -----------------------------------------------------------------------------------
@@ -645,17 +635,17 @@ def test_live_reports_are_checked_with_what_is_held_now() -> None:
     # THEN sizing counts what is held now: 240 at max fits 251, but not with 20 % (288)
     sizing = only(results, "subnet-sizing")
     assert sizing.subject == "subnet nodes-a (subnet-n, 10.0.1.0/24, az-a)"
-    assert sizing.result is Result.WARN
+    assert sizing.severity is Severity.WARNING
     # AND the advice avoids the subnets the scan did not report (10.0.2.0/23)
     assert "e.g. 10.0.4.0/23 is free" in (sizing.fix or "")
     # AND the fragmented prefix subnet fails, the Lambda neighbour makes it shared, the node group spans one zone
-    assert only(results, "subnet-prefix-blocks").result is Result.FAIL
-    assert "other consumers hold addresses: lambda 10" in only(results, "subnet-dedicated", "subnet-n").reason
-    assert only(results, "workload-az-spread").result is Result.WARN
+    assert only(results, "subnet-prefix-blocks").severity is Severity.ERROR
+    assert "other consumers hold addresses: lambda 10" in only(results, "subnet-dedicated", "subnet-n").message
+    assert only(results, "workload-az-spread").severity is Severity.WARNING
     # AND the cluster takes the VPC of its control-plane subnets
-    assert only(results, "eks-service-cidr-vpc-overlap").reason == (
+    assert only(results, "eks-service-cidr-vpc-overlap").message == (
         "10.100.0.0/16 overlaps none of VPC vpc-1's CIDRs (10.0.0.0/16)"
     )
-    assert only(results, "eks-control-plane-free-ips", "subnet-c1").reason == (
+    assert only(results, "eks-control-plane-free-ips", "subnet-c1").message == (
         "9 free addresses, below the 16 EKS recommends"
     )

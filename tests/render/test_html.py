@@ -6,8 +6,9 @@ import re
 from datetime import UTC, datetime
 
 from subnet_monitor.core.models import Role, Status, SubnetCapacity, SubnetReport, Workload
-from subnet_monitor.design.check import check_design, design_from_plan
+from subnet_monitor.design.builders import design_from_plan
 from subnet_monitor.design.plan import load_plan
+from subnet_monitor.design.rules import check_design
 from subnet_monitor.render.html import (
     BAR_WIDTH,
     CHECK_SCRIPT,

@@ -3,8 +3,9 @@
 ``check --plan FILE`` judges a plan without AWS; ``check`` alone judges the live estate the scan
 finds (plus VPC CIDRs, route tables, peering connections and the EKS service CIDRs). ``report
 --html FILE`` scans and writes one self-contained HTML page, with the design check of the live
-estate (``--check``) and/or of a plan (``--plan``). The logic lives in :mod:`plan`,
-:mod:`design_check` and :mod:`html_report`; this module only wires flags, AWS reads and files.
+estate (``--check``) and/or of a plan (``--plan``). The logic lives in :mod:`subnet_monitor.design`
+(plan, builders, rules) and :mod:`subnet_monitor.render` (check, html); this module only wires flags,
+AWS reads and files.
 """
 
 from __future__ import annotations
@@ -22,17 +23,11 @@ from subnet_monitor.aws.clients import AwsClients
 from subnet_monitor.aws.network import NAME_TAG, DesignReader
 from subnet_monitor.core.config import ConfigError, ScanConfig
 from subnet_monitor.core.models import KIND_EKS_CLUSTER, ScanError, SubnetReport
-from subnet_monitor.design.check import (
-    CheckReport,
-    Design,
-    check_design,
-    design_from_plan,
-    design_from_scan,
-    to_json,
-    to_text,
-    with_settings,
-)
+from subnet_monitor.design.builders import design_from_plan, design_from_scan, with_settings
+from subnet_monitor.design.model import CheckReport, Design
 from subnet_monitor.design.plan import DEFAULT_SAFETY_MARGIN_PERCENT, load_plan
+from subnet_monitor.design.rules import check_design
+from subnet_monitor.render.check import to_json, to_text
 from subnet_monitor.render.html import ReportPage, render_html
 from subnet_monitor.render.text import errors_text
 from subnet_monitor.scan import ScanOutcome

@@ -25,7 +25,7 @@ from typing import TypeVar
 
 from subnet_monitor.core.consumers import CATEGORIES
 from subnet_monitor.core.models import ScanError, Status, SubnetReport
-from subnet_monitor.design.check import RULES, CheckReport, Result, SubnetSizing
+from subnet_monitor.design.model import RULES, CheckReport, Result, SubnetSizing, result_of
 
 T = TypeVar("T")
 BAR_WIDTH = 250
@@ -378,11 +378,12 @@ def _check_section(check: CheckReport) -> str:
     passed = []
     for item in check.ordered():
         fix = f'<div class="fix">Fix: {_e(item.fix)}</div>' if item.fix else ""
+        result = result_of(item)
         row = (
-            f'<tr class="rule"><td>{_badge(str(item.result), RESULT_COLORS[item.result])}</td>'
-            f"<td><code>{_e(item.rule)}</code></td><td>{_e(item.subject)}</td><td>{_e(item.reason)}{fix}</td></tr>"
+            f'<tr class="rule"><td>{_badge(str(result), RESULT_COLORS[result])}</td>'
+            f"<td><code>{_e(item.code)}</code></td><td>{_e(item.subject)}</td><td>{_e(item.message)}{fix}</td></tr>"
         )
-        (passed if item.result is Result.PASS else rows).append(row)
+        (passed if result is Result.PASS else rows).append(row)
     header = _colgroup(CHECK_COLUMNS) + "<tr><th>Result</th><th>Rule</th><th>Subject</th><th>Reason</th></tr>"
     out = [
         f'<h2 id="{"plan-check" if check.planned else "check"}">Design check: {_e(check.source)}</h2>',
