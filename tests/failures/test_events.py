@@ -161,6 +161,23 @@ def test_malformed_events_are_unparsed_not_raised(record, why):
     assert why in unparsed.why
 
 
+def test_an_unreadable_attachment_is_skipped_not_raised():
+    # GIVEN the reason names no subnet and the ENI attachment's details are not a list
+    event = samples.ecs_task_stopped(SUBNET_B, reason_subnet="")
+    event["detail"]["attachments"][0]["details"] = 7
+    # THEN the failure is still counted, as one that names no subnet
+    [failure] = parse_event(event).failures
+    assert (failure.signal, failure.subnet_id) == (Signal.ECS_TASK_STOPPED, None)
+
+
+def test_fields_aws_adds_are_ignored():
+    # GIVEN an event with envelope and detail fields this function does not know
+    event = {**SIGNALS["asg-launch-failed"], "replay-name": "r", "newEnvelopeField": 1}
+    event["detail"] = {**event["detail"], "Origin": "EC2", "NewField": {"x": [1]}}
+    # THEN it reads as without them
+    assert parse_event(event) == parse_event(SIGNALS["asg-launch-failed"])
+
+
 def test_a_bad_record_in_a_batch_keeps_the_other_records():
     # GIVEN an SQS batch: a failure, a body that is not JSON, a malformed event, another failure
     batch = samples.as_sqs_batch(

@@ -19,17 +19,27 @@ from subnet_monitor.core.models import (
     Workload,
 )
 from subnet_monitor.core.subnet import usable_ips
-from subnet_monitor.failures.events import (
-    DETAIL_LABELS,
-    KIND_API_CALLER,
-    KIND_AUTO_SCALING_GROUP,
-    SNS_SUBJECT_MAX,
-    Failure,
-    Signal,
-)
+from subnet_monitor.failures.details import KIND_API_CALLER, KIND_AUTO_SCALING_GROUP, Signal
+from subnet_monitor.failures.events import Failure
 from subnet_monitor.failures.patterns import (
     INSUFFICIENT_CIDR_BLOCKS,
 )
+
+# How the notification labels a failure's details.
+DETAIL_LABELS = {
+    "task_arn": "Task",
+    "stop_code": "Stop code",
+    "launch_type": "Launch type",
+    "service_arn": "Service",
+    "container_instances": "Instances",
+    "auto_scaling_group": "ASG",
+    "eks_nodegroup": "Node group",
+    "call": "API call",
+    "caller_arn": "Caller",
+    "network_interface_id": "ENI",
+}
+# SNS refuses a subject over 100 characters.
+SNS_SUBJECT_MAX = 100
 
 
 def with_interface_subnets(failures: Sequence[Failure], subnet_of: Mapping[str, str]) -> list[Failure]:
