@@ -12,10 +12,17 @@ import pytest
 from fixtures import failure_samples as samples
 from fixtures.failure_samples import NEAR_MISSES, SIGNALS, SUBNET_A, SUBNET_B
 from subnet_monitor.aws.eks import health_issues
+from subnet_monitor.core.findings import Severity
 from subnet_monitor.core.models import HealthIssue, SubnetCapacity, SubnetState, Workload
 from subnet_monitor.failures.events import Signal, parse_event, parse_records
 from subnet_monitor.failures.health import health_events, health_findings, with_health_findings
-from subnet_monitor.failures.notify import dedup_key, failure_datums, notification, with_interface_subnets
+from subnet_monitor.failures.notify import (
+    dedup_key,
+    failure_datums,
+    failure_finding,
+    notification,
+    with_interface_subnets,
+)
 
 NOW = datetime(2026, 11, 24, 19, 0, tzinfo=UTC)
 STATE_A = SubnetState(SUBNET_A, "vpc-0123456789abcdef0", "eu-west-1a", "10.0.9.0/27", 2)
@@ -161,6 +168,23 @@ def test_malformed_events_are_unparsed_not_raised(record, why):
     assert why in unparsed.why
 
 
+def test_an_unreadable_attachment_is_skipped_not_raised():
+    # GIVEN the reason names no subnet and the ENI attachment's details are not a list
+    event = samples.ecs_task_stopped(SUBNET_B, reason_subnet="")
+    event["detail"]["attachments"][0]["details"] = 7
+    # THEN the failure is still counted, as one that names no subnet
+    [failure] = parse_event(event).failures
+    assert (failure.signal, failure.subnet_id) == (Signal.ECS_TASK_STOPPED, None)
+
+
+def test_fields_aws_adds_are_ignored():
+    # GIVEN an event with envelope and detail fields this function does not know
+    event = {**SIGNALS["asg-launch-failed"], "replay-name": "r", "newEnvelopeField": 1}
+    event["detail"] = {**event["detail"], "Origin": "EC2", "NewField": {"x": [1]}}
+    # THEN it reads as without them
+    assert parse_event(event) == parse_event(SIGNALS["asg-launch-failed"])
+
+
 def test_a_bad_record_in_a_batch_keeps_the_other_records():
     # GIVEN an SQS batch: a failure, a body that is not JSON, a malformed event, another failure
     batch = samples.as_sqs_batch(
@@ -232,6 +256,39 @@ def test_the_notification_says_what_where_how_full_and_what_to_do():
 def test_each_signal_has_its_fix(sample, hint):
     failure = parse_event(SIGNALS[sample]).failures[0]
     assert hint in notification(failure, None, window_minutes=5, read_at="-")[1]
+
+
+def test_a_failure_is_an_error_finding_on_its_subnet_and_the_notification_says_it():
+    [failure] = parse_event(SIGNALS["ecs-task-stopped"]).failures
+    finding = failure_finding(failure)
+    assert (finding.code, finding.severity, finding.subject) == ("failure.ecs-task-stopped", Severity.ERROR, SUBNET_A)
+    assert finding.source.endswith("API_DeploymentConfiguration.html")
+    subject, message, _ = notification(failure, STATE_A, window_minutes=15, read_at="-")
+    assert subject.startswith(f"IP exhaustion: {finding.subject} ")
+    assert (
+        message.splitlines()[0]
+        == finding.message
+        == "An ECS task stopped: its network interface could not get an address."
+    )
+    assert f"Fix         : {finding.fix}" in message.splitlines()
+
+
+@pytest.mark.parametrize(
+    ("sample", "subject", "source"),
+    [
+        ("ecs-placement-eni", "ECS service ledger-api in cluster payments", "container-instance-eni.html"),
+        ("asg-launch-failed", SUBNET_B, None),
+        ("eks-nodegroup-health", SUBNET_A, "cni-custom-network.html"),
+        ("eks-cluster-health", SUBNET_A, "network-reqs.html"),
+        ("cloudtrail-create-eni", SUBNET_A, None),
+        ("cloudtrail-assign-prefix", "caller platform-eks-node", "subnet-cidr-reservation.html"),
+    ],
+)
+def test_each_finding_names_its_subject_and_the_page_its_fix_comes_from(sample, subject, source):
+    finding = failure_finding(parse_event(SIGNALS[sample]).failures[0])
+    assert finding.subject == subject
+    assert finding.source is None if source is None else finding.source.endswith(source)
+    assert finding.to_dict()["severity"] == "error"
 
 
 def test_a_failure_without_a_subnet_says_so_and_is_de_duplicated_per_workload():

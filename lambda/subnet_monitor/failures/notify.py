@@ -1,5 +1,6 @@
-"""What a failure becomes: its metric datums, its de-duplication key, the fix to suggest and the
-notification a person reads."""
+"""What a failure becomes: its metric datums, its de-duplication key, its :class:`Finding` (what
+failed, the fix to suggest, the AWS page the fix comes from) and the notification a person reads,
+rendered from that finding."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from subnet_monitor.core.findings import Finding, Severity
 from subnet_monitor.core.metrics import DIMENSION_SUBNET, IP_EXHAUSTION_FAILURES
 from subnet_monitor.core.models import (
     KIND_ECS_SERVICE,
@@ -19,17 +21,27 @@ from subnet_monitor.core.models import (
     Workload,
 )
 from subnet_monitor.core.subnet import usable_ips
-from subnet_monitor.failures.events import (
-    DETAIL_LABELS,
-    KIND_API_CALLER,
-    KIND_AUTO_SCALING_GROUP,
-    SNS_SUBJECT_MAX,
-    Failure,
-    Signal,
-)
+from subnet_monitor.failures.details import KIND_API_CALLER, KIND_AUTO_SCALING_GROUP, Signal
+from subnet_monitor.failures.events import Failure
 from subnet_monitor.failures.patterns import (
     INSUFFICIENT_CIDR_BLOCKS,
 )
+
+# How the notification labels a failure's details.
+DETAIL_LABELS = {
+    "task_arn": "Task",
+    "stop_code": "Stop code",
+    "launch_type": "Launch type",
+    "service_arn": "Service",
+    "container_instances": "Instances",
+    "auto_scaling_group": "ASG",
+    "eks_nodegroup": "Node group",
+    "call": "API call",
+    "caller_arn": "Caller",
+    "network_interface_id": "ENI",
+}
+# SNS refuses a subject over 100 characters.
+SNS_SUBJECT_MAX = 100
 
 
 def with_interface_subnets(failures: Sequence[Failure], subnet_of: Mapping[str, str]) -> list[Failure]:
@@ -66,6 +78,35 @@ def dedup_key(failure: Failure) -> str:
     if failure.workload:
         return f"workload#{failure.workload.kind}/{failure.workload.cluster}/{failure.workload.name}"
     return f"signal#{failure.signal}"
+
+
+# Where each fix comes from, when an AWS page says it (none for a launch or an API call in general).
+_FIX_SOURCES = {
+    Signal.ECS_TASK_STOPPED: "https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeploymentConfiguration.html",
+    Signal.ECS_PLACEMENT_ENI: "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/container-instance-eni.html",
+    Signal.EKS_NODEGROUP_HEALTH: "https://docs.aws.amazon.com/eks/latest/userguide/cni-custom-network.html",
+    Signal.EKS_CLUSTER_HEALTH: "https://docs.aws.amazon.com/eks/latest/userguide/network-reqs.html",
+}
+PREFIX_FIX_SOURCE = "https://docs.aws.amazon.com/vpc/latest/userguide/subnet-cidr-reservation.html"
+FINDING_CODE_PREFIX = "failure."
+
+
+def failure_finding(failure: Failure) -> Finding:
+    """The failure as a :class:`Finding`, the form the notification is rendered from.
+
+    ``code`` is ``failure.<signal>`` (``failure.ecs-task-stopped``…): the signal says what to do; the
+    AWS error code stays in the reason. ``subject`` is the subnet, or the workload when the event names
+    no subnet. ``message`` says what failed; ``fix`` is :func:`fix_hint`; ``source`` is the AWS page the
+    fix comes from, when there is one.
+    """
+    return Finding(
+        code=f"{FINDING_CODE_PREFIX}{failure.signal}",
+        severity=Severity.ERROR,
+        subject=failure.subnet_id or workload_text(failure.workload),
+        message=f"{_WHAT_FAILED[failure.signal]}.",
+        fix=fix_hint(failure),
+        source=PREFIX_FIX_SOURCE if failure.code == INSUFFICIENT_CIDR_BLOCKS else _FIX_SOURCES.get(failure.signal),
+    )
 
 
 def fix_hint(failure: Failure) -> str:
@@ -148,14 +189,15 @@ def notification(
     ``state`` is the subnet as EC2 describes it right now (``None`` when the event names no subnet or
     the read failed).
     """
+    finding = failure_finding(failure)
     where = workload_text(failure.workload)
     zone = (state.availability_zone if state else None) or failure.availability_zone
+    subject = f"IP exhaustion: {finding.subject}"
     if failure.subnet_id:
-        subject = f"IP exhaustion: {failure.subnet_id}{f' ({zone})' if zone else ''}, {where}"
-    else:
-        subject = f"IP exhaustion: {where}"
+        # The subject is the subnet: say where it is and whose it is.
+        subject += f"{f' ({zone})' if zone else ''}, {where}"
     lines = [
-        f"{_WHAT_FAILED[failure.signal]}.",
+        finding.message,
         "",
         f"What failed : {where}",
         f"Reason      : {failure.reason}",
@@ -173,7 +215,7 @@ def notification(
     lines.extend(
         [
             *(f"{DETAIL_LABELS.get(key, key):<12}: {value}" for key, value in failure.details.items()),
-            f"Fix         : {fix_hint(failure)}",
+            f"Fix         : {finding.fix}",
             f"When        : {failure.time or '-'} (event {failure.event_id or '-'})",
             "",
             f"More failures {'in this subnet' if failure.subnet_id else 'of this workload'} within {window_minutes} "
