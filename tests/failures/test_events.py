@@ -14,7 +14,8 @@ from fixtures.failure_samples import NEAR_MISSES, SIGNALS, SUBNET_A, SUBNET_B
 from subnet_monitor.aws.eks import health_issues
 from subnet_monitor.core.findings import Severity
 from subnet_monitor.core.models import HealthIssue, SubnetCapacity, SubnetState, Workload
-from subnet_monitor.failures.events import Signal, parse_event, parse_records
+from subnet_monitor.failures.details import Signal
+from subnet_monitor.failures.events import parse_event, parse_records
 from subnet_monitor.failures.health import health_events, health_findings, with_health_findings
 from subnet_monitor.failures.notify import (
     dedup_key,

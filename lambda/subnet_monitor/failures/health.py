@@ -13,15 +13,13 @@ from subnet_monitor.core.models import (
     HealthIssue,
     SubnetCapacity,
 )
-from subnet_monitor.failures.events import (
-    Failure,
-    Signal,
-)
+from subnet_monitor.failures.details import Signal
 from subnet_monitor.failures.notify import fix_hint
 from subnet_monitor.failures.patterns import (
     EKS_HEALTH_DETAIL_TYPE,
     EVENT_SOURCE,
 )
+from subnet_monitor.failures.records import Failure
 
 
 def health_findings(issues: Iterable[HealthIssue]) -> dict[str, list[str]]:

@@ -22,10 +22,10 @@ from subnet_monitor.core.models import (
 )
 from subnet_monitor.core.subnet import usable_ips
 from subnet_monitor.failures.details import KIND_API_CALLER, KIND_AUTO_SCALING_GROUP, Signal
-from subnet_monitor.failures.events import Failure
 from subnet_monitor.failures.patterns import (
     INSUFFICIENT_CIDR_BLOCKS,
 )
+from subnet_monitor.failures.records import Failure
 
 # How the notification labels a failure's details.
 DETAIL_LABELS = {

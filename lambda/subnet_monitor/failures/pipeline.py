@@ -23,8 +23,9 @@ from subnet_monitor.aws.failures import (
 )
 from subnet_monitor.core.config import FailureConfig
 from subnet_monitor.core.models import ScanError, SubnetState
-from subnet_monitor.failures.events import Failure, Parsed, parse_records
+from subnet_monitor.failures.events import parse_records
 from subnet_monitor.failures.notify import dedup_key, failure_datums, notification, with_interface_subnets
+from subnet_monitor.failures.records import Failure, Parsed
 
 SECONDS_PER_MINUTE = 60
 NOTIFIED = "notified"
