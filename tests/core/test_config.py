@@ -198,13 +198,21 @@ def test_failure_function_environment_round_trip(config: FailureConfig) -> None:
 @pytest.mark.parametrize(
     ("name", "value", "named"),
     [
-        ("SUBNET_MONITOR_SCAN_CONFIG", '{"discoverEcs":"yes"}', "SUBNET_MONITOR_SCAN_CONFIG.discoverEcs: 'yes' must be"),
+        (
+            "SUBNET_MONITOR_SCAN_CONFIG",
+            '{"discoverEcs":"yes"}',
+            "SUBNET_MONITOR_SCAN_CONFIG.discoverEcs: 'yes' must be",
+        ),
         (
             "SUBNET_MONITOR_SCAN_CONFIG",
             '{"criticalPercent":"ninety"}',
             "SUBNET_MONITOR_SCAN_CONFIG.criticalPercent: 'ninety' must be a number",
         ),
-        ("SUBNET_MONITOR_SCAN_CONFIG", '{"minFreeIps":1.5}', "SUBNET_MONITOR_SCAN_CONFIG.minFreeIps: 1.5 must be a whole"),
+        (
+            "SUBNET_MONITOR_SCAN_CONFIG",
+            '{"minFreeIps":1.5}',
+            "SUBNET_MONITOR_SCAN_CONFIG.minFreeIps: 1.5 must be a whole",
+        ),
         ("SUBNET_MONITOR_SCAN_CONFIG", "{team", "SUBNET_MONITOR_SCAN_CONFIG: '{team' is not JSON"),
         ("SUBNET_MONITOR_SCAN_CONFIG", "[]", "SUBNET_MONITOR_SCAN_CONFIG: [] must be a JSON object"),
         (

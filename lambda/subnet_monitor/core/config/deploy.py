@@ -278,7 +278,9 @@ class MonitorConfig(ScanFields, FailureFields):
         int,
         Strict(),
         Field(ge=LAMBDA_MEMORY_MIN_MB, le=LAMBDA_MEMORY_MAX_MB),
-        refusing(f"must be a whole number of MB from {LAMBDA_MEMORY_MIN_MB} to {LAMBDA_MEMORY_MAX_MB} (Lambda's range)"),
+        refusing(
+            f"must be a whole number of MB from {LAMBDA_MEMORY_MIN_MB} to {LAMBDA_MEMORY_MAX_MB} (Lambda's range)"
+        ),
     ] = Field(
         DEFAULT_COLLECTOR_MEMORY_MB,
         description="The collector's memory in MB, which also sets its CPU share; from 128 to 10240. 256 holds a "

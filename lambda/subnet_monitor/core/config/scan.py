@@ -172,7 +172,9 @@ Cni = Annotated[
     held_as(
         Annotated[
             dict[
-                Annotated[str, Field(pattern=CLUSTER_NAME_PATTERN.pattern), refusing("is not a valid EKS cluster name")],
+                Annotated[
+                    str, Field(pattern=CLUSTER_NAME_PATTERN.pattern), refusing("is not a valid EKS cluster name")
+                ],
                 Annotated[CniBlock, refusing(f"must be an object with keys {', '.join(CNI_KEYS)}")],
             ],
             refusing('must be an object of EKS cluster name to settings, e.g. {"platform": {...}}'),
@@ -192,9 +194,7 @@ FargateMaxPods = Annotated[
 ]
 ClusterNames = names(CLUSTER_NAME_PATTERN, "is not a valid ECS/EKS cluster name")
 SubnetIds = names(SUBNET_ID_PATTERN, "is not a subnet ID (subnet-0123abcd…)")
-Percent = Annotated[
-    float, Strict(), Field(gt=0, lt=100), refusing("must be a number between 0 and 100 (exclusive)")
-]
+Percent = Annotated[float, Strict(), Field(gt=0, lt=100), refusing("must be a number between 0 and 100 (exclusive)")]
 
 
 class ScanFields(Model):
@@ -208,13 +208,16 @@ class ScanFields(Model):
     discover_eks: Flag = Field(
         True, description="Discover EKS clusters: control plane, node groups, self-managed nodes, Fargate profiles."
     )
-    clusters: ClusterNames = Field((), description="Only these ECS/EKS cluster names; empty = every cluster discovered.")
+    clusters: ClusterNames = Field(
+        (), description="Only these ECS/EKS cluster names; empty = every cluster discovered."
+    )
     subnet_ids: SubnetIds = Field(
         (), description="Subnets monitored whatever uses them: subnet- and 8 or 17 hexadecimal digits."
     )
     subnet_tags: SubnetTags = Field(
         (),
-        description="Subnets selected by tag: tag key to a value, a list of values (any of them) or \"*\" (any "
+        json_schema_extra={"default": {}},
+        description='Subnets selected by tag: tag key to a value, a list of values (any of them) or "*" (any '
         "value); every key must match.",
     )
     all_subnets: Flag = Field(False, description="Monitor every subnet in the region.")
@@ -236,11 +239,13 @@ class ScanFields(Model):
     # VPC CNI settings per EKS cluster name; a cluster not listed runs the CNI's defaults.
     cni: Cni = Field(
         default_factory=dict,
+        json_schema_extra={"default": {}},
         description="VPC CNI settings per EKS cluster name, as set on its aws-node; a cluster not listed runs the "
         "CNI's defaults.",
     )
     fargate_max_pods: FargateMaxPods = Field(
         default_factory=dict,
+        json_schema_extra={"default": {}},
         description='The most pods an EKS Fargate profile may run, by "cluster/profile"; a profile not listed is '
         "planned at its current size.",
     )
