@@ -32,7 +32,9 @@ def build_app(app: App, *, default_account: str | None, default_region: str | No
     """
     config = MonitorConfig.from_context(app.node.try_get_context(CONTEXT_KEY))
     listed = bool(config.environments)
-    targets = config.environments or (TargetEnvironment(account=default_account, region=default_region),)
+    targets = config.environments or (
+        TargetEnvironment.model_construct(account=default_account, region=default_region),
+    )
     stacks = [
         SubnetMonitorStack(
             app,

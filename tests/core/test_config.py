@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -56,8 +57,8 @@ def test_a_full_block_parses() -> None:
         TagSelector("monitored", ()),
     )
     assert config.scan.critical_percent == 85.5
-    assert config.slack == SlackTarget("T0123ABCD", "C0123ABCDEF")
-    assert config.environments == (TargetEnvironment("123456789012", "eu-west-1"),)
+    assert config.slack == SlackTarget(workspace_id="T0123ABCD", channel_id="C0123ABCDEF")
+    assert config.environments == (TargetEnvironment(account="123456789012", region="eu-west-1"),)
 
 
 @pytest.mark.parametrize(
@@ -197,19 +198,69 @@ def test_failure_function_environment_round_trip(config: FailureConfig) -> None:
 @pytest.mark.parametrize(
     ("name", "value", "named"),
     [
-        ("DISCOVER_ECS", "yes", "DISCOVER_ECS: 'yes' must be true or false"),
-        ("CRITICAL_PERCENT", "ninety", "CRITICAL_PERCENT: 'ninety' is not a number"),
-        ("MIN_FREE_IPS", "1.5", "MIN_FREE_IPS: '1.5' is not a whole number"),
-        ("SUBNET_TAGS", "{team", "SUBNET_TAGS: '{team' is not JSON"),
-        ("SUBNET_IDS", "subnet-1,subnet-2", "subnetIds: 'subnet-1' is not a subnet ID"),
-        ("FAILURE_WINDOW_MINUTES", "a while", "FAILURE_WINDOW_MINUTES: 'a while' is not a whole number"),
-        ("CLOUDTRAIL_FAILURES", "on", "CLOUDTRAIL_FAILURES: 'on' must be true or false"),
+        (
+            "SUBNET_MONITOR_SCAN_CONFIG",
+            '{"discoverEcs":"yes"}',
+            "SUBNET_MONITOR_SCAN_CONFIG.discoverEcs: 'yes' must be",
+        ),
+        (
+            "SUBNET_MONITOR_SCAN_CONFIG",
+            '{"criticalPercent":"ninety"}',
+            "SUBNET_MONITOR_SCAN_CONFIG.criticalPercent: 'ninety' must be a number",
+        ),
+        (
+            "SUBNET_MONITOR_SCAN_CONFIG",
+            '{"minFreeIps":1.5}',
+            "SUBNET_MONITOR_SCAN_CONFIG.minFreeIps: 1.5 must be a whole",
+        ),
+        ("SUBNET_MONITOR_SCAN_CONFIG", "{team", "SUBNET_MONITOR_SCAN_CONFIG: '{team' is not JSON"),
+        ("SUBNET_MONITOR_SCAN_CONFIG", "[]", "SUBNET_MONITOR_SCAN_CONFIG: [] must be a JSON object"),
+        (
+            "SUBNET_MONITOR_SCAN_CONFIG",
+            '{"subnetIds":["subnet-1"]}',
+            "SUBNET_MONITOR_SCAN_CONFIG.subnetIds: 'subnet-1' is not a subnet ID",
+        ),
+        (
+            "SUBNET_MONITOR_FAILURE_CONFIG",
+            '{"failureNotificationWindowMinutes":"a while"}',
+            "SUBNET_MONITOR_FAILURE_CONFIG.failureNotificationWindowMinutes: 'a while' must be a whole number",
+        ),
+        (
+            "SUBNET_MONITOR_FAILURE_CONFIG",
+            '{"cloudTrailFailures":"on"}',
+            "SUBNET_MONITOR_FAILURE_CONFIG.cloudTrailFailures: 'on' must be true or false",
+        ),
     ],
 )
 def test_a_bad_environment_names_the_variable(name: str, value: str, named: str) -> None:
     with pytest.raises(ConfigError) as refused:
-        (FailureConfig if name.startswith(("FAILURE_", "CLOUDTRAIL_")) else ScanConfig).from_env({name: value})
+        (FailureConfig if "FAILURE" in name else ScanConfig).from_env({name: value})
     assert named in str(refused.value)
+
+
+def test_the_environment_is_one_json_variable_keyed_as_cdk_json() -> None:
+    env = ScanConfig(warning_percent=70, subnet_tags=(TagSelector("team", ("data",)),)).to_env()
+    assert list(env) == ["SUBNET_MONITOR_SCAN_CONFIG"]
+    rendered = json.loads(env["SUBNET_MONITOR_SCAN_CONFIG"])
+    assert rendered["warningPercent"] == 70 and rendered["subnetTags"] == {"team": ["data"]}
+    assert json.loads(FailureConfig(window_minutes=30).to_env()["SUBNET_MONITOR_FAILURE_CONFIG"]) == {
+        "failureNotificationWindowMinutes": 30,
+        "cloudTrailFailures": False,
+    }
+
+
+def test_a_long_value_is_cut_in_the_message() -> None:
+    with pytest.raises(ConfigError) as refused:
+        MonitorConfig.from_context({"subnetTags": {"team": "x" * 300}})
+    assert str(refused.value).startswith("subnetTags.team: 'xxxx")
+    assert "x" * 100 not in str(refused.value) and "…" in str(refused.value)
+
+
+def test_nested_keys_are_named_by_their_dotted_path() -> None:
+    with pytest.raises(ConfigError, match=r"^cni\.prod\.warmIpTarget: -1 must be a whole number, 0 or more$"):
+        MonitorConfig.from_context({"cni": {"prod": {"warmIpTarget": -1}}})
+    with pytest.raises(ConfigError, match=r"^cni\.prod\.warmIp: 1 is not a known key; known: prefixDelegation, "):
+        MonitorConfig.from_context({"cni": {"prod": {"warmIp": 1}}})
 
 
 def test_an_environment_over_lambdas_4_kb_is_refused() -> None:
@@ -243,7 +294,7 @@ def test_observability_parses_and_maps_back() -> None:
 
 
 def test_observability_is_a_deploy_key_not_rendered_into_the_lambda() -> None:
-    assert "observability" in MonitorConfig.DEPLOY_KEYS
-    assert "observability" not in ScanConfig.KEYS
+    assert "observability" in {field.alias for field in MonitorConfig.model_fields.values()}
+    assert "observability" not in {field.alias for field in ScanConfig.model_fields.values()}
     config = MonitorConfig.from_context({"observability": {"monitoringAccount": "999999999999", "createSink": False}})
     assert config.scan.to_env() == ScanConfig().to_env()

@@ -77,8 +77,8 @@ def test_handler_publishes_logs_and_reports_health(aws: boto3.Session, vpc: Vpc,
 
 def test_handler_refuses_a_bad_environment_naming_the_variable(invoke: Invoke) -> None:
     # GIVEN a hand-edited environment with a warning threshold that is not a number
-    env = {**ScanConfig().to_env(), "WARNING_PERCENT": "eighty"}
+    env = {"SUBNET_MONITOR_SCAN_CONFIG": '{"warningPercent":"eighty"}'}
 
     # WHEN invoked THEN it fails before any AWS call, naming the variable and the value
-    with pytest.raises(ValueError, match=r"WARNING_PERCENT: 'eighty' is not a number"):
+    with pytest.raises(ValueError, match=r"SUBNET_MONITOR_SCAN_CONFIG.warningPercent: 'eighty' must be a number"):
         invoke(env=env)
