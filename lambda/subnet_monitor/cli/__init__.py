@@ -11,6 +11,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from subnet_monitor import __version__
 from subnet_monitor.aws.clients import AwsClients
 from subnet_monitor.cli import design as cli_design
 from subnet_monitor.core.config import ConfigError, MonitorConfig, ScanConfig
@@ -57,6 +58,7 @@ def add_scan_arguments(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="subnet_monitor", description="Subnet IP exhaustion monitor for ECS and EKS")
+    parser.add_argument("--version", action="version", version=f"subnet-monitor {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     scan = commands.add_parser("scan", help="discover and measure the subnets ECS and EKS use")
     add_scan_arguments(scan)
