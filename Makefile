@@ -8,11 +8,13 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 # Node 20 is past its end of life for jsii, which says so in a banner on every import (same cause).
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+# mkdocs-material prints a banner about MkDocs 2 on every build; nothing to act on here.
+export NO_MKDOCS_2_WARNING := 1
 # The CDK CLI, pinned in package.json / package-lock.json and run from node_modules by npx.
 NODE_STAMP := node_modules/.installed-$(shell cat package.json package-lock.json | cksum | cut -d' ' -f1)
 CDK := npx --no-install cdk
 
-.PHONY: demo test lint format scan synth deploy bench clean
+.PHONY: demo test lint format scan synth deploy bench docs docs-serve clean
 
 $(STAMP):
 	$(PYTHON) -m venv $(VENV)
@@ -23,8 +25,10 @@ $(STAMP):
 demo: $(STAMP)
 	$(PY) -m demo
 
+# The docs site is built strictly into a throwaway directory, so a broken link or nav entry fails CI.
 test: $(STAMP) lint
 	$(PY) -m pytest
+	tmp=$$(mktemp -d) && $(PY) -m mkdocs build --strict --quiet --site-dir "$$tmp"; rc=$$?; rm -rf "$$tmp"; exit $$rc
 
 # The CLI with your own credentials, e.g. make scan ARGS="--region eu-west-1 --json"
 scan: $(STAMP)
@@ -34,6 +38,13 @@ scan: $(STAMP)
 # (a few minutes); figures printed and written to bench/results.json. E.g. make bench ARGS="--sizes 100,1000"
 bench: $(STAMP)
 	$(PY) -m bench.run $(ARGS)
+
+# The docs site (mkdocs.yml, docs/) into site/; docs-serve serves it on http://127.0.0.1:8000 and rebuilds on save.
+docs: $(STAMP)
+	$(PY) -m mkdocs build --strict
+
+docs-serve: $(STAMP)
+	$(PY) -m mkdocs serve
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from subnet_monitor import __version__
 from subnet_monitor.aws.clients import AWS_ERRORS, AwsClients
 from subnet_monitor.cli import design as cli_design
 from subnet_monitor.core.config import ConfigError, MonitorConfig, ScanConfig
@@ -54,6 +55,7 @@ def add_scan_arguments(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="subnet_monitor", description="Subnet IP exhaustion monitor for ECS and EKS")
+    parser.add_argument("--version", action="version", version=f"subnet-monitor {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     scan = commands.add_parser("scan", help="discover and measure the subnets ECS and EKS use")
     add_scan_arguments(scan)
