@@ -27,8 +27,8 @@ demo: $(STAMP)
 
 # The docs site is built strictly into a throwaway directory, so a broken link or nav entry fails CI.
 test: $(STAMP) lint
-	$(PY) -m pytest
 	tmp=$$(mktemp -d) && $(PY) -m mkdocs build --strict --quiet --site-dir "$$tmp"; rc=$$?; rm -rf "$$tmp"; exit $$rc
+	$(PY) -m pytest
 
 # The CLI with your own credentials, e.g. make scan ARGS="--region eu-west-1 --json"
 scan: $(STAMP)

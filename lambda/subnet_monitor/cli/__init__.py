@@ -107,33 +107,40 @@ def config_from_args(args: argparse.Namespace) -> ScanConfig:
     return ScanConfig.from_mapping(raw)
 
 
-def scan_estate(args: argparse.Namespace, *, publish: bool = False) -> cli_design.Scanned | int:
-    """Scan with the flags' settings; an exit code when the flags or the session are refused."""
+def scan_estate(args: argparse.Namespace, *, publish: bool = False) -> cli_design.Scanned:
+    """Scan with the flags' settings.
+
+    Raises
+    ------
+    ConfigError
+        naming the flag (or the ``--config`` key) whose value is refused.
+    AWS_ERRORS
+        session-level faults only (no region, no credentials, unknown profile): the pipeline records
+        per-cluster and per-call failures and carries on.
+    """
     try:
         config = config_from_args(args)
     except ConfigError as error:
-        flag = FLAG_OF_KEY.get(error.key.split(".")[0], error.key)
-        print(f"subnet_monitor: error: {flag}: {error.value!r} {error.reason}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    try:
-        clients = AwsClients.for_profile(args.profile, args.region)
-        outcome = run_scan(clients, config, publish=publish)
-    except AWS_ERRORS as error:
-        # Only session-level faults (no region, no credentials, unknown profile) reach here:
-        # the pipeline records per-cluster and per-call failures and carries on.
-        print(f"subnet_monitor: error: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    return cli_design.Scanned(outcome, clients, config)
+        raise ConfigError(FLAG_OF_KEY.get(error.key.split(".")[0], error.key), error.value, error.reason) from error
+    clients = AwsClients.for_profile(args.profile, args.region)
+    return cli_design.Scanned(run_scan(clients, config, publish=publish), clients, config)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The one door of the CLI: the project's errors become exit codes here and nowhere else."""
     args = build_parser().parse_args(argv)
-    if args.command != "scan":
-        return cli_design.run(args, scan_estate)
-    scanned = scan_estate(args, publish=args.publish)
-    if isinstance(scanned, int):
-        return scanned
-    outcome = scanned.outcome
+    try:
+        return _scan(args) if args.command == "scan" else cli_design.run(args, scan_estate)
+    except ConfigError as error:
+        shown = "" if error.value is None else f" {error.value!r}"
+        print(f"subnet_monitor: error: {error.key}:{shown} {error.reason}", file=sys.stderr)
+    except AWS_ERRORS as error:
+        print(f"subnet_monitor: error: {error}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+def _scan(args: argparse.Namespace) -> int:
+    outcome = scan_estate(args, publish=args.publish).outcome
     if args.json:
         print(to_json(outcome.reports))
     else:

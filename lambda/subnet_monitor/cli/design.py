@@ -33,7 +33,6 @@ from subnet_monitor.render.text import errors_text
 from subnet_monitor.scan import ScanOutcome
 
 EXIT_OK = 0
-EXIT_BAD_INPUT = 2
 
 
 @dataclass
@@ -45,7 +44,7 @@ class Scanned:
     config: ScanConfig
 
 
-ScanEstate = Callable[[argparse.Namespace], "Scanned | int"]
+ScanEstate = Callable[[argparse.Namespace], Scanned]
 
 
 def add_parsers(commands: Any, add_scan_arguments: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -87,16 +86,11 @@ def _add_design_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, scan_estate: ScanEstate) -> int:
-    """Run ``check`` or ``report``; errors in the input exit 2 naming what was refused."""
-    try:
-        margin, peered = _design_flags(args)
-        if args.command == "check":
-            return _check(args, scan_estate, margin, peered)
-        return _report(args, scan_estate, margin, peered)
-    except ConfigError as error:
-        shown = "" if error.value is None else f" {error.value!r}"
-        print(f"subnet_monitor: error: {error.key}:{shown} {error.reason}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    """Run ``check`` or ``report``; a refused input raises :class:`ConfigError` (the CLI's door exits 2)."""
+    margin, peered = _design_flags(args)
+    if args.command == "check":
+        return _check(args, scan_estate, margin, peered)
+    return _report(args, scan_estate, margin, peered)
 
 
 def _design_flags(args: argparse.Namespace) -> tuple[float | None, dict[str, str]]:
@@ -181,10 +175,7 @@ def _check(args: argparse.Namespace, scan_estate: ScanEstate, margin: float | No
         scanned = None
         errors: list[ScanError] = []
     else:
-        result = scan_estate(args)
-        if isinstance(result, int):
-            return result
-        scanned = result
+        scanned = scan_estate(args)
         design, extras = _live(scanned, margin, peered)
         report = check_design(design)
         errors = [*scanned.outcome.errors, *extras.errors]
@@ -205,10 +196,7 @@ def _check(args: argparse.Namespace, scan_estate: ScanEstate, margin: float | No
 
 def _report(args: argparse.Namespace, scan_estate: ScanEstate, margin: float | None, peered: dict[str, str]) -> int:
     plan_report = _plan_check(args.plan, margin, peered) if args.plan else None
-    result = scan_estate(args)
-    if isinstance(result, int):
-        return result
-    scanned = result
+    scanned = scan_estate(args)
     reports = scanned.outcome.reports
     errors = list(scanned.outcome.errors)
     if args.check:
