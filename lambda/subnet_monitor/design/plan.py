@@ -10,6 +10,9 @@ value is validated up front and a refused one raises
 Keys are camelCase like ``cdk.json``'s; the VPC CNI settings of an EKS cluster (``cni``) take
 exactly the keys of the monitor's ``cni`` config block. README.md ("Design check") documents the
 format; ``examples/plan.json`` is a complete example.
+
+Longer than 400 lines, on purpose: the key descriptions here are the schema's reference text, and
+the model, its refusals and its schema read best side by side.
 """
 
 from __future__ import annotations
@@ -111,13 +114,14 @@ def _refusal(reason: str, value: Any, *at: str | int) -> PydanticCustomError:
 
 
 def _refuse(reason: str) -> WrapValidator:
-    """Word pydantic's refusals of this value itself as ``reason``; refusals of its items pass."""
+    """Word pydantic's refusals of this value itself as ``reason``; refusals of its items pass (a
+    list with a refused item is also "too short after validation": that one is not worded)."""
 
     def validate(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
         try:
             return handler(value)
         except ValidationError as error:
-            if any(not line["loc"] and line["type"] != REFUSED for line in error.errors()):
+            if all(not line["loc"] and line["type"] != REFUSED for line in error.errors()):
                 raise _refusal(reason, value) from None
             raise
 
@@ -254,7 +258,7 @@ class PlannedVpc(_Model):
     """A VPC of the plan."""
 
     name: Name
-    """The VPC's name, which subnets and EKS clusters refer to (``vpc``). Unique in the plan."""
+    """The VPC's name, which subnets and EKS clusters refer to (their vpc). Unique in the plan."""
     cidrs: Annotated[
         tuple[Cidr, ...], Field(min_length=1), _refuse("must be a non-empty list (the primary CIDR first)")
     ]
@@ -262,7 +266,7 @@ class PlannedVpc(_Model):
 
 
 class InstanceType(_Model):
-    """Network limits of an instance type, as ``aws ec2 describe-instance-types`` reports them."""
+    """Network limits of an instance type, as aws ec2 describe-instance-types reports them."""
 
     vcpus: _count(1)
     """DefaultVCpus: virtual CPUs (1 or more); the EKS max-pods calculation caps small types by it."""
@@ -290,7 +294,9 @@ class PlannedSubnet(_Model):
     """The subnet's IPv4 CIDR block, /16 to /28 (AWS subnet sizes); AWS keeps 5 of its addresses."""
     public: Flag = False
     """Whether the subnet routes to an internet gateway. Default false."""
-    other_consumers: dict[Category, Count] = {}
+    other_consumers: Annotated[
+        dict[Category, Count], _refuse("must be an object of consumer category to addresses")
+    ] = {}
     """Addresses taken by what is not a planned cluster workload (NAT gateways, load balancers, Lambda,
     endpoints…), as a number of addresses (0 or more) per consumer category. Default: none."""
 
@@ -445,7 +451,7 @@ class Plan(_Model):
     """The plan's ECS clusters. Default: none."""
     eks_clusters: tuple[PlannedEksCluster, ...] = ()
     """The plan's EKS clusters. Default: none."""
-    schema_ref: str | None = Field(None, alias="$schema")
+    schema_ref: str = Field("", alias="$schema")
     """The JSON Schema of plan files, for editors (e.g. ../schemas/plan.schema.json). Ignored."""
 
     @cached_property
@@ -599,6 +605,16 @@ def load_plan(path: str | Path) -> Plan:
 class _PlanSchema(GenerateJsonSchema):
     def field_title_should_be_set(self, schema: Any) -> bool:
         return False  # a key's title would only repeat its name; the description says what it is
+
+    def generate(self, schema: Any, mode: Any = "validation") -> dict[str, Any]:
+        return _unwrapped(super().generate(schema, mode))
+
+
+def _unwrapped(schema: Any) -> Any:
+    """The schema with each description on one line, as editors show it (docstrings wrap at 120)."""
+    if isinstance(schema, dict):
+        return {k: " ".join(v.split()) if k == "description" else _unwrapped(v) for k, v in schema.items()}
+    return [_unwrapped(item) for item in schema] if isinstance(schema, list) else schema
 
 
 def plan_json_schema() -> dict[str, Any]:
