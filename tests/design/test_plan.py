@@ -185,6 +185,4 @@ def test_the_schema_key_is_accepted_and_ignored() -> None:
     with_schema = _with(lambda d: d.update({"$schema": "https://example.com/plan.schema.json"}))
     without = _with(lambda d: d.pop("$schema"))
     # THEN the plan is the same plan, whatever the schema address
-    assert parse_plan(with_schema).model_dump(exclude={"schema_ref"}) == parse_plan(without).model_dump(
-        exclude={"schema_ref"}
-    )
+    assert parse_plan(with_schema).model_copy(update={"schema_ref": ""}) == parse_plan(without)

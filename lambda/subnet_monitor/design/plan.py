@@ -142,6 +142,7 @@ def _count(minimum: int) -> Any:
 def _cni(value: Any) -> CniSettings:
     # The monitor's own cni config block validates it, so plan and config take the same keys.
     try:
+        # "plan" stands for the cluster name the block is keyed by there; any valid name would do.
         return ScanConfig.from_mapping({"cni": {"plan": value}}).cni["plan"]
     except ConfigError as error:
         below = error.key.removeprefix("cni.plan").lstrip(".")
@@ -155,6 +156,8 @@ ClusterName = Annotated[
 ]
 Flag = Annotated[bool, Field(strict=True), _refuse("must be true or false")]
 Count = _count(0)
+PositiveCount = _count(1)
+TaskPercent = _count(100)
 Percent = Annotated[float, Field(strict=True, ge=0, le=1000), _refuse("must be a number of percent, 0 to 1000")]
 Cidr = Annotated[str, BeforeValidator(_cidr), WithJsonSchema(CIDR_SCHEMA)]
 # The service CIDR is kept as written (host bits and all) so the check can judge it.
@@ -268,11 +271,11 @@ class PlannedVpc(_Model):
 class InstanceType(_Model):
     """Network limits of an instance type, as aws ec2 describe-instance-types reports them."""
 
-    vcpus: _count(1)
+    vcpus: PositiveCount
     """DefaultVCpus: virtual CPUs (1 or more); the EKS max-pods calculation caps small types by it."""
-    max_enis: _count(1)
+    max_enis: PositiveCount
     """MaximumNetworkInterfaces of the default network card (1 or more): the VPC CNI uses only that card."""
-    ipv4_per_eni: _count(1)
+    ipv4_per_eni: PositiveCount
     """Ipv4AddressesPerInterface (1 or more): addresses, or /28 prefixes with prefix delegation, per interface."""
     nitro: Flag = True
     """Whether the type is built on Nitro and so can take /28 prefixes. Default true."""
@@ -328,7 +331,7 @@ class PlannedService(_Model):
     """The names of the plan's subnets its tasks run in."""
     max_tasks: Count
     """The most tasks it may run (its Auto Scaling maximum, else its desired count), 0 or more."""
-    maximum_percent: _count(100) = DEFAULT_MAXIMUM_PERCENT
+    maximum_percent: TaskPercent = DEFAULT_MAXIMUM_PERCENT
     """The deployment's maximumPercent, 100 or more: a rolling deployment runs up to this share of max
     tasks at once. Default 200."""
 
