@@ -272,7 +272,7 @@ class InstanceType(_Model):
     """Network limits of an instance type, as aws ec2 describe-instance-types reports them."""
 
     vcpus: PositiveCount
-    """DefaultVCpus: virtual CPUs (1 or more); the EKS max-pods calculation caps small types by it."""
+    """DefaultVCpus, 1 or more: EKS caps a node's recommended maxPods at 110, or 250 above 30 vCPUs."""
     max_enis: PositiveCount
     """MaximumNetworkInterfaces of the default network card (1 or more): the VPC CNI uses only that card."""
     ipv4_per_eni: PositiveCount
