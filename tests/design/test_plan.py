@@ -132,6 +132,17 @@ def _with(change: Any) -> dict[str, Any]:
         ),
         (lambda d: d.update(safetyMarginPercent=-5), "safetyMarginPercent: -5 must be a number of percent"),
         (lambda d: d.update(peeredCidrs={"dc": "nope"}), "peeredCidrs.dc: 'nope' is not an IPv4 CIDR"),
+        (lambda d: d.pop("subnets"), "subnets: None is required"),
+        (lambda d: d["vpcs"][0].update(cidrs=["10.20.0.0/16", "x"]), "vpcs[0].cidrs[1]: 'x' is not an IPv4 CIDR"),
+        (
+            lambda d: d["eksClusters"][0].update(vpc="dev"),
+            "eksClusters[0].vpc: 'dev' is not a VPC of the plan",
+        ),
+        (
+            lambda d: d["eksClusters"][0]["nodegroups"][0].update(maxSize=2.5),
+            "eksClusters[0].nodegroups[0].maxSize: 2.5 must be a whole number, 0 or more",
+        ),
+        (lambda d: d["subnets"][0].update(public="yes"), "subnets[0].public: 'yes' must be true or false"),
     ],
 )
 def test_bad_values_are_refused_naming_the_key(change: Any, message: str) -> None:
@@ -157,3 +168,21 @@ def test_unreadable_files_are_named(tmp_path: Path, suffix: str, content: str) -
     target.write_text(content)
     with pytest.raises(ConfigError, match="is not valid"):
         load_plan(target)
+
+
+def test_a_long_refused_value_is_cut_in_the_message() -> None:
+    # GIVEN a service whose subnets are one long string instead of a list
+    document = _with(lambda d: d["ecsClusters"][0]["services"][0].update(subnets="ecs-tasks-a " * 40))
+    # THEN the message names the key and shows the start of the value only
+    with pytest.raises(ConfigError) as refused:
+        parse_plan(document)
+    message = str(refused.value)
+    assert message.startswith("ecsClusters[0].services[0].subnets: 'ecs-tasks-a ecs-tasks-a")
+    assert "… must be a non-empty list of subnet names" in message and len(message) < 160
+
+
+def test_the_schema_key_is_accepted_and_ignored() -> None:
+    with_schema = _with(lambda d: d.update({"$schema": "https://example.com/plan.schema.json"}))
+    without = _with(lambda d: d.pop("$schema"))
+    # THEN the plan is the same plan, whatever the schema address
+    assert parse_plan(with_schema).model_copy(update={"schema_ref": ""}) == parse_plan(without)

@@ -2,22 +2,44 @@
 
 Pure: parsing and validation only, no AWS. ``python -m subnet_monitor check --plan FILE`` reads
 one (JSON, or YAML with PyYAML installed) and :mod:`subnet_monitor.design.check` judges it with the
-monitor's own capacity model. Every value is validated up front; a refused value raises
+monitor's own capacity model. The file is declared as frozen pydantic models (their field
+docstrings are the descriptions of ``schemas/plan.schema.json``, :func:`plan_json_schema`); every
+value is validated up front and a refused one raises
 :class:`~subnet_monitor.core.config.ConfigError` naming its key path (``subnets[3].cidr``).
 
 Keys are camelCase like ``cdk.json``'s; the VPC CNI settings of an EKS cluster (``cni``) take
 exactly the keys of the monitor's ``cni`` config block. README.md ("Design check") documents the
 format; ``examples/plan.json`` is a complete example.
+
+Longer than 400 lines, on purpose: the key descriptions here are the schema's reference text, and
+the model, its refusals and its schema read best side by side.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import json
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping, Sequence
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    ValidationError,
+    WithJsonSchema,
+    WrapValidator,
+    field_validator,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+from pydantic.json_schema import GenerateJsonSchema
+from pydantic_core import PydanticCustomError
+from pydantic_core.core_schema import ValidatorFunctionWrapHandler
 
 from subnet_monitor.core.capacity import DEFAULT_MAXIMUM_PERCENT, CniSettings, InstanceNetworkLimits
 from subnet_monitor.core.config import CLUSTER_NAME_PATTERN, ConfigError, ScanConfig
@@ -27,11 +49,14 @@ from subnet_monitor.core.subnet import SUBNET_PREFIX_MAX, SUBNET_PREFIX_MIN
 # At maximum scale, this much more than the workloads need must still fit (see design_check).
 DEFAULT_SAFETY_MARGIN_PERCENT = 20.0
 YAML_SUFFIXES = (".yaml", ".yml")
+# A refused value longer than this (as repr) is cut in the message: a whole list of subnets says nothing.
+VALUE_SHOWN_MAX = 80
+REFUSED = "plan_refused"  # the pydantic error type of every refusal worded here
 
 # Network limits of common node instance types: DefaultVCpus, MaximumNetworkInterfaces of the
 # default network card and Ipv4AddressesPerInterface, as ec2:DescribeInstanceTypes reports them.
 # Each row gives amazon-eks-ami's eni-max-pods.txt value through capacity.max_pods (checked in
-# tests/unit/test_plan.py). Other types go in the plan's "instanceTypes".
+# tests/design/test_plan.py). Other types go in the plan's "instanceTypes".
 KNOWN_INSTANCE_TYPES: dict[str, InstanceNetworkLimits] = {
     name: InstanceNetworkLimits(name, vcpus, enis, ips)
     for name, vcpus, enis, ips in (
@@ -80,104 +105,474 @@ KNOWN_INSTANCE_TYPES: dict[str, InstanceNetworkLimits] = {
 }
 
 
-@dataclass(frozen=True)
-class PlannedVpc:
-    name: str
-    cidrs: tuple[str, ...]  # primary first, then secondary CIDR blocks
+# --- refusals ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class PlannedSubnet:
-    """A subnet of the plan. ``other_consumers`` are the addresses taken by what is not a planned
-    cluster workload (NAT gateways, load balancers, Lambda, endpoints…), by consumer category."""
-
-    name: str
-    vpc: str
-    availability_zone: str
-    cidr: str
-    public: bool = False
-    other_consumers: Mapping[str, int] = field(default_factory=dict)
+def _refusal(reason: str, value: Any, *at: str | int) -> PydanticCustomError:
+    """A refusal worded here; ``at`` is the key path below where the validator runs."""
+    return PydanticCustomError(REFUSED, "{reason}", {"reason": reason, "value": value, "at": at})
 
 
-@dataclass(frozen=True)
-class PlannedService:
-    name: str
-    subnets: tuple[str, ...]
-    max_tasks: int
-    maximum_percent: int = DEFAULT_MAXIMUM_PERCENT
+def _refuse(reason: str) -> WrapValidator:
+    """Word pydantic's refusals of this value itself as ``reason``; refusals of its items pass (a
+    list with a refused item is also "too short after validation": that one is not worded)."""
+
+    def validate(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        try:
+            return handler(value)
+        except ValidationError as error:
+            if all(not line["loc"] and line["type"] != REFUSED for line in error.errors()):
+                raise _refusal(reason, value) from None
+            raise
+
+    return WrapValidator(validate)
 
 
-@dataclass(frozen=True)
-class PlannedCapacityProvider:
-    name: str
-    subnets: tuple[str, ...]
-    max_size: int
+def _cidr(value: Any, *, strict: bool = True) -> str:
+    try:
+        return str(ipaddress.IPv4Network(value, strict=strict))
+    except (ValueError, TypeError) as error:
+        raise _refusal(f"is not an IPv4 CIDR block ({error})", value) from None
 
 
-@dataclass(frozen=True)
-class PlannedEcsCluster:
-    name: str
-    capacity_providers: tuple[PlannedCapacityProvider, ...] = ()
-    services: tuple[PlannedService, ...] = ()
+def _count(minimum: int) -> Any:
+    return Annotated[int, Field(strict=True, ge=minimum), _refuse(f"must be a whole number, {minimum} or more")]
 
 
-@dataclass(frozen=True)
-class PlannedNodegroup:
-    """``pods_per_node``: application pods with their own address planned per node (the cluster's
-    add-on DaemonSet pods are added to it); ``None`` plans every node full at maxPods."""
-
-    name: str
-    subnets: tuple[str, ...]
-    instance_types: tuple[str, ...]
-    max_size: int
-    pods_per_node: int | None = None
+def _cni(value: Any) -> CniSettings:
+    # The monitor's own cni config block validates it, so plan and config take the same keys.
+    try:
+        # "plan" stands for the cluster name the block is keyed by there; any valid name would do.
+        return ScanConfig.from_mapping({"cni": {"plan": value}}).cni["plan"]
+    except ConfigError as error:
+        below = error.key.removeprefix("cni.plan").lstrip(".")
+        raise _refusal(error.reason, error.value, *([below] if below else [])) from None
 
 
-@dataclass(frozen=True)
-class PlannedFargateProfile:
-    name: str
-    subnets: tuple[str, ...]
-    max_pods: int
+CIDR_SCHEMA = {"type": "string", "pattern": r"^\d{1,3}(\.\d{1,3}){3}/\d{1,2}$"}
+Name = Annotated[str, Field(strict=True, pattern=r"\S"), _refuse("must be a non-empty string")]
+ClusterName = Annotated[
+    str, Field(strict=True, pattern=CLUSTER_NAME_PATTERN.pattern), _refuse("is not a valid ECS/EKS cluster name")
+]
+Flag = Annotated[bool, Field(strict=True), _refuse("must be true or false")]
+Count = _count(0)
+PositiveCount = _count(1)
+TaskPercent = _count(100)
+Percent = Annotated[float, Field(strict=True, ge=0, le=1000), _refuse("must be a number of percent, 0 to 1000")]
+Cidr = Annotated[str, BeforeValidator(_cidr), WithJsonSchema(CIDR_SCHEMA)]
+# The service CIDR is kept as written (host bits and all) so the check can judge it.
+ServiceCidr = Annotated[str, BeforeValidator(lambda value: _cidr(value, strict=False)), WithJsonSchema(CIDR_SCHEMA)]
+SubnetNames = Annotated[
+    tuple[str, ...],
+    Field(min_length=1),
+    BeforeValidator(lambda value: list(dict.fromkeys(value)) if isinstance(value, list) else value),
+    _refuse("must be a non-empty list of subnet names"),
+]
+Category = Literal[CATEGORIES]
+CNI_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "description": "The cluster's VPC CNI (aws-node) settings, the keys of the monitor's cni config block "
+    "(https://github.com/aws/amazon-vpc-cni-k8s/blob/master/README.md). Default: the CNI's own defaults.",
+    "properties": {
+        "prefixDelegation": {
+            "type": "boolean",
+            "default": False,
+            "description": "ENABLE_PREFIX_DELEGATION: nodes take /28 prefixes (16 addresses) instead of single "
+            "addresses. Default false.",
+        },
+        "warmEniTarget": {
+            "type": "integer",
+            "minimum": 0,
+            "default": 1,
+            "description": "WARM_ENI_TARGET: whole spare network interfaces each node keeps attached. Default 1.",
+        },
+        "warmIpTarget": {
+            "type": ["integer", "null"],
+            "minimum": 0,
+            "default": None,
+            "description": "WARM_IP_TARGET: spare addresses each node keeps; 0 or null means unset. Default unset.",
+        },
+        "minimumIpTarget": {
+            "type": ["integer", "null"],
+            "minimum": 0,
+            "default": None,
+            "description": "MINIMUM_IP_TARGET: addresses each node holds at least; 0 or null means unset. "
+            "Default unset.",
+        },
+        "warmPrefixTarget": {
+            "type": "integer",
+            "minimum": 0,
+            "default": 1,
+            "description": "WARM_PREFIX_TARGET: spare /28 prefixes each node keeps (prefix delegation). Default 1.",
+        },
+        "maxPods": {
+            "type": ["integer", "null"],
+            "minimum": 1,
+            "default": None,
+            "description": "The kubelet's maxPods, pods per node. Default: the AMI's, from the instance type "
+            "(eni-max-pods.txt).",
+        },
+    },
+}
+Cni = Annotated[CniSettings, PlainValidator(_cni), WithJsonSchema(CNI_SCHEMA)]
 
 
-@dataclass(frozen=True)
-class PlannedEksCluster:
-    """``daemonset_pods_per_node``: add-on pods every node runs with their own VPC address (not
-    on the host network), e.g. ``ebs-csi-node``. ``aws-node`` and ``kube-proxy`` run on the host
-    network and take none."""
-
-    name: str
-    vpc: str
-    control_plane_subnets: tuple[str, ...]
-    service_ipv4_cidr: str | None = None
-    cni: CniSettings = field(default_factory=CniSettings)
-    daemonset_pods_per_node: int = 0
-    nodegroups: tuple[PlannedNodegroup, ...] = ()
-    fargate_profiles: tuple[PlannedFargateProfile, ...] = ()
+def _twice(names: Sequence[str]) -> tuple[int, str] | None:
+    """The index and name of the first name used a second time."""
+    seen: set[str] = set()
+    for index, name in enumerate(names):
+        if name in seen:
+            return index, name
+        seen.add(name)
+    return None
 
 
-@dataclass(frozen=True)
-class Plan:
-    vpcs: Mapping[str, PlannedVpc]
-    subnets: Mapping[str, PlannedSubnet]
-    ecs_clusters: tuple[PlannedEcsCluster, ...] = ()
-    eks_clusters: tuple[PlannedEksCluster, ...] = ()
-    peered_cidrs: Mapping[str, str] = field(default_factory=dict)
-    # The awsvpcTrunking account setting: one trunk ENI more per ECS container instance.
-    ecs_trunking: bool = False
-    safety_margin_percent: float = DEFAULT_SAFETY_MARGIN_PERCENT
-    instance_limits: Mapping[str, InstanceNetworkLimits] = field(default_factory=lambda: dict(KNOWN_INSTANCE_TYPES))
+def _unique(names: Sequence[str], key: str, what: str) -> None:
+    if twice := _twice(names):
+        raise _refusal(f"is used twice as a {what}", twice[1], key)
 
-    KEYS = (
-        "safetyMarginPercent",
-        "vpcs",
-        "peeredCidrs",
-        "ecsTrunking",
-        "instanceTypes",
-        "subnets",
-        "ecsClusters",
-        "eksClusters",
+
+# --- the plan file ---------------------------------------------------------------------------------
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        frozen=True,
+        use_attribute_docstrings=True,
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_keys(cls, data: Any) -> Any:
+        # extra="forbid" says it in the schema; this says it naming the keys that are known.
+        if isinstance(data, Mapping):
+            known = [field.alias or name for name, field in cls.model_fields.items()]
+            unknown = sorted((key for key in data if key not in known), key=str)
+            if unknown:
+                raise _refusal(f"is not a known key; known: {', '.join(known)}", data[unknown[0]], unknown[0])
+        return data
+
+
+class PlannedVpc(_Model):
+    """A VPC of the plan."""
+
+    name: Name
+    """The VPC's name, which subnets and EKS clusters refer to (their vpc). Unique in the plan."""
+    cidrs: Annotated[
+        tuple[Cidr, ...], Field(min_length=1), _refuse("must be a non-empty list (the primary CIDR first)")
+    ]
+    """The VPC's IPv4 CIDR blocks: the primary first, then the secondary ones (e.g. 100.64.0.0/16)."""
+
+
+class InstanceType(_Model):
+    """Network limits of an instance type, as aws ec2 describe-instance-types reports them."""
+
+    vcpus: PositiveCount
+    """DefaultVCpus, 1 or more: EKS caps a node's recommended maxPods at 110, or 250 above 30 vCPUs."""
+    max_enis: PositiveCount
+    """MaximumNetworkInterfaces of the default network card (1 or more): the VPC CNI uses only that card."""
+    ipv4_per_eni: PositiveCount
+    """Ipv4AddressesPerInterface (1 or more): addresses, or /28 prefixes with prefix delegation, per interface."""
+    nitro: Flag = True
+    """Whether the type is built on Nitro and so can take /28 prefixes. Default true."""
+
+    def limits(self, name: str) -> InstanceNetworkLimits:
+        return InstanceNetworkLimits(name, self.vcpus, self.max_enis, self.ipv4_per_eni, self.nitro)
+
+
+class PlannedSubnet(_Model):
+    """A subnet of the plan."""
+
+    name: Name
+    """The subnet's name, which clusters refer to. Unique in the plan."""
+    vpc: Name | None = None
+    """The name of the subnet's VPC. Default: the plan's only VPC (required when it has more than one)."""
+    availability_zone: Name
+    """The subnet's Availability Zone, e.g. eu-west-1a."""
+    cidr: Cidr
+    """The subnet's IPv4 CIDR block, /16 to /28 (AWS subnet sizes); AWS keeps 5 of its addresses."""
+    public: Flag = False
+    """Whether the subnet routes to an internet gateway. Default false."""
+    other_consumers: Annotated[
+        dict[Category, Count], _refuse("must be an object of consumer category to addresses")
+    ] = {}
+    """Addresses taken by what is not a planned cluster workload (NAT gateways, load balancers, Lambda,
+    endpoints…), as a number of addresses (0 or more) per consumer category. Default: none."""
+
+    @field_validator("cidr")
+    @classmethod
+    def _subnet_size(cls, cidr: str) -> str:
+        # https://docs.aws.amazon.com/vpc/latest/userguide/subnet-sizing.html
+        if not SUBNET_PREFIX_MIN <= ipaddress.IPv4Network(cidr).prefixlen <= SUBNET_PREFIX_MAX:
+            raise _refusal(f"must be /{SUBNET_PREFIX_MIN} to /{SUBNET_PREFIX_MAX} (AWS subnet sizes)", cidr)
+        return cidr
+
+    @field_validator("other_consumers", mode="before")
+    @classmethod
+    def _known_categories(cls, value: Any) -> Any:
+        # Checked before pydantic's key check to name the category and show its count.
+        if isinstance(value, Mapping):
+            for category, count in value.items():
+                if category not in CATEGORIES:
+                    raise _refusal(f"is not a consumer category; known: {', '.join(CATEGORIES)}", count, category)
+        return value
+
+
+class PlannedService(_Model):
+    """An ECS service (awsvpc network mode: one address per task)."""
+
+    name: Name
+    """The service's name. Unique in its cluster."""
+    subnets: SubnetNames
+    """The names of the plan's subnets its tasks run in."""
+    max_tasks: Count
+    """The most tasks it may run (its Auto Scaling maximum, else its desired count), 0 or more."""
+    maximum_percent: TaskPercent = DEFAULT_MAXIMUM_PERCENT
+    """The deployment's maximumPercent, 100 or more: a rolling deployment runs up to this share of max
+    tasks at once. Default 200."""
+
+
+class PlannedCapacityProvider(_Model):
+    """An ECS capacity provider's Auto Scaling group (one address per container instance)."""
+
+    name: Name
+    """The capacity provider's name. Unique in its cluster."""
+    subnets: SubnetNames
+    """The names of the plan's subnets its instances run in."""
+    max_size: Count
+    """The Auto Scaling group's maximum size, in instances, 0 or more."""
+
+
+class PlannedEcsCluster(_Model):
+    """An ECS cluster."""
+
+    name: ClusterName
+    """The cluster's name (letters, digits, - and _; up to 255). Unique among the plan's ECS clusters."""
+    capacity_providers: tuple[PlannedCapacityProvider, ...] = ()
+    """Its EC2 capacity providers. Default: none."""
+    services: tuple[PlannedService, ...] = ()
+    """Its services. Default: none."""
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> PlannedEcsCluster:
+        _unique([p.name for p in self.capacity_providers], "capacityProviders", "capacity provider name")
+        _unique([s.name for s in self.services], "services", "service name")
+        return self
+
+
+class PlannedNodegroup(_Model):
+    """An EKS managed node group."""
+
+    name: Name
+    """The node group's name. Unique in its cluster."""
+    subnets: SubnetNames
+    """The names of the plan's subnets its nodes run in."""
+    instance_types: Annotated[
+        tuple[str, ...], Field(min_length=1), _refuse("must be a non-empty list of instance types")
+    ]
+    """The instance types it may launch: built-in ones or the plan's instanceTypes. It is planned for
+    the one that takes the most addresses."""
+    max_size: Count
+    """The node group's maximum size, in nodes, 0 or more."""
+    pods_per_node: Count | None = None
+    """Application pods with their own address planned per node, 0 or more (the cluster's
+    daemonSetPodsPerNode is added to it). Default: every node full at maxPods."""
+
+
+class PlannedFargateProfile(_Model):
+    """An EKS Fargate profile (one address per pod)."""
+
+    name: Name
+    """The profile's name. Unique in its cluster."""
+    subnets: SubnetNames
+    """The names of the plan's (private) subnets its pods run in."""
+    max_pods: Count
+    """The most pods it may run at once, 0 or more."""
+
+
+class PlannedEksCluster(_Model):
+    """An EKS cluster."""
+
+    name: ClusterName
+    """The cluster's name (letters, digits, - and _; up to 255). Unique among the plan's EKS clusters."""
+    vpc: Name | None = None
+    """The name of the cluster's VPC. Default: the VPC of its first control-plane subnet."""
+    service_ipv4_cidr: ServiceCidr | None = None
+    """The Kubernetes service CIDR block (serviceIpv4Cidr). Default null: the one EKS picks,
+    10.100.0.0/16 or 172.20.0.0/16 depending on the VPC."""
+    control_plane_subnets: SubnetNames
+    """The names of the subnets of the cluster's control-plane network interfaces."""
+    cni: Cni = Field(default_factory=CniSettings)
+    daemonset_pods_per_node: Count = Field(0, alias="daemonSetPodsPerNode")
+    """Add-on pods every node runs with their own VPC address, 0 or more (e.g. ebs-csi-node; aws-node and
+    kube-proxy run on the host network and take none). Default 0."""
+    nodegroups: tuple[PlannedNodegroup, ...] = ()
+    """Its managed node groups. Default: none."""
+    fargate_profiles: tuple[PlannedFargateProfile, ...] = ()
+    """Its Fargate profiles. Default: none."""
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> PlannedEksCluster:
+        _unique([n.name for n in self.nodegroups], "nodegroups", "node group name")
+        _unique([p.name for p in self.fargate_profiles], "fargateProfiles", "Fargate profile name")
+        return self
+
+
+class Plan(_Model):
+    """A planned estate: its VPCs, subnets, and the ECS and EKS clusters that may grow in them. The
+    design check sizes every workload at its maximum and judges the plan by the monitor's rules."""
+
+    model_config = ConfigDict(title="subnet-ip-monitor plan file")
+
+    safety_margin_percent: Percent = DEFAULT_SAFETY_MARGIN_PERCENT
+    """At maximum scale, this much more than the workloads need must still fit, in percent of what they
+    need (0 to 1000). Default 20."""
+    vpc_list: Annotated[
+        tuple[PlannedVpc, ...], Field(min_length=1), _refuse('must be a non-empty list of {"name", "cidrs"}')
+    ] = Field(alias="vpcs")
+    """The plan's VPCs, at least one."""
+    peered_cidrs: Annotated[dict[str, Cidr], _refuse("must be an object of network name to CIDR block")] = {}
+    """Connected networks (peered VPCs, on-premises) by name, as IPv4 CIDR blocks that the plan's VPCs
+    must not overlap. Default: none."""
+    ecs_trunking: Flag = False
+    """The ECS awsvpcTrunking account setting: one trunk network interface (one address) more per ECS
+    container instance. Default false."""
+    instance_types: Annotated[
+        dict[str, InstanceType], _refuse('must be an object of type name to {"vcpus", "maxEnis", "ipv4PerEni"}')
+    ] = {}
+    """Network limits of instance types node groups use beyond the built-in common ones, by type name
+    (e.g. x9.huge). Default: none."""
+    subnet_list: Annotated[
+        tuple[PlannedSubnet, ...], Field(min_length=1), _refuse("must be a non-empty list of subnets")
+    ] = Field(alias="subnets")
+    """The plan's subnets, at least one. Names are unique."""
+    ecs_clusters: tuple[PlannedEcsCluster, ...] = ()
+    """The plan's ECS clusters. Default: none."""
+    eks_clusters: tuple[PlannedEksCluster, ...] = ()
+    """The plan's EKS clusters. Default: none."""
+    schema_ref: str = Field("", alias="$schema")
+    """The JSON Schema of plan files, for editors (e.g. ../schemas/plan.schema.json). Ignored."""
+
+    @cached_property
+    def vpcs(self) -> dict[str, PlannedVpc]:
+        return {vpc.name: vpc for vpc in self.vpc_list}
+
+    @cached_property
+    def subnets(self) -> dict[str, PlannedSubnet]:
+        return {subnet.name: subnet for subnet in self.subnet_list}
+
+    @cached_property
+    def instance_limits(self) -> dict[str, InstanceNetworkLimits]:
+        """The built-in instance types and the plan's own."""
+        return KNOWN_INSTANCE_TYPES | {name: t.limits(name) for name, t in self.instance_types.items()}
+
+    @model_validator(mode="after")
+    def _resolve(self) -> Plan:
+        """Check what refers to other keys, and fill in the VPCs that default to another key's."""
+        vpcs = [vpc.name for vpc in self.vpc_list]
+        _unique(vpcs, "vpcs", "VPC name")
+        if twice := _twice([s.name for s in self.subnet_list]):
+            raise _refusal("is used twice as a subnet name", twice[1], "subnets", twice[0], "name")
+        subnets = []
+        for index, subnet in enumerate(self.subnet_list):
+            if subnet.vpc is None and len(vpcs) != 1:
+                raise _refusal("is required when the plan has more than one VPC", None, "subnets", index, "vpc")
+            if subnet.vpc is not None and subnet.vpc not in vpcs:
+                raise _refusal("is not a VPC of the plan", subnet.vpc, "subnets", index, "vpc")
+            subnets.append(subnet.model_copy(update={"vpc": subnet.vpc or vpcs[0]}))
+        vpc_of = {subnet.name: subnet.vpc for subnet in subnets}
+        for at, names in self._subnet_refs():
+            for index, name in enumerate(names):
+                if name not in vpc_of:
+                    raise _refusal("is not a subnet of the plan", name, *at, index)
+        _unique([c.name for c in self.ecs_clusters], "ecsClusters", "cluster name")
+        _unique([c.name for c in self.eks_clusters], "eksClusters", "cluster name")
+        limits = {*KNOWN_INSTANCE_TYPES, *self.instance_types}
+        eks = []
+        for index, cluster in enumerate(self.eks_clusters):
+            if cluster.vpc is not None and cluster.vpc not in vpcs:
+                raise _refusal("is not a VPC of the plan", cluster.vpc, "eksClusters", index, "vpc")
+            for group_index, group in enumerate(cluster.nodegroups):
+                for type_index, instance_type in enumerate(group.instance_types):
+                    if instance_type not in limits:
+                        raise _refusal(
+                            'has unknown network limits; add it to the plan\'s "instanceTypes" '
+                            '({"vcpus", "maxEnis", "ipv4PerEni"} from aws ec2 describe-instance-types)',
+                            instance_type,
+                            *("eksClusters", index, "nodegroups", group_index, "instanceTypes", type_index),
+                        )
+            eks.append(cluster.model_copy(update={"vpc": cluster.vpc or vpc_of[cluster.control_plane_subnets[0]]}))
+        return self.model_copy(update={"subnet_list": tuple(subnets), "eks_clusters": tuple(eks)})
+
+    def _subnet_refs(self) -> Iterator[tuple[tuple[str | int, ...], tuple[str, ...]]]:
+        """Every list of subnet names in the plan, with its key path."""
+        for i, ecs in enumerate(self.ecs_clusters):
+            for j, provider in enumerate(ecs.capacity_providers):
+                yield ("ecsClusters", i, "capacityProviders", j, "subnets"), provider.subnets
+            for j, service in enumerate(ecs.services):
+                yield ("ecsClusters", i, "services", j, "subnets"), service.subnets
+        for i, eks in enumerate(self.eks_clusters):
+            yield ("eksClusters", i, "controlPlaneSubnets"), eks.control_plane_subnets
+            for j, group in enumerate(eks.nodegroups):
+                yield ("eksClusters", i, "nodegroups", j, "subnets"), group.subnets
+            for j, profile in enumerate(eks.fargate_profiles):
+                yield ("eksClusters", i, "fargateProfiles", j, "subnets"), profile.subnets
+
+
+# --- reading ---------------------------------------------------------------------------------------
+
+# How pydantic's own refusals read (those not worded by a validator above).
+REASONS = {
+    "missing": "is required",
+    "model_type": "must be an object",
+    "dict_type": "must be an object",
+    "list_type": "must be a list",
+    "tuple_type": "must be a list",
+    "string_type": "must be a string",
+}
+
+
+class _Cut(str):
+    """A long refused value as a message shows it: the start of its repr and an ellipsis."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"{self}…"
+
+
+def _config_error(error: ValidationError) -> ConfigError:
+    """The first refusal of ``error`` as the ConfigError naming its key path and value."""
+    line = error.errors(include_url=False)[0]
+    context = line.get("ctx", {}) if line["type"] == REFUSED else {}
+    key = ""
+    for part in (*line["loc"], *context.get("at", ())):
+        key += f"[{part}]" if isinstance(part, int) else f".{part}" if key else str(part)
+    if line["type"] == REFUSED:
+        value, reason = context["value"], context["reason"]
+    else:
+        value = None if line["type"] == "missing" else line["input"]
+        reason = REASONS.get(line["type"], f"is refused ({line['msg']})")
+    shown = repr(value)
+    return ConfigError(key or "plan", _Cut(shown[:VALUE_SHOWN_MAX]) if len(shown) > VALUE_SHOWN_MAX else value, reason)
+
+
+def parse_plan(document: Any) -> Plan:
+    """Validate a plan document (the parsed JSON/YAML).
+
+    Raises
+    ------
+    ConfigError
+        naming the key path of the first refused value.
+    """
+    try:
+        return Plan.model_validate(document)
+    except ValidationError as error:
+        raise _config_error(error) from None
 
 
 def load_plan(path: str | Path) -> Plan:
@@ -210,323 +605,22 @@ def load_plan(path: str | Path) -> Plan:
     return parse_plan(document)
 
 
-def parse_plan(document: Any) -> Plan:
-    """Validate a plan document (the parsed JSON/YAML).
+class _PlanSchema(GenerateJsonSchema):
+    def field_title_should_be_set(self, schema: Any) -> bool:
+        return False  # a key's title would only repeat its name; the description says what it is
 
-    Raises
-    ------
-    ConfigError
-        naming the key path of the first refused value.
-    """
-    raw = _mapping(document, "plan", Plan.KEYS)
-    margin = raw.get("safetyMarginPercent", DEFAULT_SAFETY_MARGIN_PERCENT)
-    if isinstance(margin, bool) or not isinstance(margin, int | float) or not 0 <= margin <= 1000:
-        raise ConfigError("safetyMarginPercent", margin, "must be a number of percent, 0 to 1000")
-    vpcs = _vpcs(raw.get("vpcs"))
-    limits = dict(KNOWN_INSTANCE_TYPES)
-    limits.update(_instance_types(raw.get("instanceTypes", {})))
-    subnets = _subnets(raw.get("subnets"), vpcs)
-    peered = _peered(raw.get("peeredCidrs", {}))
-    trunking = raw.get("ecsTrunking", False)
-    if not isinstance(trunking, bool):
-        raise ConfigError("ecsTrunking", trunking, "must be true or false")
-    ecs = tuple(
-        _ecs_cluster(item, f"ecsClusters[{i}]", subnets) for i, item in enumerate(_list(raw, "ecsClusters", "plan"))
-    )
-    eks = tuple(
-        _eks_cluster(item, f"eksClusters[{i}]", subnets, vpcs, limits)
-        for i, item in enumerate(_list(raw, "eksClusters", "plan"))
-    )
-    _unique([c.name for c in ecs], "ecsClusters", "cluster name")
-    _unique([c.name for c in eks], "eksClusters", "cluster name")
-    return Plan(
-        vpcs=vpcs,
-        subnets=subnets,
-        ecs_clusters=ecs,
-        eks_clusters=eks,
-        peered_cidrs=peered,
-        ecs_trunking=trunking,
-        safety_margin_percent=float(margin),
-        instance_limits=limits,
-    )
+    def generate(self, schema: Any, mode: Any = "validation") -> dict[str, Any]:
+        return _unwrapped(super().generate(schema, mode))
 
 
-# --- validation helpers --------------------------------------------------------------------------
+def _unwrapped(schema: Any) -> Any:
+    """The schema with each description on one line, as editors show it (docstrings wrap at 120)."""
+    if isinstance(schema, dict):
+        return {k: " ".join(v.split()) if k == "description" else _unwrapped(v) for k, v in schema.items()}
+    return [_unwrapped(item) for item in schema] if isinstance(schema, list) else schema
 
 
-def _mapping(value: Any, key: str, known: Sequence[str], required: Sequence[str] = ()) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise ConfigError(key, value, "must be an object")
-    unknown = sorted(set(value) - set(known))
-    if unknown:
-        raise ConfigError(_join(key, unknown[0]), value[unknown[0]], f"is not a known key; known: {', '.join(known)}")
-    for name in required:
-        if name not in value:
-            raise ConfigError(_join(key, name), None, "is required")
-    return value
-
-
-def _join(key: str, name: str) -> str:
-    return name if key == "plan" else f"{key}.{name}"
-
-
-def _list(raw: Mapping[str, Any], name: str, key: str) -> list[Any]:
-    value = raw.get(name, [])
-    if not isinstance(value, list):
-        raise ConfigError(_join(key, name), value, "must be a list")
-    return value
-
-
-def _name(value: Any, key: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ConfigError(key, value, "must be a non-empty string")
-    return value
-
-
-def _count(value: Any, key: str, minimum: int = 0) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ConfigError(key, value, f"must be a whole number, {minimum} or more")
-    return value
-
-
-def _cidr(value: Any, key: str) -> str:
-    try:
-        network = ipaddress.IPv4Network(value)
-    except (ValueError, TypeError) as error:
-        raise ConfigError(key, value, f"is not an IPv4 CIDR block ({error})") from None
-    return str(network)
-
-
-def _unique(names: Sequence[str], key: str, what: str) -> None:
-    seen: set[str] = set()
-    for name in names:
-        if name in seen:
-            raise ConfigError(key, name, f"is used twice as a {what}")
-        seen.add(name)
-
-
-def _subnet_refs(value: Any, key: str, subnets: Mapping[str, PlannedSubnet]) -> tuple[str, ...]:
-    if not isinstance(value, list) or not value:
-        raise ConfigError(key, value, "must be a non-empty list of subnet names")
-    for index, name in enumerate(value):
-        if name not in subnets:
-            raise ConfigError(f"{key}[{index}]", name, "is not a subnet of the plan")
-    return tuple(dict.fromkeys(value))
-
-
-def _vpcs(value: Any) -> dict[str, PlannedVpc]:
-    if not isinstance(value, list) or not value:
-        raise ConfigError("vpcs", value, 'must be a non-empty list of {"name", "cidrs"}')
-    vpcs: dict[str, PlannedVpc] = {}
-    for index, item in enumerate(value):
-        key = f"vpcs[{index}]"
-        raw = _mapping(item, key, ("name", "cidrs"), ("name", "cidrs"))
-        name = _name(raw["name"], f"{key}.name")
-        cidrs = raw["cidrs"]
-        if not isinstance(cidrs, list) or not cidrs:
-            raise ConfigError(f"{key}.cidrs", cidrs, "must be a non-empty list (the primary CIDR first)")
-        vpcs[name] = PlannedVpc(name, tuple(_cidr(c, f"{key}.cidrs[{i}]") for i, c in enumerate(cidrs)))
-    _unique([v.get("name") for v in value], "vpcs", "VPC name")
-    return vpcs
-
-
-def _instance_types(value: Any) -> dict[str, InstanceNetworkLimits]:
-    if not isinstance(value, Mapping):
-        raise ConfigError(
-            "instanceTypes", value, 'must be an object of type name to {"vcpus", "maxEnis", "ipv4PerEni"}'
-        )
-    limits = {}
-    for name, item in value.items():
-        key = f"instanceTypes.{name}"
-        raw = _mapping(item, key, ("vcpus", "maxEnis", "ipv4PerEni", "nitro"), ("vcpus", "maxEnis", "ipv4PerEni"))
-        nitro = raw.get("nitro", True)
-        if not isinstance(nitro, bool):
-            raise ConfigError(f"{key}.nitro", nitro, "must be true or false")
-        limits[name] = InstanceNetworkLimits(
-            name,
-            _count(raw["vcpus"], f"{key}.vcpus", 1),
-            _count(raw["maxEnis"], f"{key}.maxEnis", 1),
-            _count(raw["ipv4PerEni"], f"{key}.ipv4PerEni", 1),
-            nitro,
-        )
-    return limits
-
-
-def _subnets(value: Any, vpcs: Mapping[str, PlannedVpc]) -> dict[str, PlannedSubnet]:
-    if not isinstance(value, list) or not value:
-        raise ConfigError("subnets", value, "must be a non-empty list of subnets")
-    subnets: dict[str, PlannedSubnet] = {}
-    keys = ("name", "vpc", "availabilityZone", "cidr", "public", "otherConsumers")
-    for index, item in enumerate(value):
-        key = f"subnets[{index}]"
-        raw = _mapping(item, key, keys, ("name", "availabilityZone", "cidr"))
-        name = _name(raw["name"], f"{key}.name")
-        if name in subnets:
-            raise ConfigError(f"{key}.name", name, "is used twice as a subnet name")
-        vpc = raw.get("vpc")
-        if vpc is None:
-            if len(vpcs) != 1:
-                raise ConfigError(f"{key}.vpc", None, "is required when the plan has more than one VPC")
-            vpc = next(iter(vpcs))
-        elif vpc not in vpcs:
-            raise ConfigError(f"{key}.vpc", vpc, "is not a VPC of the plan")
-        cidr = _cidr(raw["cidr"], f"{key}.cidr")
-        prefix = ipaddress.IPv4Network(cidr).prefixlen
-        if not SUBNET_PREFIX_MIN <= prefix <= SUBNET_PREFIX_MAX:
-            raise ConfigError(
-                f"{key}.cidr", cidr, f"must be /{SUBNET_PREFIX_MIN} to /{SUBNET_PREFIX_MAX} (AWS subnet sizes)"
-            )
-        public = raw.get("public", False)
-        if not isinstance(public, bool):
-            raise ConfigError(f"{key}.public", public, "must be true or false")
-        others = raw.get("otherConsumers", {})
-        if not isinstance(others, Mapping):
-            raise ConfigError(f"{key}.otherConsumers", others, "must be an object of consumer category to addresses")
-        for category, count in others.items():
-            if category not in CATEGORIES:
-                raise ConfigError(
-                    f"{key}.otherConsumers.{category}",
-                    count,
-                    f"is not a consumer category; known: {', '.join(CATEGORIES)}",
-                )
-            _count(count, f"{key}.otherConsumers.{category}")
-        subnets[name] = PlannedSubnet(
-            name=name,
-            vpc=vpc,
-            availability_zone=_name(raw["availabilityZone"], f"{key}.availabilityZone"),
-            cidr=cidr,
-            public=public,
-            other_consumers=dict(others),
-        )
-    return subnets
-
-
-def _peered(value: Any) -> dict[str, str]:
-    if not isinstance(value, Mapping):
-        raise ConfigError("peeredCidrs", value, "must be an object of network name to CIDR block")
-    return {str(name): _cidr(cidr, f"peeredCidrs.{name}") for name, cidr in value.items()}
-
-
-def _cluster_name(value: Any, key: str) -> str:
-    if not isinstance(value, str) or not CLUSTER_NAME_PATTERN.match(value):
-        raise ConfigError(key, value, "is not a valid ECS/EKS cluster name")
-    return value
-
-
-def _ecs_cluster(item: Any, key: str, subnets: Mapping[str, PlannedSubnet]) -> PlannedEcsCluster:
-    raw = _mapping(item, key, ("name", "capacityProviders", "services"), ("name",))
-    providers = []
-    for index, entry in enumerate(_list(raw, "capacityProviders", key)):
-        at = f"{key}.capacityProviders[{index}]"
-        spec = _mapping(entry, at, ("name", "subnets", "maxSize"), ("name", "subnets", "maxSize"))
-        providers.append(
-            PlannedCapacityProvider(
-                _name(spec["name"], f"{at}.name"),
-                _subnet_refs(spec["subnets"], f"{at}.subnets", subnets),
-                _count(spec["maxSize"], f"{at}.maxSize"),
-            )
-        )
-    services = []
-    for index, entry in enumerate(_list(raw, "services", key)):
-        at = f"{key}.services[{index}]"
-        spec = _mapping(entry, at, ("name", "subnets", "maxTasks", "maximumPercent"), ("name", "subnets", "maxTasks"))
-        services.append(
-            PlannedService(
-                _name(spec["name"], f"{at}.name"),
-                _subnet_refs(spec["subnets"], f"{at}.subnets", subnets),
-                _count(spec["maxTasks"], f"{at}.maxTasks"),
-                _count(spec.get("maximumPercent", DEFAULT_MAXIMUM_PERCENT), f"{at}.maximumPercent", 100),
-            )
-        )
-    _unique([p.name for p in providers], f"{key}.capacityProviders", "capacity provider name")
-    _unique([s.name for s in services], f"{key}.services", "service name")
-    return PlannedEcsCluster(_cluster_name(raw["name"], f"{key}.name"), tuple(providers), tuple(services))
-
-
-def _eks_cluster(
-    item: Any,
-    key: str,
-    subnets: Mapping[str, PlannedSubnet],
-    vpcs: Mapping[str, PlannedVpc],
-    limits: Mapping[str, InstanceNetworkLimits],
-) -> PlannedEksCluster:
-    known = (
-        "name",
-        "vpc",
-        "serviceIpv4Cidr",
-        "controlPlaneSubnets",
-        "cni",
-        "daemonSetPodsPerNode",
-        "nodegroups",
-        "fargateProfiles",
-    )
-    raw = _mapping(item, key, known, ("name", "controlPlaneSubnets"))
-    name = _cluster_name(raw["name"], f"{key}.name")
-    control_plane = _subnet_refs(raw["controlPlaneSubnets"], f"{key}.controlPlaneSubnets", subnets)
-    vpc = raw.get("vpc", subnets[control_plane[0]].vpc)
-    if vpc not in vpcs:
-        raise ConfigError(f"{key}.vpc", vpc, "is not a VPC of the plan")
-    service_cidr = raw.get("serviceIpv4Cidr")
-    if service_cidr is not None:
-        # Kept as written (host bits and all) so the check can judge it; only the syntax is refused.
-        try:
-            service_cidr = str(ipaddress.IPv4Network(service_cidr, strict=False))
-        except (ValueError, TypeError) as error:
-            raise ConfigError(f"{key}.serviceIpv4Cidr", service_cidr, f"is not an IPv4 CIDR block ({error})") from None
-    try:
-        cni = ScanConfig.from_mapping({"cni": {name: raw.get("cni", {})}}).cni[name]
-    except ConfigError as error:
-        raise ConfigError(f"{key}.{error.key.replace(f'cni.{name}', 'cni', 1)}", error.value, error.reason) from error
-    nodegroups = []
-    for index, entry in enumerate(_list(raw, "nodegroups", key)):
-        at = f"{key}.nodegroups[{index}]"
-        spec = _mapping(
-            entry,
-            at,
-            ("name", "subnets", "instanceTypes", "maxSize", "podsPerNode"),
-            ("name", "subnets", "instanceTypes", "maxSize"),
-        )
-        types = spec["instanceTypes"]
-        if not isinstance(types, list) or not types:
-            raise ConfigError(f"{at}.instanceTypes", types, "must be a non-empty list of instance types")
-        for type_index, instance_type in enumerate(types):
-            if instance_type not in limits:
-                raise ConfigError(
-                    f"{at}.instanceTypes[{type_index}]",
-                    instance_type,
-                    'has unknown network limits; add it to the plan\'s "instanceTypes" '
-                    '({"vcpus", "maxEnis", "ipv4PerEni"} from aws ec2 describe-instance-types)',
-                )
-        pods = spec.get("podsPerNode")
-        nodegroups.append(
-            PlannedNodegroup(
-                _name(spec["name"], f"{at}.name"),
-                _subnet_refs(spec["subnets"], f"{at}.subnets", subnets),
-                tuple(types),
-                _count(spec["maxSize"], f"{at}.maxSize"),
-                None if pods is None else _count(pods, f"{at}.podsPerNode"),
-            )
-        )
-    profiles = []
-    for index, entry in enumerate(_list(raw, "fargateProfiles", key)):
-        at = f"{key}.fargateProfiles[{index}]"
-        spec = _mapping(entry, at, ("name", "subnets", "maxPods"), ("name", "subnets", "maxPods"))
-        profiles.append(
-            PlannedFargateProfile(
-                _name(spec["name"], f"{at}.name"),
-                _subnet_refs(spec["subnets"], f"{at}.subnets", subnets),
-                _count(spec["maxPods"], f"{at}.maxPods"),
-            )
-        )
-    _unique([n.name for n in nodegroups], f"{key}.nodegroups", "node group name")
-    _unique([p.name for p in profiles], f"{key}.fargateProfiles", "Fargate profile name")
-    return PlannedEksCluster(
-        name=name,
-        vpc=vpc,
-        control_plane_subnets=control_plane,
-        service_ipv4_cidr=service_cidr,
-        cni=cni,
-        daemonset_pods_per_node=_count(raw.get("daemonSetPodsPerNode", 0), f"{key}.daemonSetPodsPerNode"),
-        nodegroups=tuple(nodegroups),
-        fargate_profiles=tuple(profiles),
-    )
+def plan_json_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of plan files, published as ``schemas/plan.schema.json``."""
+    schema = Plan.model_json_schema(by_alias=True, schema_generator=_PlanSchema)
+    return {"$schema": GenerateJsonSchema.schema_dialect, **schema}
