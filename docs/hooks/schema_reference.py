@@ -57,12 +57,19 @@ def _type(prop: dict[str, Any]) -> str:
             kinds.append(f"[{variant['$ref'].rsplit('/', 1)[-1]}](#{variant['$ref'].rsplit('/', 1)[-1].lower()})")
         elif variant.get("type") == "array":
             kinds.append(f"list of {_type(variant.get('items', {}))}")
-        elif variant.get("type") == "object" and ("additionalProperties" in variant or "patternProperties" in variant):
-            values = variant.get("additionalProperties") or next(iter(variant["patternProperties"].values()))
-            kinds.append(f"object of {_type(values)}")
+        elif variant.get("type") == "object" and _values(variant) is not None:
+            kinds.append(f"object of {_type(_values(variant))}")
         else:
             kinds.append(str(variant.get("type", "any")))
     return " or ".join(kinds)
+
+
+def _values(variant: dict[str, Any]) -> dict[str, Any] | None:
+    """The schema of a map's values (``additionalProperties: false`` is a closed object, not a map)."""
+    values = variant.get("additionalProperties")
+    if isinstance(values, dict):
+        return values
+    return next(iter(variant.get("patternProperties", {}).values()), None)
 
 
 def _bounds(prop: dict[str, Any]) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from subnet_monitor.core.config import MonitorConfig
+from subnet_monitor.design.plan import plan_json_schema
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -29,6 +30,7 @@ def schema_of(model: type[BaseModel], title: str) -> dict[str, Any]:
 # name -> the schema of that document; written as <name>.schema.json.
 SCHEMAS: dict[str, Callable[[], dict[str, Any]]] = {
     "subnet-monitor": lambda: schema_of(MonitorConfig, "subnet-monitor"),
+    "plan": plan_json_schema,
 }
 
 
