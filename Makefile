@@ -8,8 +8,6 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 # Node 20 is past its end of life for jsii, which says so in a banner on every import (same cause).
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
-# mkdocs-material prints a banner about MkDocs 2 on every build; the site builds on MkDocs 1.6 as pinned.
-export NO_MKDOCS_2_WARNING := 1
 # mkdocs-material prints a banner about MkDocs 2 on every build; nothing to act on here.
 export NO_MKDOCS_2_WARNING := 1
 # The CDK CLI, pinned in package.json / package-lock.json and run from node_modules by npx.
