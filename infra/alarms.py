@@ -131,7 +131,7 @@ class MonitorAlarms(Construct):
                 operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
                 description=f"A subnet has fewer than {scan.min_free_ips} free IP addresses (minFreeIps).",
             )
-        # Capacity (published only where they apply, see README "Capacity").
+        # Capacity (published only where they apply, see docs/capacity.md).
         self.negative_headroom = self._per_subnet(
             "NegativeScaleHeadroom",
             query=self._query("MIN", SCALE_HEADROOM),

@@ -3,7 +3,7 @@ and at most one notification per subnet per window on the alarm topic.
 
 The patterns are :mod:`subnet_monitor.failures.patterns` (the parser reads the same fields); the
 CloudTrail rules exist only with ``cloudTrailFailures``. The de-duplication window is a DynamoDB
-conditional write with a TTL (README, "Failures, the moment they happen", says why not an alarm).
+conditional write with a TTL (docs/failures.md says why not an alarm).
 """
 
 from __future__ import annotations

@@ -39,7 +39,7 @@ LINK_ACTIONS = ("oam:CreateLink", "oam:UpdateLink")
 LABEL_TEMPLATE = "$AccountName"
 # Link filters (single quotes around names, case-sensitive; at most five conditional operands).
 METRIC_FILTER = f"Namespace IN ('{NAMESPACE}')"
-# The link template for StackSets (README "Many accounts: CloudWatch cross-account observability").
+# The link template for StackSets (docs/observability.md).
 LINK_TEMPLATE = Path(__file__).resolve().parent / "observability-link.template.yaml"
 
 

@@ -20,6 +20,7 @@ from subnet_monitor.core.config import (
     TargetEnvironment,
     schedule_period_seconds,
 )
+from subnet_monitor.core.config.scan import DEFAULT_MIN_FREE_PREFIX_BLOCKS
 
 
 def test_defaults() -> None:
@@ -298,3 +299,11 @@ def test_observability_is_a_deploy_key_not_rendered_into_the_lambda() -> None:
     assert "observability" not in {field.alias for field in ScanConfig.model_fields.values()}
     config = MonitorConfig.from_context({"observability": {"monitoringAccount": "999999999999", "createSink": False}})
     assert config.scan.to_env() == ScanConfig().to_env()
+
+
+def test_min_free_prefix_blocks_null_means_no_alarm_as_it_always_has() -> None:
+    # GIVEN a block that sets minFreePrefixBlocks to null (accepted, as 0, since the key exists)
+    # WHEN it is read
+    # THEN the scan raises no LowFreePrefixBlocks alarm (0), where leaving the key out keeps the default
+    assert ScanConfig.from_mapping({"minFreePrefixBlocks": None}).min_free_prefix_blocks == 0
+    assert ScanConfig.from_mapping({}).min_free_prefix_blocks == DEFAULT_MIN_FREE_PREFIX_BLOCKS

@@ -287,7 +287,7 @@ def test_observability_without_a_known_account_is_refused():
 
 
 def test_stackset_link_template_is_lint_clean_and_shares_what_the_stacks_share():
-    # GIVEN the plain CloudFormation template the README deploys with a service-managed StackSet
+    # GIVEN the plain CloudFormation template docs/observability.md deploys with a service-managed StackSet
     matches = lint_file(LINK_TEMPLATE, config=ManualArgs(regions=["eu-west-1", "us-east-1"]))
     assert [f"{m.rule.id} {m.message}" for m in matches] == []
     template, errors = decode(str(LINK_TEMPLATE))

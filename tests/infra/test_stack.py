@@ -176,7 +176,7 @@ def test_timeout_stays_inside_the_schedule_period(default, full, cron):
 
 
 def test_collector_memory_follows_config_and_the_event_function_keeps_its_own(default):
-    # Memory buys CPU on Lambda; a large estate sets more (README "Scale and benchmark").
+    # Memory buys CPU on Lambda; a large estate sets more (docs/scale-and-cost.md).
     large = build({"collectorMemoryMb": 1024}).template()
     assert collector(default)["MemorySize"] == 256
     assert collector(large)["MemorySize"] == 1024

@@ -8,7 +8,7 @@ value is validated up front and a refused one raises
 :class:`~subnet_monitor.core.config.ConfigError` naming its key path (``subnets[3].cidr``).
 
 Keys are camelCase like ``cdk.json``'s; the VPC CNI settings of an EKS cluster (``cni``) take
-exactly the keys of the monitor's ``cni`` config block. README.md ("Design check") documents the
+exactly the keys of the monitor's ``cni`` config block. docs/design-check.md documents the
 format; ``examples/plan.json`` is a complete example.
 
 Longer than 400 lines, on purpose: the key descriptions here are the schema's reference text, and

@@ -37,7 +37,7 @@ ASG_NO_ADDRESS_MESSAGES = (
 ECS_PLACEMENT_ENI_REASON = "RESOURCE:ENI"
 ECS_PLACEMENT_FAILURE = "SERVICE_TASK_PLACEMENT_FAILURE"
 
-# Rule name -> pattern. The names become construct IDs and the README's table.
+# Rule name -> pattern. The names become construct IDs and the table in docs/failures.md.
 ECS_TASK_STOPPED: dict[str, Any] = {
     "source": ["aws.ecs"],
     "detail-type": ["ECS Task State Change"],

@@ -30,7 +30,7 @@ SECONDS_PER_UNIT = {"minute": 60, "hour": 3600, "day": 86400}
 DEFAULT_SCHEDULE = "rate(5 minutes)"
 # The collector's memory, which on Lambda also sets its CPU: 1,769 MB is one vCPU, and the share
 # scales with memory (https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html).
-# 256 MB holds a 10,000-subnet scan (make bench); larger estates buy CPU with more (README "Scale").
+# 256 MB holds a 10,000-subnet scan (make bench); larger estates buy CPU with more (docs/scale-and-cost.md).
 DEFAULT_COLLECTOR_MEMORY_MB = 256
 LAMBDA_MEMORY_MIN_MB = 128
 LAMBDA_MEMORY_MAX_MB = 10_240

@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field, GetPydanticSchema, Strict, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, GetPydanticSchema, Strict, model_validator
 from pydantic.alias_generators import to_camel
 from pydantic_core import core_schema
 
@@ -249,9 +249,12 @@ class ScanFields(Model):
         description='The most pods an EKS Fargate profile may run, by "cluster/profile"; a profile not listed is '
         "planned at its current size.",
     )
-    min_free_prefix_blocks: WholeFromZero = Field(
+    # null has always meant 0 here (no alarm); kept, so no block that synthesized before is refused now.
+    min_free_prefix_blocks: Annotated[
+        WholeFromZero, BeforeValidator(lambda value: 0 if value is None else value, json_schema_input_type=int | None)
+    ] = Field(
         DEFAULT_MIN_FREE_PREFIX_BLOCKS,
-        description="LowFreePrefixBlocks alarms below this many free /28 blocks; 0 = no alarm.",
+        description="LowFreePrefixBlocks alarms below this many free /28 blocks; 0 or null = no alarm.",
     )
     exhaustion_horizon_hours: Annotated[float, Strict(), Field(gt=0), refusing("must be a positive number")] = Field(
         DEFAULT_EXHAUSTION_HORIZON_HOURS,
