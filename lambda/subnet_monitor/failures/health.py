@@ -50,20 +50,23 @@ def health_findings(issues: Iterable[HealthIssue]) -> dict[str, list[Finding]]:
             event_id="",
         )
         owner = f"node group {issue.cluster}/{issue.nodegroup}" if issue.nodegroup else f"cluster {issue.cluster}"
+        code, source = (
+            (NODEGROUP_INSUFFICIENT_FREE_ADDRESSES, NODEGROUP_ISSUE_URL)
+            if issue.nodegroup
+            else (CLUSTER_INSUFFICIENT_FREE_ADDRESSES, CLUSTER_ISSUE_URL)
+        )
         for subnet_id in issue.resource_ids:
             if SUBNET_ID_PATTERN.match(subnet_id):
                 findings.setdefault(subnet_id, []).append(
                     Finding(
-                        code=NODEGROUP_INSUFFICIENT_FREE_ADDRESSES
-                        if issue.nodegroup
-                        else CLUSTER_INSUFFICIENT_FREE_ADDRESSES,
+                        code=code,
                         severity=Severity.ERROR,
                         subject=subnet_id,
                         message=f"subnet {subnet_id}: EKS reports {owner} unhealthy with {issue.code}"
                         + (f" ({issue.message})" if issue.message else "")
                         + ".",
                         fix=fix_hint(replace(failure, subnet_id=subnet_id)),
-                        source=NODEGROUP_ISSUE_URL if issue.nodegroup else CLUSTER_ISSUE_URL,
+                        source=source,
                     )
                 )
     return findings

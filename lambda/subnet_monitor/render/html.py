@@ -97,7 +97,7 @@ table.grid{table-layout:fixed}
 .finding{background:#fff;border:1px solid var(--line);border-left:4px solid #e08a00;border-radius:6px;
 padding:8px 12px;margin:6px 0}
 .finding .fix{color:#1b5e20;margin-top:4px}.finding.error{border-left-color:#c62828}
-.finding.info{border-left-color:#1565c0}.finding .code,.finding .sources{margin-top:2px}
+.finding.info{border-left-color:#1565c0}.finding .sources{margin-top:2px}
 .rule td{font-size:13px}.rule .fix{color:#1b5e20}
 details summary{cursor:pointer;color:var(--muted);margin:8px 0}
 .sources{font-size:12px;color:var(--muted)}.sources code{color:var(--ink)}
