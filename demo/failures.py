@@ -33,6 +33,7 @@ from fixtures.failure_samples import (
 from fixtures.failure_stack import ClientFactory, LocalFailureStack, mark_nodegroup_unhealthy
 from subnet_monitor.core.config import FailureConfig
 from subnet_monitor.core.metrics import IP_EXHAUSTION_FAILURES, NAMESPACE
+from subnet_monitor.failures.health import NODEGROUP_INSUFFICIENT_FREE_ADDRESSES
 from subnet_monitor.failures.patterns import CLOUDTRAIL_PATTERNS, DEFAULT_PATTERNS
 from subnet_monitor.handlers import events as event_handler
 from subnet_monitor.handlers import scan as handler
@@ -119,7 +120,12 @@ def run_failures_demo(make_client: ClientFactory, estate: Any, scan_context: Any
         "\nread back from CloudWatch (Custom/VPC IPExhaustionFailures, Sum by SubnetId): "
         + ", ".join(f"{estate.name_of(s)} {int(v)}" for s, v in counted.items())
     )
-    health = [f for f in report.get("findings", []) if "EKS reports" in f]
+    # Picked by code from the structured form; printed as the sentences the report carries beside it.
+    health = [
+        sentence
+        for sentence, detail in zip(report.get("findings", []), report.get("finding_details", []), strict=True)
+        if detail["code"] == NODEGROUP_INSUFFICIENT_FREE_ADDRESSES
+    ]
     print(f"\nand the scan's report on eks-nodes-b ({nodes}) carries the health issue as a finding:")
     print("\n".join(f"- {finding}" for finding in health))
     expected = {fargate: 2, instances: 1, nodes: 1, prefixed: 1}

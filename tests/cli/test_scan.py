@@ -27,7 +27,7 @@ CONTRACT_FIELDS = {
 }
 # The capacity fields that apply to these subnets: an ECS service (headroom) and ENIs (consumers).
 # free_prefix_blocks and hours_to_exhaustion do not apply (no prefixes, no history) and are absent.
-CAPACITY_FIELDS = {"ips_needed_at_max", "scale_headroom", "consumers", "findings"}
+CAPACITY_FIELDS = {"ips_needed_at_max", "scale_headroom", "consumers", "findings", "finding_details"}
 
 
 @pytest.fixture
@@ -51,7 +51,18 @@ def test_json_follows_the_report_contract(estate: dict[str, str], capsys: pytest
     assert all(set(r) == CONTRACT_FIELDS | CAPACITY_FIELDS for r in report)
     [finding] = report[0]["findings"]
     assert finding.startswith(f"subnet {estate['warm']}: 50 addresses are held by detached network interfaces")
-    assert report[0] | {"subnet_id": "", "vpc_id": "", "findings": []} == {
+    # AND the same finding, structured, beside the sentence
+    [detail] = report[0]["finding_details"]
+    assert detail == {
+        "code": "consumers.detached-enis",
+        "severity": "warning",
+        "subject": estate["warm"],
+        "message": finding.partition(" Fix: ")[0],
+        "fix": finding.partition(" Fix: ")[2],
+        "source": "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeNetworkInterfaces.html",
+    }
+    assert detail["fix"].startswith("find them with aws ec2 describe-network-interfaces")
+    assert report[0] | {"subnet_id": "", "vpc_id": "", "findings": [], "finding_details": []} == {
         "subnet_id": "",
         "vpc_id": "",
         "availability_zone": "us-east-1a",
@@ -68,6 +79,7 @@ def test_json_follows_the_report_contract(estate: dict[str, str], capsys: pytest
         "scale_headroom": 8,
         "consumers": {"detached": 50},  # the test's ENI is attached to nothing
         "findings": [],
+        "finding_details": [],
     }
 
 

@@ -21,6 +21,7 @@ from subnet_monitor.core.capacity import (
     ecs_service_addresses,
     ecs_service_peak_tasks,
     eks_control_plane_finding,
+    eks_control_plane_shortfall,
     fargate_addresses,
     limits_from_instance_type,
     max_pods,
@@ -470,6 +471,25 @@ def test_eks_control_plane_finding(available: int, expected: str | None) -> None
         assert f"subnet-0a has {available} free addresses" in finding
         assert "EKS cluster platform" in finding
         assert "update-cluster-config" in finding
+
+
+@pytest.mark.parametrize(
+    ("available", "code", "severity", "page"),
+    [
+        (15, "eks-control-plane.below-recommended", "warning", "network-reqs.html"),
+        (5, "eks-control-plane.below-required", "error", "network-reqs.html"),
+        (4, "eks-control-plane.below-update-minimum", "error", "update-cluster.html"),
+    ],
+)
+def test_eks_control_plane_shortfall_has_a_code_per_threshold(
+    available: int, code: str, severity: str, page: str
+) -> None:
+    finding = eks_control_plane_shortfall("platform", "subnet-0a", available)
+    assert finding is not None
+    assert (finding.code, finding.severity, finding.subject) == (code, severity, "subnet-0a")
+    assert finding.source is not None and finding.source.endswith(page)
+    # the sentence has always carried its advice after a ";", not as "Fix:"
+    assert (finding.fix, finding.sentence()) == (None, eks_control_plane_finding("platform", "subnet-0a", available))
 
 
 def test_parsing_reads_nitro_and_refuses_what_is_missing() -> None:

@@ -198,11 +198,18 @@ def test_one_address_in_every_block_leaves_no_block_and_a_finding() -> None:
     # AND the finding names the subnet, the error EC2 gives and both fixes, with the source
     finding = fragmentation_finding("subnet-0frag", space)
     assert finding is not None
-    assert finding.startswith("subnet-0frag (10.0.0.0/24): 235 addresses are free")
-    assert "InsufficientCidrBlocks" in finding
-    assert "--reservation-type prefix" in finding
-    assert "new, larger subnet" in finding
-    assert FRAGMENTATION_FIX_URL in finding
+    sentence = finding.sentence()
+    assert sentence.startswith("subnet-0frag (10.0.0.0/24): 235 addresses are free")
+    assert "InsufficientCidrBlocks" in sentence
+    assert "--reservation-type prefix" in sentence
+    assert "new, larger subnet" in sentence
+    assert FRAGMENTATION_FIX_URL in sentence
+    # AND in its structured form: the problem, the fix apart, the page it rests on
+    assert (finding.code, finding.severity) == ("fragmentation.no-free-prefix", "error")
+    assert finding.subject == "subnet-0frag"
+    assert finding.message.endswith("EC2 answers InsufficientCidrBlocks.")
+    assert finding.fix is not None and finding.fix.startswith("create a subnet CIDR reservation of type prefix")
+    assert finding.source == FRAGMENTATION_FIX_URL
 
 
 def test_a_full_subnet_is_not_fragmented() -> None:

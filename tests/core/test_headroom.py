@@ -6,6 +6,7 @@ from typing import Any
 
 from subnet_monitor.core.capacity import CniSettings, InstanceNetworkLimits
 from subnet_monitor.core.consumers import SubnetAddressUse, addresses_by_instance
+from subnet_monitor.core.findings import Severity
 from subnet_monitor.core.fragmentation import prefix_space
 from subnet_monitor.core.headroom import CapacityInputs, plan_capacity
 from subnet_monitor.core.models import (
@@ -81,7 +82,9 @@ def test_node_group_in_secondary_ip_mode_and_with_warm_ip_target() -> None:
 
     # Default WARM_ENI_TARGET=1: a full m5.large holds all 3 ENIs x 10 addresses.
     default = plan({NODES: spec}, states)["subnet-a"]
-    assert (default.ips_needed_at_max, default.findings[0].split(":")[0]) == (60, "subnet subnet-a")
+    assert (default.ips_needed_at_max, default.findings[0].sentence().split(":")[0]) == (60, "subnet subnet-a")
+    assert (default.findings[0].code, default.findings[0].severity) == ("headroom.short-at-max", Severity.ERROR)
+    assert default.findings[0].fix == "add a subnet (or a larger one) to these workloads, or lower their maximum"
     # WARM_IP_TARGET=1: 27 pods + 1 warm = 28 secondaries on 28 / 9 -> 4 ENIs, capped at 3: same 30 a node
     warm_ip = plan({NODES: spec}, states, cni={"platform": CniSettings(warm_ip_target=1)})["subnet-a"]
     assert warm_ip.ips_needed_at_max == 60
@@ -129,7 +132,10 @@ def test_unknown_instance_type_is_a_finding_not_a_guess() -> None:
     spec = NodegroupSpec(subnets=("subnet-a",), max_size=3, desired=0, instance_types=("x9.mega",))
     capacity = plan({NODES: spec}, states)["subnet-a"]
     assert capacity.ips_needed_at_max is None
-    assert "x9.mega unknown to DescribeInstanceTypes" in capacity.findings[0]
+    [finding] = capacity.findings
+    assert "x9.mega unknown to DescribeInstanceTypes" in finding.sentence()
+    # a finding about the node group, with nothing to fix in the subnet
+    assert (finding.code, finding.subject, finding.fix) == ("headroom.unknown-instance-type", "platform/general", None)
 
 
 def test_fargate_profile_grows_to_its_configured_maximum() -> None:
@@ -147,7 +153,11 @@ def test_few_free_prefix_blocks_below_the_configured_minimum_is_a_finding() -> N
     space = prefix_space("10.0.0.0/24", used_ips=[f"10.0.0.{i}" for i in range(16, 200)])
     capacity = plan({}, states, prefix_spaces={"subnet-a": space}, min_free_prefix_blocks=4)["subnet-a"]
     assert capacity.free_prefix_blocks == space.free_blocks == 2
-    assert "2 free /28 blocks left, below minFreePrefixBlocks (4)" in capacity.findings[0]
+    [finding] = capacity.findings
+    assert "2 free /28 blocks left, below minFreePrefixBlocks (4)" in finding.sentence()
+    assert (finding.code, finding.severity) == ("fragmentation.few-free-prefixes", "warning")
+    assert finding.subject == "subnet-a"
+    assert finding.sentence().endswith(". Fix: a subnet CIDR reservation of type prefix, or a new subnet")
 
 
 def test_forecast_needs_a_rising_history() -> None:

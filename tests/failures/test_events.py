@@ -12,7 +12,7 @@ import pytest
 from fixtures import failure_samples as samples
 from fixtures.failure_samples import NEAR_MISSES, SIGNALS, SUBNET_A, SUBNET_B
 from subnet_monitor.aws.eks import health_issues
-from subnet_monitor.core.findings import Severity
+from subnet_monitor.core.findings import Finding, Severity
 from subnet_monitor.core.models import HealthIssue, SubnetCapacity, SubnetState, Workload
 from subnet_monitor.failures.details import Signal
 from subnet_monitor.failures.events import parse_event, parse_records
@@ -334,14 +334,23 @@ def test_health_issues_become_findings_of_their_subnets():
     ]
     findings = health_findings(issues)
     assert sorted(findings) == [SUBNET_A, SUBNET_B]
-    assert findings[SUBNET_A][0].startswith(
+    nodegroup, cluster = findings[SUBNET_A]
+    assert nodegroup.sentence().startswith(
         f"subnet {SUBNET_A}: EKS reports node group platform/general unhealthy with InsufficientFreeAddresses "
         "(no room for nodes). Fix: new nodes cannot start"
     )
-    assert "cluster platform unhealthy" in findings[SUBNET_A][1]
+    assert "cluster platform unhealthy" in cluster.sentence()
+    # Node group and cluster issues are told apart by code, each with its fix and the API page of its issue
+    assert [(f.code, f.severity, f.subject) for f in (nodegroup, cluster)] == [
+        ("eks-health.nodegroup-insufficient-free-addresses", Severity.ERROR, SUBNET_A),
+        ("eks-health.cluster-insufficient-free-addresses", Severity.ERROR, SUBNET_A),
+    ]
+    assert cluster.fix is not None and cluster.fix.startswith("the control plane needs free addresses")
+    assert nodegroup.source == "https://docs.aws.amazon.com/eks/latest/APIReference/API_Issue.html"
     # Merged into the report's capacity; a subnet that was not measured gets none.
-    merged = with_health_findings({SUBNET_A: SubnetCapacity(findings=("earlier",))}, issues, measured=[SUBNET_A])
-    assert merged[SUBNET_A].findings[0] == "earlier"
+    earlier = Finding("headroom.short-at-max", Severity.ERROR, SUBNET_A, "earlier.")
+    merged = with_health_findings({SUBNET_A: SubnetCapacity(findings=(earlier,))}, issues, measured=[SUBNET_A])
+    assert merged[SUBNET_A].findings[0] == earlier
     assert len(merged[SUBNET_A].findings) == 3
     assert SUBNET_B not in merged
 

@@ -68,6 +68,10 @@ def test_handler_publishes_logs_and_reports_health(aws: boto3.Session, vpc: Vpc,
     assert reports[full]["roles"] == ["ecs-task"]
     assert reports[full]["workloads"] == [{"kind": "ecs-service", "cluster": "payments", "name": "checkout"}]
     assert reports[full]["cidr"].endswith("/26")
+    # with every finding twice, as the sentence and structured
+    assert [d["message"] + (f" Fix: {d['fix']}" if d["fix"] else "") for d in reports[full]["finding_details"]] == (
+        reports[full]["findings"]
+    )
     emf = result.health()
     assert emf["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "Custom/VPC"
     assert emf["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["service"]]

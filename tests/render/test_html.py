@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+from subnet_monitor.core.findings import Finding, Severity
 from subnet_monitor.core.models import Role, Status, SubnetCapacity, SubnetReport, Workload
 from subnet_monitor.design.builders import design_from_plan
 from subnet_monitor.design.plan import load_plan
@@ -51,7 +52,16 @@ def test_page_is_well_formed_self_contained_and_names_every_subnet() -> None:
             ips_needed_at_max=30,
             consumers={"ecs_task": 230, "lambda": 10},
             hours_to_exhaustion=5.5,
-            findings=("subnet subnet-0aaa: short by 19. Fix: add a subnet",),
+            findings=(
+                Finding(
+                    "headroom.short-at-max",
+                    Severity.ERROR,
+                    "subnet-0aaa",
+                    "subnet subnet-0aaa: short by 19.",
+                    "add a subnet",
+                    "https://docs.aws.amazon.com/vpc/latest/userguide/subnet-sizing.html",
+                ),
+            ),
         ),
         subnet("subnet-0bbb", "az-b", 10),
     ]
@@ -79,6 +89,10 @@ def test_page_is_well_formed_self_contained_and_names_every_subnet() -> None:
     assert "tasks-&lt;a&gt;" in text and "tasks-<a>" not in text
     body = " ".join(parsed.text)
     assert "Fix: add a subnet" in body
+    # AND each finding shows its source (as text: the page links nowhere), severity and code
+    assert "Source: https://docs.aws.amazon.com/vpc/latest/userguide/subnet-sizing.html" in body
+    assert '<div class="finding error">' in text
+    assert "headroom.short-at-max" in body
     assert "≈5.5 h" in body
     assert "VPC vpc-1 · 10.0.0.0/16" in body
 

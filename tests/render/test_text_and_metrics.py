@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from hypothesis import given
@@ -10,10 +11,11 @@ from hypothesis import strategies as st
 
 from subnet_monitor.aws.batching import batched
 from subnet_monitor.core.config import ScanConfig
+from subnet_monitor.core.findings import Finding, Severity
 from subnet_monitor.core.metrics import subnet_datums
-from subnet_monitor.core.models import Role, SubnetReport, SubnetState, SubnetUse, Workload
+from subnet_monitor.core.models import Role, SubnetCapacity, SubnetReport, SubnetState, SubnetUse, Workload
 from subnet_monitor.core.subnet import build_report
-from subnet_monitor.render.text import to_json, to_table
+from subnet_monitor.render.text import findings_text, to_json, to_table
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
@@ -63,6 +65,47 @@ def test_json_is_one_object_per_subnet() -> None:
             "status": "CRITICAL",
         }
     ]
+
+
+def test_json_carries_each_finding_as_a_sentence_and_structured_in_the_same_order() -> None:
+    # GIVEN a subnet with a finding that has a fix and a source, and one that has neither
+    short = Finding(
+        "headroom.short-at-max", Severity.ERROR, "subnet-0a", "subnet subnet-0a: short by 3.", "add a subnet"
+    )
+    filling = Finding(
+        "forecast.fills-within-horizon", Severity.WARNING, "subnet-0a", "subnet subnet-0a fills up in about 9 h"
+    )
+    full = replace(report(), capacity=SubnetCapacity(findings=(short, filling)))
+
+    # WHEN rendered as JSON
+    [item] = json.loads(to_json([full]))
+
+    # THEN the sentences are as before, and finding_details holds the same findings field by field
+    assert item["findings"] == [
+        "subnet subnet-0a: short by 3. Fix: add a subnet",
+        "subnet subnet-0a fills up in about 9 h",
+    ]
+    assert item["finding_details"] == [
+        {
+            "code": "headroom.short-at-max",
+            "severity": "error",
+            "subject": "subnet-0a",
+            "message": "subnet subnet-0a: short by 3.",
+            "fix": "add a subnet",
+            "source": None,
+        },
+        {
+            "code": "forecast.fills-within-horizon",
+            "severity": "warning",
+            "subject": "subnet-0a",
+            "message": "subnet subnet-0a fills up in about 9 h",
+            "fix": None,
+            "source": None,
+        },
+    ]
+    # AND the text list prints the same sentences; a subnet without a capacity model has neither key
+    assert findings_text([full]).splitlines() == ["findings (2):", *(f"- {s}" for s in item["findings"])]
+    assert {"findings", "finding_details"}.isdisjoint(json.loads(to_json([report()]))[0])
 
 
 def test_table_abbreviates_long_workload_lists_and_says_when_empty() -> None:

@@ -54,8 +54,9 @@ def test_a_node_group_that_cannot_reach_its_maximum(aws: boto3.Session, clients:
     assert (report.capacity.ips_needed_at_max, report.scale_headroom) == (600, -541)
     assert stored(aws, "ScaleHeadroom", nodes)[0]["Minimum"] == -541
     [finding] = report.capacity.findings
-    assert "node group platform/general needs 600 addresses at maxSize 20 (30 a node, secondary IPs)" in finding
-    assert "short by 541" in finding
+    assert "node group platform/general needs 600 addresses at maxSize 20 (30 a node, secondary IPs)" in finding.message
+    assert "short by 541" in finding.message
+    assert (finding.code, finding.subject) == ("headroom.short-at-max", nodes)
     # AND the workload carries its instance types and max pods per node in both modes; eni-max-pods.txt
     # (awslabs/amazon-eks-ami) gives m5.large 29, and prefix delegation caps it at 110 (< 30 vCPUs)
     [workload] = report.to_dict()["workloads"]
@@ -90,8 +91,9 @@ def test_a_prefix_subnet_with_free_addresses_but_no_free_28(aws: boto3.Session, 
     assert report.available_ips == 57
     assert report.capacity.free_prefix_blocks == 0
     assert stored(aws, "FreePrefixBlocks", nodes)[0]["Minimum"] == 0
-    assert any("57 addresses are free but no aligned /28 is" in f for f in report.capacity.findings)
-    assert any("create-subnet-cidr-reservation --reservation-type prefix" in f for f in report.capacity.findings)
+    sentences = [f.sentence() for f in report.capacity.findings]
+    assert any("57 addresses are free but no aligned /28 is" in f for f in sentences)
+    assert any("create-subnet-cidr-reservation --reservation-type prefix" in f for f in sentences)
 
 
 def test_no_prefix_figure_where_prefixes_are_not_handed_out(clients: AwsClients, vpc: Vpc) -> None:
@@ -113,7 +115,7 @@ def test_consumers_and_detached_interfaces(clients: AwsClients, vpc: Vpc) -> Non
     # THEN every used address is accounted for, and the detached ones are a finding
     assert report.capacity.consumers == {"ec2_instance_primary": 1, "detached": 4}
     assert sum(report.capacity.consumers.values()) == report.used_ips
-    assert any("4 addresses are held by detached network interfaces" in f for f in report.capacity.findings)
+    assert any("4 addresses are held by detached network interfaces" in f.message for f in report.capacity.findings)
 
 
 def test_service_maximum_from_application_auto_scaling(aws: boto3.Session, clients: AwsClients, vpc: Vpc) -> None:
@@ -160,8 +162,9 @@ def test_control_plane_subnet_below_what_eks_asks_for(clients: AwsClients, vpc: 
     reports = scan(clients)
 
     # THEN both are below the 16 EKS recommends, the tight one below what an upgrade needs (5)
-    assert "below the 16 EKS recommends" in reports[roomy].capacity.findings[0]
-    assert any("below the 5 a control-plane version update needs" in f for f in reports[tight].capacity.findings)
+    assert "below the 16 EKS recommends" in reports[roomy].capacity.findings[0].message
+    tight_messages = [f.message for f in reports[tight].capacity.findings]
+    assert any("below the 5 a control-plane version update needs" in m for m in tight_messages)
 
 
 def test_forecast_from_the_history_earlier_scans_published(aws: boto3.Session, clients: AwsClients, vpc: Vpc) -> None:
@@ -193,7 +196,7 @@ def test_forecast_from_the_history_earlier_scans_published(aws: boto3.Session, c
     # THEN the rising one runs out in 151 / 10 = 15.1 hours, published and a finding; the flat one has none
     assert abs(reports[rising].capacity.hours_to_exhaustion - 15.1) < 0.5
     assert abs(stored(aws, "HoursToExhaustion", rising)[0]["Minimum"] - 15.1) < 0.5
-    assert any("fills up in about 15 h" in f for f in reports[rising].capacity.findings)
+    assert any("fills up in about 15 h" in f.message for f in reports[rising].capacity.findings)
     assert reports[flat].capacity.hours_to_exhaustion is None
     assert "hours_to_exhaustion" not in reports[flat].to_dict()
     assert stored(aws, "HoursToExhaustion", flat) == []

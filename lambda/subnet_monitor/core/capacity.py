@@ -17,8 +17,11 @@ Models, in one line each:
 - ECS capacity-provider Auto Scaling group: one per instance, two with ENI trunking
   (:func:`ecs_asg_addresses`).
 - EKS Fargate: one per pod (:func:`fargate_addresses`).
-- EKS control plane: the free addresses AWS asks for (:func:`eks_control_plane_finding`).
+- EKS control plane: the free addresses AWS asks for (:func:`eks_control_plane_shortfall`).
 - Spread over subnets the way AWS balances zones (:func:`spread`).
+
+Longer than ~400 lines because each model keeps its AWS citation and constants beside it; the
+models are small and independent, and splitting them would only scatter the sources.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
+
+from subnet_monitor.core.findings import Finding, Severity
 
 # --- EC2 -------------------------------------------------------------------------------------
 
@@ -72,13 +77,18 @@ ADDRESSES_PER_TRUNK_ENI = 1
 
 # --- EKS -------------------------------------------------------------------------------------
 # "The subnets must each have at least six IP addresses for use by Amazon EKS. However, we
-# recommend at least 16 IP addresses." https://docs.aws.amazon.com/eks/latest/userguide/network-reqs.html
+# recommend at least 16 IP addresses."
+EKS_NETWORK_REQS_URL = "https://docs.aws.amazon.com/eks/latest/userguide/network-reqs.html"
 EKS_CLUSTER_SUBNET_MIN_FREE_IPS = 6
 EKS_CLUSTER_SUBNET_RECOMMENDED_FREE_IPS = 16
 # "To update the cluster, Amazon EKS requires up to five available IP addresses from the
 # subnets that you specified when you created your cluster."
-# https://docs.aws.amazon.com/eks/latest/userguide/update-cluster.html
+EKS_UPDATE_CLUSTER_URL = "https://docs.aws.amazon.com/eks/latest/userguide/update-cluster.html"
 EKS_CLUSTER_UPDATE_FREE_IPS = 5
+# Finding codes of a cluster subnet short of what EKS asks for, one per threshold crossed.
+EKS_CONTROL_PLANE_BELOW_RECOMMENDED = "eks-control-plane.below-recommended"
+EKS_CONTROL_PLANE_BELOW_REQUIRED = "eks-control-plane.below-required"
+EKS_CONTROL_PLANE_BELOW_UPDATE = "eks-control-plane.below-update-minimum"
 # A Fargate pod is a node of its own ("Pod density per node: One"), addressed from the subnets
 # of its Fargate profile. https://docs.aws.amazon.com/eks/latest/userguide/pod-networking-use-cases.html
 ADDRESSES_PER_FARGATE_POD = 1
@@ -467,27 +477,43 @@ def spread(total: int, subnets: Sequence[str], zones: Mapping[str, str] | None =
 
 
 def eks_control_plane_finding(cluster: str, subnet_id: str, available: int) -> str | None:
+    """:func:`eks_control_plane_shortfall` as its sentence: the design check reads this form."""
+    finding = eks_control_plane_shortfall(cluster, subnet_id, available)
+    return finding.sentence() if finding is not None else None
+
+
+def eks_control_plane_shortfall(cluster: str, subnet_id: str, available: int) -> Finding | None:
     """A finding when a cluster subnet (``resourcesVpcConfig.subnetIds``) has fewer free addresses
     than EKS asks for, else ``None``.
 
     Thresholds: 16 recommended and 6 required for the cluster's network interfaces
     (network-reqs.html), and up to 5 taken while EKS replaces those interfaces during a version
-    update (update-cluster.html). The fix is the one AWS gives: update the cluster's subnets to
-    ones with room (same Availability Zones as at creation), or free addresses here.
+    update (update-cluster.html). The advice is the one AWS gives: update the cluster's subnets to
+    ones with room (same Availability Zones as at creation), or free addresses here. It is part of
+    the message (the sentence has always carried no "Fix:"), so the finding has no separate fix.
     """
     if available >= EKS_CLUSTER_SUBNET_RECOMMENDED_FREE_IPS:
         return None
     if available < EKS_CLUSTER_UPDATE_FREE_IPS:
+        code, severity, source = EKS_CONTROL_PLANE_BELOW_UPDATE, Severity.ERROR, EKS_UPDATE_CLUSTER_URL
         consequence = (
             f"below the {EKS_CLUSTER_UPDATE_FREE_IPS} a control-plane version update needs and the "
             f"{EKS_CLUSTER_SUBNET_MIN_FREE_IPS} EKS requires"
         )
     elif available < EKS_CLUSTER_SUBNET_MIN_FREE_IPS:
+        code, severity, source = EKS_CONTROL_PLANE_BELOW_REQUIRED, Severity.ERROR, EKS_NETWORK_REQS_URL
         consequence = f"below the {EKS_CLUSTER_SUBNET_MIN_FREE_IPS} EKS requires for its network interfaces"
     else:
+        code, severity, source = EKS_CONTROL_PLANE_BELOW_RECOMMENDED, Severity.WARNING, EKS_NETWORK_REQS_URL
         consequence = f"below the {EKS_CLUSTER_SUBNET_RECOMMENDED_FREE_IPS} EKS recommends"
-    return (
-        f"EKS cluster {cluster}: subnet {subnet_id} has {available} free addresses, {consequence}; "
-        "free addresses here or move the cluster to subnets with room "
-        "(aws eks update-cluster-config --resources-vpc-config subnetIds=..., same Availability Zones)"
+    return Finding(
+        code=code,
+        severity=severity,
+        subject=subnet_id,
+        message=(
+            f"EKS cluster {cluster}: subnet {subnet_id} has {available} free addresses, {consequence}; "
+            "free addresses here or move the cluster to subnets with room "
+            "(aws eks update-cluster-config --resources-vpc-config subnetIds=..., same Availability Zones)"
+        ),
+        source=source,
     )

@@ -39,6 +39,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from subnet_monitor.core.findings import Finding, Severity
 from subnet_monitor.core.subnet import SUBNET_PREFIX_MAX, SUBNET_PREFIX_MIN
 
 # An IPv4 prefix delegated to a network interface is a /28: 16 addresses.
@@ -62,6 +63,10 @@ RESERVATION_TYPE_EXPLICIT = "explicit"
 # ... [or] new subnets that are specifically used for running the workloads that IP prefixes are
 # assigned to."
 FRAGMENTATION_FIX_URL = "https://docs.aws.amazon.com/eks/latest/userguide/cni-increase-ip-addresses-procedure.html"
+
+# Finding codes: free addresses but no free /28; fewer free /28s than minFreePrefixBlocks asks for.
+NO_FREE_PREFIX = "fragmentation.no-free-prefix"
+FEW_FREE_PREFIXES = "fragmentation.few-free-prefixes"
 
 
 @dataclass(frozen=True)
@@ -302,7 +307,7 @@ def reservations_by_type(reservations: Iterable[Mapping[str, Any]]) -> tuple[lis
     return explicit, prefix
 
 
-def fragmentation_finding(subnet_id: str, space: PrefixSpace) -> str | None:
+def fragmentation_finding(subnet_id: str, space: PrefixSpace) -> Finding | None:
     """A finding for a prefix subnet with free addresses but no free /28, else ``None``.
 
     EC2 answers such a request with ``InsufficientCidrBlocks`` ("The specified subnet does not
@@ -316,12 +321,21 @@ def fragmentation_finding(subnet_id: str, space: PrefixSpace) -> str | None:
     """
     if not space.is_fragmented:
         return None
-    return (
-        f"{subnet_id} ({space.cidr}): {space.free_addresses} addresses are free but no aligned /28 is, "
-        "so prefix delegation (VPC CNI prefix mode) cannot add a prefix here and EC2 answers "
-        "InsufficientCidrBlocks. Fix: create a subnet CIDR reservation of type prefix over a range "
-        "that is emptying (aws ec2 create-subnet-cidr-reservation --reservation-type prefix "
-        f"--subnet-id {subnet_id} --cidr <aligned range>) so released addresses are kept together "
-        "for /28 prefixes, or move the prefix-mode nodes to a new, larger subnet. "
-        f"See {FRAGMENTATION_FIX_URL}"
+    return Finding(
+        code=NO_FREE_PREFIX,
+        severity=Severity.ERROR,
+        subject=subnet_id,
+        message=(
+            f"{subnet_id} ({space.cidr}): {space.free_addresses} addresses are free but no aligned /28 is, "
+            "so prefix delegation (VPC CNI prefix mode) cannot add a prefix here and EC2 answers "
+            "InsufficientCidrBlocks."
+        ),
+        fix=(
+            "create a subnet CIDR reservation of type prefix over a range that is emptying "
+            "(aws ec2 create-subnet-cidr-reservation --reservation-type prefix "
+            f"--subnet-id {subnet_id} --cidr <aligned range>) so released addresses are kept together "
+            "for /28 prefixes, or move the prefix-mode nodes to a new, larger subnet. "
+            f"See {FRAGMENTATION_FIX_URL}"
+        ),
+        source=FRAGMENTATION_FIX_URL,
     )

@@ -25,15 +25,21 @@ from subnet_monitor.core.capacity import (
     InstanceNetworkLimits,
     ecs_asg_addresses,
     ecs_service_addresses,
-    eks_control_plane_finding,
+    eks_control_plane_shortfall,
     fargate_addresses,
     managed_node_allocation,
     max_pods,
     spread,
 )
 from subnet_monitor.core.consumers import DETACHED, EKS_FARGATE, SubnetAddressUse
+from subnet_monitor.core.findings import Finding, Severity
 from subnet_monitor.core.forecast import hours_to_exhaustion
-from subnet_monitor.core.fragmentation import PrefixSpace, fragmentation_finding
+from subnet_monitor.core.fragmentation import (
+    FEW_FREE_PREFIXES,
+    FRAGMENTATION_FIX_URL,
+    PrefixSpace,
+    fragmentation_finding,
+)
 from subnet_monitor.core.models import (
     KIND_EKS_CLUSTER,
     AsgSpec,
@@ -50,6 +56,17 @@ from subnet_monitor.core.subnet import usable_ips
 
 IPS_PER_PREFIX = 16
 SECONDS_PER_HOUR = 3600
+
+# Finding codes, one per kind of finding this module makes.
+SHORT_AT_MAX = "headroom.short-at-max"
+UNKNOWN_INSTANCE_TYPE = "headroom.unknown-instance-type"
+DETACHED_ENIS = "consumers.detached-enis"
+FILLS_WITHIN_HORIZON = "forecast.fills-within-horizon"
+# "status - The status of the network interface. If the network interface is not attached to an
+# instance, the status is available." (the filter the detached-ENI fix uses)
+DESCRIBE_NETWORK_INTERFACES_URL = (
+    "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeNetworkInterfaces.html"
+)
 
 
 @dataclass(frozen=True)
@@ -114,23 +131,51 @@ def plan_capacity(inputs: CapacityInputs) -> dict[str, SubnetCapacity]:
                 notes.append(fragmented)
             elif 0 < space.free_blocks < inputs.min_free_prefix_blocks:
                 notes.append(
-                    f"subnet {subnet_id}: {space.free_blocks} free /28 blocks left, below minFreePrefixBlocks "
-                    f"({inputs.min_free_prefix_blocks}): a prefix-delegation node that needs more will fail with "
-                    "InsufficientCidrBlocks. Fix: a subnet CIDR reservation of type prefix, or a new subnet"
+                    Finding(
+                        code=FEW_FREE_PREFIXES,
+                        severity=Severity.WARNING,
+                        subject=subnet_id,
+                        message=(
+                            f"subnet {subnet_id}: {space.free_blocks} free /28 blocks left, below "
+                            f"minFreePrefixBlocks ({inputs.min_free_prefix_blocks}): a prefix-delegation node "
+                            "that needs more will fail with InsufficientCidrBlocks."
+                        ),
+                        fix="a subnet CIDR reservation of type prefix, or a new subnet",
+                        source=FRAGMENTATION_FIX_URL,
+                    )
                 )
         use = inputs.address_use.get(subnet_id)
         detached = use.consumers.get(DETACHED, 0) if use is not None else 0
         if detached:
             notes.append(
-                f"subnet {subnet_id}: {detached} addresses are held by detached network interfaces (status "
-                "available, attached to nothing). Fix: find them with aws ec2 describe-network-interfaces "
-                f"--filters Name=subnet-id,Values={subnet_id} Name=status,Values=available, and delete the leftovers"
+                Finding(
+                    code=DETACHED_ENIS,
+                    severity=Severity.WARNING,
+                    subject=subnet_id,
+                    message=(
+                        f"subnet {subnet_id}: {detached} addresses are held by detached network interfaces "
+                        "(status available, attached to nothing)."
+                    ),
+                    fix=(
+                        "find them with aws ec2 describe-network-interfaces --filters "
+                        f"Name=subnet-id,Values={subnet_id} Name=status,Values=available, and delete the leftovers"
+                    ),
+                    source=DESCRIBE_NETWORK_INTERFACES_URL,
+                )
             )
         hours = _forecast(subnet_id, state, inputs)
         if hours is not None and hours < inputs.horizon_hours:
+            # The advice is part of the message: this sentence has always carried no "Fix:".
             notes.append(
-                f"subnet {subnet_id} fills up in about {hours:.0f} h at the rate of the last scans "
-                f"({state.available_ips} free now): add addresses before then (a larger or extra subnet)"
+                Finding(
+                    code=FILLS_WITHIN_HORIZON,
+                    severity=Severity.WARNING,
+                    subject=subnet_id,
+                    message=(
+                        f"subnet {subnet_id} fills up in about {hours:.0f} h at the rate of the last scans "
+                        f"({state.available_ips} free now): add addresses before then (a larger or extra subnet)"
+                    ),
+                )
             )
         capacities[subnet_id] = SubnetCapacity(
             ips_needed_at_max=needed.get(subnet_id),
@@ -157,7 +202,7 @@ class _Planner:
     inputs: CapacityInputs
     held: Mapping[Workload, int]
     details: dict[Workload, dict[str, Any]] = field(default_factory=dict)
-    findings: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    findings: dict[str, list[Finding]] = field(default_factory=lambda: defaultdict(list))
 
     def need(self, workload: Workload, spec: Any, subnets: list[str]) -> _Need | None:
         return _need(workload, spec, subnets, self)
@@ -217,8 +262,16 @@ def _nodegroup_need(workload: Workload, spec: NodegroupSpec, subnets: list[str],
     if unknown or not spec.instance_types:
         for subnet_id in subnets:
             findings[subnet_id].append(
-                f"node group {workload.cluster}/{workload.name}: instance type(s) {', '.join(unknown) or 'not set'} "
-                "unknown to DescribeInstanceTypes; its headroom is not modelled"
+                Finding(
+                    code=UNKNOWN_INSTANCE_TYPE,
+                    severity=Severity.WARNING,
+                    subject=f"{workload.cluster}/{workload.name}",
+                    message=(
+                        f"node group {workload.cluster}/{workload.name}: instance type(s) "
+                        f"{', '.join(unknown) or 'not set'} unknown to DescribeInstanceTypes; its headroom is not "
+                        "modelled"
+                    ),
+                )
             )
         return None
     # The node group may launch any of its types: plan for the one that takes the most addresses.
@@ -244,24 +297,31 @@ def _held_by_owner(inputs: CapacityInputs) -> dict[Workload, int]:
     return held
 
 
-def _shortfall(subnet_id: str, available: int, needed: int, shares: list[tuple[_Need, int]]) -> list[str]:
+def _shortfall(subnet_id: str, available: int, needed: int, shares: list[tuple[_Need, int]]) -> list[Finding]:
     biggest = sorted(shares, key=lambda item: -item[1])
     parts = "; ".join(f"{need.what}, {share} more of them here" for need, share in biggest if share)
     return [
-        f"subnet {subnet_id}: workloads need {needed} more addresses to reach their maximum, {available} are free "
-        f"(short by {needed - available}): {parts}. Fix: add a subnet (or a larger one) to these workloads, "
-        "or lower their maximum"
+        Finding(
+            code=SHORT_AT_MAX,
+            severity=Severity.ERROR,
+            subject=subnet_id,
+            message=(
+                f"subnet {subnet_id}: workloads need {needed} more addresses to reach their maximum, {available} "
+                f"are free (short by {needed - available}): {parts}."
+            ),
+            fix="add a subnet (or a larger one) to these workloads, or lower their maximum",
+        )
     ]
 
 
-def _control_plane(subnet_id: str, state: SubnetState, discovery: Discovery) -> list[str]:
+def _control_plane(subnet_id: str, state: SubnetState, discovery: Discovery) -> list[Finding]:
     use = discovery.uses.get(subnet_id)
     if use is None or Role.EKS_CONTROL_PLANE not in use.roles:
         return []
     notes = []
     for workload in sorted(use.workloads):
         if workload.kind == KIND_EKS_CLUSTER:
-            note = eks_control_plane_finding(workload.cluster, subnet_id, state.available_ips)
+            note = eks_control_plane_shortfall(workload.cluster, subnet_id, state.available_ips)
             if note:
                 notes.append(note)
     return notes

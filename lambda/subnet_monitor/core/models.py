@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from subnet_monitor.core.findings import Finding
+
 
 class Role(StrEnum):
     """Why a subnet is monitored (DESIGN.md, "Roles of a subnet")."""
@@ -180,7 +182,7 @@ class SubnetCapacity:
     largest_free_block: str | None = None
     consumers: Mapping[str, int] | None = None
     hours_to_exhaustion: float | None = None
-    findings: tuple[str, ...] = ()
+    findings: tuple[Finding, ...] = ()
     # Extra report fields of a workload, e.g. a node group's instance_types and max_pods_per_node.
     workload_details: Mapping[Workload, Mapping[str, Any]] = field(default_factory=dict)
 
@@ -228,7 +230,9 @@ class SubnetReport:
         }
         # Absent means "not applicable", never a made-up 0 (DESIGN.md, report contract).
         report.update({key: value for key, value in optional.items() if value is not None})
-        report["findings"] = list(capacity.findings)
+        # The sentences scripts have always read, and beside them the same findings, structured.
+        report["findings"] = [finding.sentence() for finding in capacity.findings]
+        report["finding_details"] = [finding.to_dict() for finding in capacity.findings]
         return report
 
     def _measured(self) -> dict[str, Any]:

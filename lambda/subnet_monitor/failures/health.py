@@ -9,6 +9,7 @@ from dataclasses import replace
 from typing import Any
 
 from subnet_monitor.core.config import SUBNET_ID_PATTERN
+from subnet_monitor.core.findings import Finding, Severity
 from subnet_monitor.core.models import (
     HealthIssue,
     SubnetCapacity,
@@ -21,10 +22,19 @@ from subnet_monitor.failures.patterns import (
 )
 from subnet_monitor.failures.records import Failure
 
+# Finding codes of an EKS health issue about addresses: node groups and clusters have their own fix.
+NODEGROUP_INSUFFICIENT_FREE_ADDRESSES = "eks-health.nodegroup-insufficient-free-addresses"
+CLUSTER_INSUFFICIENT_FREE_ADDRESSES = "eks-health.cluster-insufficient-free-addresses"
+# What each issue code means. The node group Issue: "InsufficientFreeAddresses: One or more of the
+# subnets associated with your managed node group does not have enough available IP addresses for
+# new nodes"; the cluster's ClusterIssue carries the same code for its subnets.
+NODEGROUP_ISSUE_URL = "https://docs.aws.amazon.com/eks/latest/APIReference/API_Issue.html"
+CLUSTER_ISSUE_URL = "https://docs.aws.amazon.com/eks/latest/APIReference/API_ClusterIssue.html"
 
-def health_findings(issues: Iterable[HealthIssue]) -> dict[str, list[str]]:
+
+def health_findings(issues: Iterable[HealthIssue]) -> dict[str, list[Finding]]:
     """One finding per subnet an issue names, for the report."""
-    findings: dict[str, list[str]] = {}
+    findings: dict[str, list[Finding]] = {}
     for issue in issues:
         failure = Failure(
             signal=Signal.EKS_NODEGROUP_HEALTH if issue.nodegroup else Signal.EKS_CLUSTER_HEALTH,
@@ -38,13 +48,24 @@ def health_findings(issues: Iterable[HealthIssue]) -> dict[str, list[str]]:
             event_id="",
         )
         owner = f"node group {issue.cluster}/{issue.nodegroup}" if issue.nodegroup else f"cluster {issue.cluster}"
+        code, source = (
+            (NODEGROUP_INSUFFICIENT_FREE_ADDRESSES, NODEGROUP_ISSUE_URL)
+            if issue.nodegroup
+            else (CLUSTER_INSUFFICIENT_FREE_ADDRESSES, CLUSTER_ISSUE_URL)
+        )
         for subnet_id in issue.resource_ids:
             if SUBNET_ID_PATTERN.match(subnet_id):
-                hint = fix_hint(replace(failure, subnet_id=subnet_id))
                 findings.setdefault(subnet_id, []).append(
-                    f"subnet {subnet_id}: EKS reports {owner} unhealthy with {issue.code}"
-                    + (f" ({issue.message})" if issue.message else "")
-                    + f". Fix: {hint}"
+                    Finding(
+                        code=code,
+                        severity=Severity.ERROR,
+                        subject=subnet_id,
+                        message=f"subnet {subnet_id}: EKS reports {owner} unhealthy with {issue.code}"
+                        + (f" ({issue.message})" if issue.message else "")
+                        + ".",
+                        fix=fix_hint(replace(failure, subnet_id=subnet_id)),
+                        source=source,
+                    )
                 )
     return findings
 

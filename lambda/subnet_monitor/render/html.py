@@ -8,8 +8,9 @@ is laid out, that every chart has a size, and writes the count on ``<body>`` (``
 
 Sections: a summary; per VPC and Availability Zone, one row per subnet with its utilization bar
 (used now, what its workloads need more at their maximum, the warning and critical marks), roles
-and workloads, headroom at max, free /28 blocks, forecast and consumer breakdown; the findings with
-their fix; and the design check when one ran (the planned subnets at maximum scale for a plan).
+and workloads, headroom at max, free /28 blocks, forecast and consumer breakdown; the findings (fix,
+source as text, severity, code); and the design check when one ran (the planned subnets at maximum
+scale for a plan).
 """
 
 from __future__ import annotations
@@ -95,7 +96,8 @@ table.grid{table-layout:fixed}
 .legend i{display:inline-block;width:12px;height:12px;border-radius:2px;margin-right:4px;vertical-align:-2px}
 .finding{background:#fff;border:1px solid var(--line);border-left:4px solid #e08a00;border-radius:6px;
 padding:8px 12px;margin:6px 0}
-.finding .fix{color:#1b5e20;margin-top:4px}
+.finding .fix{color:#1b5e20;margin-top:4px}.finding.error{border-left-color:#c62828}
+.finding.info{border-left-color:#1565c0}.finding .sources{margin-top:2px}
 .rule td{font-size:13px}.rule .fix{color:#1b5e20}
 details summary{cursor:pointer;color:var(--muted);margin:8px 0}
 .sources{font-size:12px;color:var(--muted)}.sources code{color:var(--ink)}
@@ -324,11 +326,15 @@ def _findings_section(page: ReportPage) -> str:
     for report in page.reports:
         if report.capacity is None:
             continue
+        name = page.names.get(report.subnet_id, report.subnet_id)
         for finding in report.capacity.findings:
-            text, _, fix = finding.partition(" Fix: ")
-            name = page.names.get(report.subnet_id, report.subnet_id)
-            fix_html = f'<div class="fix">Fix: {_e(fix)}</div>' if fix else ""
-            items.append(f'<div class="finding"><b>{_e(name)}</b> — {_e(text)}{fix_html}</div>')
+            fix = f'<div class="fix">Fix: {_e(finding.fix)}</div>' if finding.fix else ""
+            # The source as text, not a link: the page links to nothing, like the design check's sources.
+            source = f'<div class="sources">Source: {_e(finding.source)}</div>' if finding.source else ""
+            items.append(
+                f'<div class="finding {_e(finding.severity)}"><b>{_e(name)}</b> — {_e(finding.message)}{fix}'
+                f'{source}<div class="sources">{_e(finding.severity)} · <code>{_e(finding.code)}</code></div></div>'
+            )
     if not items:
         return ""
     return f'<h2 id="findings">Findings ({len(items)})</h2>{"".join(items)}'

@@ -73,7 +73,10 @@ def to_table(reports: Sequence[SubnetReport]) -> str:
 def findings_text(reports: Sequence[SubnetReport]) -> str:
     """Every finding, fullest subnet first, one paragraph each."""
     lines = [
-        f"- {finding}" for report in reports if report.capacity is not None for finding in report.capacity.findings
+        f"- {finding.sentence()}"
+        for report in reports
+        if report.capacity is not None
+        for finding in report.capacity.findings
     ]
     return "\n".join([f"findings ({len(lines)}):", *lines]) if lines else ""
 
