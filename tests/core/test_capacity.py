@@ -20,7 +20,6 @@ from subnet_monitor.core.capacity import (
     ecs_asg_addresses,
     ecs_service_addresses,
     ecs_service_peak_tasks,
-    eks_control_plane_finding,
     eks_control_plane_shortfall,
     fargate_addresses,
     limits_from_instance_type,
@@ -462,11 +461,12 @@ def test_spread_conserves_balances_and_ignores_order(total: int, subnets: list[s
 def test_eks_control_plane_finding(available: int, expected: str | None) -> None:
     # EKS network-reqs.html: "at least six IP addresses ... we recommend at least 16";
     # update-cluster.html: "requires up to five available IP addresses".
-    finding = eks_control_plane_finding("platform", "subnet-0a", available)
+    found = eks_control_plane_shortfall("platform", "subnet-0a", available)
     if expected is None:
-        assert finding is None
+        assert found is None
     else:
-        assert finding is not None
+        assert found is not None
+        finding = found.sentence()
         assert expected in finding
         assert f"subnet-0a has {available} free addresses" in finding
         assert "EKS cluster platform" in finding
@@ -489,7 +489,8 @@ def test_eks_control_plane_shortfall_has_a_code_per_threshold(
     assert (finding.code, finding.severity, finding.subject) == (code, severity, "subnet-0a")
     assert finding.source is not None and finding.source.endswith(page)
     # the sentence has always carried its advice after a ";", not as "Fix:"
-    assert (finding.fix, finding.sentence()) == (None, eks_control_plane_finding("platform", "subnet-0a", available))
+    assert finding.fix is None
+    assert finding.sentence() == finding.message
 
 
 def test_parsing_reads_nitro_and_refuses_what_is_missing() -> None:

@@ -10,14 +10,8 @@ from subnet_monitor.core.models import Role, Status, SubnetCapacity, SubnetRepor
 from subnet_monitor.design.builders import design_from_plan
 from subnet_monitor.design.plan import load_plan
 from subnet_monitor.design.rules import check_design
-from subnet_monitor.render.html import (
-    BAR_WIDTH,
-    CHECK_SCRIPT,
-    CHECK_SCRIPT_HASH,
-    ReportPage,
-    render_html,
-    usage_bar,
-)
+from subnet_monitor.render.charts import BAR_WIDTH, usage_bar
+from subnet_monitor.render.html import CHECK_SCRIPT, CHECK_SCRIPT_HASH, ReportPage, render_html
 from tests.design.test_plan import EXAMPLE
 from tests.support_html import parse_page
 

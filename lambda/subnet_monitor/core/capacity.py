@@ -476,12 +476,6 @@ def spread(total: int, subnets: Sequence[str], zones: Mapping[str, str] | None =
     return shares
 
 
-def eks_control_plane_finding(cluster: str, subnet_id: str, available: int) -> str | None:
-    """:func:`eks_control_plane_shortfall` as its sentence: the design check reads this form."""
-    finding = eks_control_plane_shortfall(cluster, subnet_id, available)
-    return finding.sentence() if finding is not None else None
-
-
 def eks_control_plane_shortfall(cluster: str, subnet_id: str, available: int) -> Finding | None:
     """A finding when a cluster subnet (``resourcesVpcConfig.subnetIds``) has fewer free addresses
     than EKS asks for, else ``None``.

@@ -11,7 +11,7 @@ from subnet_monitor.core.findings import Finding
 
 
 class Role(StrEnum):
-    """Why a subnet is monitored (DESIGN.md, "Roles of a subnet")."""
+    """Why a subnet is monitored (docs/reference/json-report.md, "Subnet roles")."""
 
     ECS_INSTANCE = "ecs-instance"
     ECS_TASK = "ecs-task"
@@ -189,7 +189,7 @@ class SubnetCapacity:
 
 @dataclass(frozen=True)
 class SubnetReport:
-    """One subnet's line of the report (DESIGN.md, "Report contract")."""
+    """One subnet's line of the report (docs/reference/json-report.md)."""
 
     subnet_id: str
     vpc_id: str
@@ -228,7 +228,7 @@ class SubnetReport:
             "consumers": dict(capacity.consumers) if capacity.consumers is not None else None,
             "hours_to_exhaustion": capacity.hours_to_exhaustion,
         }
-        # Absent means "not applicable", never a made-up 0 (DESIGN.md, report contract).
+        # Absent means "not applicable", never a made-up 0 (docs/reference/json-report.md).
         report.update({key: value for key, value in optional.items() if value is not None})
         # The sentences scripts have always read, and beside them the same findings, structured.
         report["findings"] = [finding.sentence() for finding in capacity.findings]

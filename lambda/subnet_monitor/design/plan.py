@@ -1,11 +1,12 @@
 """A planned estate, read from a plan file: VPCs, subnets, clusters and what they may grow to.
 
 Pure: parsing and validation only, no AWS. ``python -m subnet_monitor check --plan FILE`` reads
-one (JSON, or YAML with PyYAML installed) and :mod:`subnet_monitor.design.check` judges it with the
-monitor's own capacity model. The file is declared as frozen pydantic models (their field
-docstrings are the descriptions of ``schemas/plan.schema.json``, :func:`plan_json_schema`); every
-value is validated up front and a refused one raises
-:class:`~subnet_monitor.core.config.ConfigError` naming its key path (``subnets[3].cidr``).
+one (JSON, or YAML with PyYAML installed); :mod:`subnet_monitor.design.builders` and
+:mod:`subnet_monitor.design.rules` judge it with the monitor's own capacity model. The file is
+declared as frozen pydantic models (their field docstrings are the descriptions of
+``schemas/plan.schema.json``, :func:`plan_json_schema`); every value is validated up front and a
+refused one raises :class:`~subnet_monitor.core.config.ConfigError` naming its key path
+(``subnets[3].cidr``).
 
 Keys are camelCase like ``cdk.json``'s; the VPC CNI settings of an EKS cluster (``cni``) take
 exactly the keys of the monitor's ``cni`` config block. docs/design-check.md documents the
@@ -46,7 +47,7 @@ from subnet_monitor.core.config import CLUSTER_NAME_PATTERN, ConfigError, ScanCo
 from subnet_monitor.core.consumers import CATEGORIES
 from subnet_monitor.core.subnet import SUBNET_PREFIX_MAX, SUBNET_PREFIX_MIN
 
-# At maximum scale, this much more than the workloads need must still fit (see design_check).
+# At maximum scale, this much more than the workloads need must still fit (see design.sizing).
 DEFAULT_SAFETY_MARGIN_PERCENT = 20.0
 YAML_SUFFIXES = (".yaml", ".yml")
 # A refused value longer than this (as repr) is cut in the message: a whole list of subnets says nothing.

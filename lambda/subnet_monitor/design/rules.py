@@ -10,7 +10,7 @@ from subnet_monitor.core.capacity import (
     EKS_CLUSTER_SUBNET_MIN_FREE_IPS,
     EKS_CLUSTER_SUBNET_RECOMMENDED_FREE_IPS,
     HOST_NETWORK_PODS,
-    eks_control_plane_finding,
+    eks_control_plane_shortfall,
 )
 from subnet_monitor.core.consumers import (
     DETACHED,
@@ -129,7 +129,7 @@ def _control_plane(design: Design, cluster: ClusterDesign) -> list[Finding]:
     for subnet in subnets:
         free = subnet.free_at_max
         at = " at maximum scale" if subnet.needed_at_max else ""
-        finding = eks_control_plane_finding(cluster.name, subnet.label, free)
+        finding = eks_control_plane_shortfall(cluster.name, subnet.label, free)
         if finding is None:
             results.append(
                 verdict(
@@ -140,8 +140,8 @@ def _control_plane(design: Design, cluster: ClusterDesign) -> list[Finding]:
                 )
             )
             continue
-        # The monitor's own sentence: "... has N free addresses, below ...; <fix>".
-        reason, _, fix = finding.partition(" has ")[2].partition("; ")
+        # The scan's message: "... has N free addresses, below ...; <what to do>".
+        reason, _, fix = finding.message.partition(" has ")[2].partition("; ")
         level = Result.FAIL if free < EKS_CLUSTER_SUBNET_MIN_FREE_IPS else Result.WARN
         results.append(
             verdict("eks-control-plane-free-ips", f"{subject}: subnet {subnet.label}", level, reason + at, fix)

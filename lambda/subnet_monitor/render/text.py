@@ -28,7 +28,7 @@ WORKLOADS_SHOWN = 3
 
 
 def to_json(reports: Sequence[SubnetReport]) -> str:
-    """One object per subnet, fields as in DESIGN.md's report contract."""
+    """One object per subnet, fields as docs/reference/json-report.md documents them."""
     return json.dumps([report.to_dict() for report in reports], indent=2)
 
 
