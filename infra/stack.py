@@ -13,7 +13,7 @@ from infra.notifications import AlarmTopic
 from infra.observability import ObservabilityLink, ObservabilitySink, Role, stack_role
 from infra.schedule import ScanSchedule
 from infra.timing import SCHEDULER_RETRY_ATTEMPTS, timing_for
-from subnet_monitor.core.config import LAMBDA_ENVIRONMENT_MAX_BYTES, ConfigError, MonitorConfig
+from subnet_monitor.core.config import MonitorConfig
 from subnet_monitor.core.metrics import NAMESPACE, SERVICE
 
 # Powertools settings the stack owns (the handler's singletons read them).
@@ -35,16 +35,7 @@ def function_environment(config: MonitorConfig) -> dict[str, str]:
     ConfigError
         when the whole environment exceeds Lambda's 4 KB limit.
     """
-    environment = {**config.scan.to_env(), **POWERTOOLS_ENVIRONMENT}
-    size = sum(len(name) + len(value) for name, value in environment.items())
-    if size > LAMBDA_ENVIRONMENT_MAX_BYTES:
-        raise ConfigError(
-            "subnetIds",
-            f"{len(config.scan.subnet_ids)} IDs",
-            f"render a {size}-byte Lambda environment, over the {LAMBDA_ENVIRONMENT_MAX_BYTES}-byte limit; "
-            "select that many subnets with subnetTags instead",
-        )
-    return environment
+    return config.scan.to_env(POWERTOOLS_ENVIRONMENT)
 
 
 class SubnetMonitorStack(Stack):

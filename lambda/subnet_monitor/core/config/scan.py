@@ -289,15 +289,16 @@ class ScanConfig(ScanFields):
         """The ``subnet-monitor`` keys that produce this object (inverse of from_mapping)."""
         return self.model_dump(by_alias=True)
 
-    def to_env(self) -> dict[str, str]:
-        """The collector's environment; :meth:`from_env` reads it back identically.
+    def to_env(self, alongside: Mapping[str, str] | None = None) -> dict[str, str]:
+        """The collector's environment (with the variables ``alongside`` it, e.g. Powertools'); :meth:`from_env`
+        reads it back identically.
 
         Raises
         ------
         ConfigError
-            when the rendering exceeds Lambda's 4 KB environment limit.
+            when the whole environment exceeds Lambda's 4 KB limit.
         """
-        env = {ENV_SCAN_CONFIG: self.model_dump_json(by_alias=True)}
+        env = {ENV_SCAN_CONFIG: self.model_dump_json(by_alias=True), **(alongside or {})}
         size = sum(len(k) + len(v) for k, v in env.items())
         if size > LAMBDA_ENVIRONMENT_MAX_BYTES:
             raise ConfigError(
