@@ -251,7 +251,11 @@ class ScanFields(Model):
     )
     # null has always meant 0 here (no alarm); kept, so no block that synthesized before is refused now.
     min_free_prefix_blocks: Annotated[
-        WholeFromZero, BeforeValidator(lambda value: 0 if value is None else value, json_schema_input_type=int | None)
+        WholeFromZero,
+        BeforeValidator(
+            lambda value: 0 if value is None else value,
+            json_schema_input_type=Annotated[int, Field(ge=0)] | None,
+        ),
     ] = Field(
         DEFAULT_MIN_FREE_PREFIX_BLOCKS,
         description="LowFreePrefixBlocks alarms below this many free /28 blocks; 0 or null = no alarm.",
