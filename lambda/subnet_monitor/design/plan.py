@@ -43,7 +43,7 @@ from pydantic_core import PydanticCustomError
 from pydantic_core.core_schema import ValidatorFunctionWrapHandler
 
 from subnet_monitor.core.capacity import DEFAULT_MAXIMUM_PERCENT, CniSettings, InstanceNetworkLimits
-from subnet_monitor.core.config import CLUSTER_NAME_PATTERN, ConfigError, ScanConfig
+from subnet_monitor.core.config import CLUSTER_NAME_PATTERN, CniBlock, ConfigError, ScanConfig
 from subnet_monitor.core.consumers import CATEGORIES
 from subnet_monitor.core.subnet import SUBNET_PREFIX_MAX, SUBNET_PREFIX_MIN
 
@@ -170,51 +170,11 @@ SubnetNames = Annotated[
     _refuse("must be a non-empty list of subnet names"),
 ]
 Category = Literal[CATEGORIES]
+# The same keys as the config's cni block, so the same model gives the schema.
 CNI_SCHEMA = {
-    "type": "object",
-    "additionalProperties": False,
+    **CniBlock.model_json_schema(by_alias=True),
     "description": "The cluster's VPC CNI (aws-node) settings, the keys of the monitor's cni config block "
     "(https://github.com/aws/amazon-vpc-cni-k8s/blob/master/README.md). Default: the CNI's own defaults.",
-    "properties": {
-        "prefixDelegation": {
-            "type": "boolean",
-            "default": False,
-            "description": "ENABLE_PREFIX_DELEGATION: nodes take /28 prefixes (16 addresses) instead of single "
-            "addresses. Default false.",
-        },
-        "warmEniTarget": {
-            "type": "integer",
-            "minimum": 0,
-            "default": 1,
-            "description": "WARM_ENI_TARGET: whole spare network interfaces each node keeps attached. Default 1.",
-        },
-        "warmIpTarget": {
-            "type": ["integer", "null"],
-            "minimum": 0,
-            "default": None,
-            "description": "WARM_IP_TARGET: spare addresses each node keeps; 0 or null means unset. Default unset.",
-        },
-        "minimumIpTarget": {
-            "type": ["integer", "null"],
-            "minimum": 0,
-            "default": None,
-            "description": "MINIMUM_IP_TARGET: addresses each node holds at least; 0 or null means unset. "
-            "Default unset.",
-        },
-        "warmPrefixTarget": {
-            "type": "integer",
-            "minimum": 0,
-            "default": 1,
-            "description": "WARM_PREFIX_TARGET: spare /28 prefixes each node keeps (prefix delegation). Default 1.",
-        },
-        "maxPods": {
-            "type": ["integer", "null"],
-            "minimum": 1,
-            "default": None,
-            "description": "The kubelet's maxPods, pods per node. Default: the AMI's, from the instance type "
-            "(eni-max-pods.txt).",
-        },
-    },
 }
 Cni = Annotated[CniSettings, PlainValidator(_cni), WithJsonSchema(CNI_SCHEMA)]
 
