@@ -230,7 +230,7 @@ def test_the_notification_says_what_where_how_full_and_what_to_do():
     [failure] = parse_event(SIGNALS["ecs-task-stopped"]).failures
     subject, message, attributes = notification(failure, STATE_A, window_minutes=15, read_at="2026-11-24T19:00:02Z")
     assert subject == f"IP exhaustion: {SUBNET_A} (eu-west-1a), ECS service checkout-web in cluster payments"
-    assert len(subject) <= 100
+    assert len(subject) < 100
     for line in (
         "What failed : ECS service checkout-web in cluster payments",
         "Where       : account 111122223333, region eu-west-1, AZ eu-west-1a",
@@ -305,7 +305,8 @@ def test_a_long_subject_is_cut_to_snss_limit():
     event = samples.asg_launch_unsuccessful(group="x" * 200)
     [failure] = parse_event(event).failures
     subject = notification(failure, None, window_minutes=15, read_at="-")[0]
-    assert len(subject) == 100
+    # SNS Publish: a subject "must be less than 100 characters long" (API_Publish.html).
+    assert len(subject) == 99
     assert subject.endswith("~")
 
 
@@ -366,3 +367,30 @@ def test_health_issues_become_the_events_the_failure_path_reads():
         SUBNET_A,
         Workload("eks-nodegroup", "platform", "general"),
     )
+
+
+def test_a_subject_sns_would_refuse_is_made_one_it_takes():
+    # GIVEN an Auto Scaling group name holding a terminal escape, a carriage return, a tab and non-ASCII
+    failure = parse_event(samples.asg_launch_unsuccessful(group="eks-ng\x1b[2J\r\tgrüße-" + "x" * 200)).failures[0]
+    # WHEN it is notified
+    subject, _, _ = notification(failure, STATE_A, window_minutes=15, read_at="-")
+    # THEN the subject is printable ASCII without control characters, under SNS's 100 characters
+    assert all(" " <= c <= "~" for c in subject)
+    assert len(subject) < 100
+    assert subject.startswith("IP exhaustion: ")
+
+
+def test_a_message_past_snss_256_kb_is_cut_with_a_marker():
+    # GIVEN a stopped task whose reason is 5 MB (the rest of the event as AWS writes it)
+    event = samples.ecs_task_stopped()
+    event["detail"]["stoppedReason"] = (
+        "ResourceInitializationError: InsufficientFreeAddressesInSubnet " + "é" * 2_500_000
+    )
+    failure = parse_event(event).failures[0]
+    # WHEN it is notified
+    _, message, attributes = notification(failure, STATE_A, window_minutes=15, read_at="-")
+    # THEN message and attributes fit one SNS message, and the cut says so
+    size = len(message.encode()) + sum(len(k) + len("String") + len(v) for k, v in attributes.items())
+    assert size <= 262_144
+    assert message.endswith("more bytes; the function's log holds the whole failure]")
+    assert "Reason      : ResourceInitializationError: InsufficientFreeAddressesInSubnet éé" in message

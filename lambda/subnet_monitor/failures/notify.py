@@ -41,7 +41,13 @@ DETAIL_LABELS = {
     "network_interface_id": "ENI",
 }
 # SNS refuses a subject over 100 characters.
-SNS_SUBJECT_MAX = 100
+# SNS Publish: a subject "must be ASCII text that begins with a letter, number, or punctuation mark;
+# must not include line breaks or control characters; and must be less than 100 characters long"; the
+# message is at most 256 KB (262,144 bytes) with its attributes counted in.
+# https://docs.aws.amazon.com/sns/latest/api/API_Publish.html
+SNS_SUBJECT_MAX = 99
+SNS_MESSAGE_MAX_BYTES = 262_144
+TRUNCATED = "\n[… cut: {} more bytes; the function's log holds the whole failure]"
 
 
 def with_interface_subnets(failures: Sequence[Failure], subnet_of: Mapping[str, str]) -> list[Failure]:
@@ -227,10 +233,26 @@ def notification(
     attributes = {"signal": str(failure.signal)}
     if failure.subnet_id:
         attributes["subnet_id"] = failure.subnet_id
-    return _subject(subject), "\n".join(lines), attributes
+    return _subject(subject), _bounded("\n".join(lines), attributes), attributes
 
 
 def _subject(text: str) -> str:
-    # SNS subjects: ASCII, no line breaks, at most 100 characters.
-    ascii_text = text.encode("ascii", "replace").decode().replace("\n", " ")
-    return ascii_text if len(ascii_text) <= SNS_SUBJECT_MAX else ascii_text[: SNS_SUBJECT_MAX - 1] + "~"
+    """``text`` as SNS takes a subject: printable ASCII only (a name may hold any character, an Auto
+    Scaling group's even a control one), starting with a letter, digit or punctuation, under 100."""
+    printable = "".join(c if " " <= c <= "~" else " " for c in text.encode("ascii", "replace").decode())
+    subject = " ".join(printable.split())
+    return subject if len(subject) <= SNS_SUBJECT_MAX else subject[: SNS_SUBJECT_MAX - 1] + "~"
+
+
+def _bounded(message: str, attributes: Mapping[str, str]) -> str:
+    """``message`` cut, with a marker, so that it and its attributes fit one SNS message (a stopped
+    task's reason, or any event text, can be megabytes)."""
+    budget = SNS_MESSAGE_MAX_BYTES - sum(
+        len(k.encode()) + len(v.encode()) + len("String") for k, v in attributes.items()
+    )
+    data = message.encode()
+    if len(data) <= budget:
+        return message
+    marker_room = len(TRUNCATED.format(len(data)).encode())
+    kept = data[: budget - marker_room].decode(errors="ignore")
+    return kept + TRUNCATED.format(len(data) - len(kept.encode()))
