@@ -1,6 +1,6 @@
 """The CDK side of the subnet monitor: constructs, the stack that composes them, and the app builder.
 
-The collector's configuration object lives in the Lambda asset (``lambda/subnet_monitor/config.py``)
+The collector's configuration object lives in the Lambda asset (``lambda/subnet_monitor/core/config/``)
 so that synth and the Lambda parse the very same keys. ``lambda`` is a Python keyword and cannot be
 a package, so the asset directory itself goes on ``sys.path``; pytest does the same through
 ``pythonpath`` in ``pyproject.toml``.

@@ -17,6 +17,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.alarms import ACCOUNT_LABEL, SERVICE_DIMENSION, health_metric, per_subnet_query
+from infra.naming import account_unique_name
 from subnet_monitor.core.config import ScanConfig
 from subnet_monitor.core.metrics import (
     AVAILABLE_IP_COUNT,
@@ -83,6 +84,10 @@ def scans_per_account_query() -> str:
     )
 
 
+# https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutDashboard.html: at most 255 characters.
+DASHBOARD_NAME_MAX = 255
+
+
 class MonitorDashboard(Construct):
     """One CloudWatch dashboard per stack.
 
@@ -114,7 +119,8 @@ class MonitorDashboard(Construct):
         self.dashboard = cloudwatch.Dashboard(
             self,
             "Dashboard",
-            dashboard_name=f"{stack.stack_name}"[:255],
+            # Dashboard names are unique per account (infra/naming.py).
+            dashboard_name=account_unique_name(stack, max_length=DASHBOARD_NAME_MAX),
             default_interval=Duration.hours(3),
             period_override=cloudwatch.PeriodOverride.AUTO,
         )

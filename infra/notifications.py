@@ -12,6 +12,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
+from infra.naming import account_unique_name
 from subnet_monitor.core.config import SlackTarget
 
 # Days KMS waits before deleting the key after the stack is deleted (the minimum is 7).
@@ -94,7 +95,8 @@ class AlarmTopic(Construct):
             self.slack_channel = chatbot.SlackChannelConfiguration(
                 self,
                 "Slack",
-                slack_channel_configuration_name=f"{stack.stack_name}-alarms"[:128],
+                # Chatbot configuration names are unique per account (infra/naming.py); at most 128 characters.
+                slack_channel_configuration_name=account_unique_name(stack, "-alarms", max_length=128),
                 slack_workspace_id=slack.workspace_id,
                 slack_channel_id=slack.channel_id,
                 notification_topics=[self.topic],
