@@ -1,4 +1,4 @@
-"""The examples in the docstrings of the design sizing, the capacity model, the consumers and the forecast stay true."""
+"""The examples in the docstrings of the model, the design sizing and the terminal text stay true."""
 
 from __future__ import annotations
 
@@ -7,11 +7,14 @@ from types import ModuleType
 
 import pytest
 
-from subnet_monitor.core import capacity, consumers, forecast
+from subnet_monitor.core import capacity, consumers, findings, forecast
 from subnet_monitor.design import sizing
+from subnet_monitor.render import terminal
+
+MODULES = [capacity, consumers, findings, forecast, sizing, terminal]
 
 
-@pytest.mark.parametrize("module", [capacity, consumers, sizing, forecast], ids=lambda m: m.__name__)
+@pytest.mark.parametrize("module", MODULES, ids=lambda m: m.__name__)
 def test_docstring_examples(module: ModuleType) -> None:
     result = doctest.testmod(module)
     assert result.attempted > 0

@@ -13,6 +13,7 @@ from subnet_monitor.aws.clients import AWS_ERRORS, AwsClients
 from subnet_monitor.cli import design as cli_design
 from subnet_monitor.core.config import ConfigError, MonitorConfig, ScanConfig
 from subnet_monitor.core.models import Status
+from subnet_monitor.render.terminal import say
 from subnet_monitor.render.text import errors_text, findings_text, to_json, to_table
 from subnet_monitor.scan import run_scan
 
@@ -133,22 +134,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _scan(args) if args.command == "scan" else cli_design.run(args, scan_estate)
     except ConfigError as error:
         shown = "" if error.value is None else f" {error.value!r}"
-        print(f"subnet_monitor: error: {error.key}:{shown} {error.reason}", file=sys.stderr)
+        say(f"subnet_monitor: error: {error.key}:{shown} {error.reason}", file=sys.stderr)
     except AWS_ERRORS as error:
-        print(f"subnet_monitor: error: {error}", file=sys.stderr)
+        say(f"subnet_monitor: error: {error}", file=sys.stderr)
     return EXIT_BAD_INPUT
 
 
 def _scan(args: argparse.Namespace) -> int:
     outcome = scan_estate(args, publish=args.publish).outcome
     if args.json:
-        print(to_json(outcome.reports))
+        say(to_json(outcome.reports))
     else:
-        print("\n\n".join(text for text in (to_table(outcome.reports), findings_text(outcome.reports)) if text))
+        say("\n\n".join(text for text in (to_table(outcome.reports), findings_text(outcome.reports)) if text))
     if outcome.errors:
-        print(errors_text(outcome.errors), file=sys.stderr)
+        say(errors_text(outcome.errors), file=sys.stderr)
     if outcome.published is not None:
-        print(
+        say(
             f"published {outcome.published.datums_sent} datums to CloudWatch in {outcome.published.calls} calls"
             + (f"; {outcome.published.datums_failed} not published" if outcome.published.datums_failed else ""),
             file=sys.stderr,

@@ -29,6 +29,7 @@ from subnet_monitor.design.plan import DEFAULT_SAFETY_MARGIN_PERCENT, load_plan
 from subnet_monitor.design.rules import check_design
 from subnet_monitor.render.check import to_json, to_text
 from subnet_monitor.render.html import ReportPage, render_html
+from subnet_monitor.render.terminal import say
 from subnet_monitor.render.text import errors_text
 from subnet_monitor.scan import ScanOutcome
 
@@ -179,9 +180,9 @@ def _check(args: argparse.Namespace, scan_estate: ScanEstate, margin: float | No
         design, extras = _live(scanned, margin, peered)
         report = check_design(design)
         errors = [*scanned.outcome.errors, *extras.errors]
-    print(to_json(report) if args.json else to_text(report))
+    say(to_json(report) if args.json else to_text(report))
     if errors:
-        print(errors_text(errors), file=sys.stderr)
+        say(errors_text(errors), file=sys.stderr)
     if args.html:
         page = ReportPage(
             title="Subnet design check",
@@ -222,13 +223,13 @@ def _report(args: argparse.Namespace, scan_estate: ScanEstate, margin: float | N
     )
     _write(args.html, render_html(page))
     if errors:
-        print(errors_text(errors), file=sys.stderr)
+        say(errors_text(errors), file=sys.stderr)
     summary = f"wrote {args.html}: {len(reports)} subnets"
     for label, item in (("live design check", live_report), ("plan design check", plan_report)):
         if item is not None:
             counts = item.counts()
             summary += f"; {label} {counts['fail']} fail, {counts['warn']} warn, {counts['pass']} pass"
-    print(summary)
+    say(summary)
     return EXIT_OK
 
 

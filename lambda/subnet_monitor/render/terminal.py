@@ -1,0 +1,33 @@
+"""Text for a terminal: the control characters a name may hold are shown, not obeyed.
+
+An ECS service, a node group, an Auto Scaling group or a plan's subnet can be named with a terminal
+escape (``\\x1b[2J`` clears the screen and can hide the CRITICAL rows), a carriage return that
+overwrites the line, or a bidirectional override that reorders it. ``--json`` escapes them already;
+:func:`for_terminal` does the same for the text the CLI prints (through :func:`say`). Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from typing import TextIO
+
+# C0 controls but the line feed, DEL, C1 controls, and the Unicode format characters that reorder or
+# hide text (zero-width, bidirectional embeddings, overrides and isolates).
+UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def for_terminal(text: str) -> str:
+    r"""``text`` with every unsafe character written as its escape.
+
+    >>> for_terminal("web\x1b[2J\r\tok\n")
+    'web\\x1b[2J\\x0d\\x09ok\n'
+    >>> for_terminal("a\u202eb")
+    'a\\u202eb'
+    """
+    return UNSAFE.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", text)
+
+
+def say(text: str, file: TextIO | None = None) -> None:
+    """``print`` for the CLI: every line it writes goes through :func:`for_terminal`."""
+    print(for_terminal(text), file=file or sys.stdout)
