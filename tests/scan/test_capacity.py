@@ -200,3 +200,31 @@ def test_forecast_from_the_history_earlier_scans_published(aws: boto3.Session, c
     assert reports[flat].capacity.hours_to_exhaustion is None
     assert "hours_to_exhaustion" not in reports[flat].to_dict()
     assert stored(aws, "HoursToExhaustion", flat) == []
+
+
+def test_an_unknown_instance_type_costs_only_its_own_node_group(clients: AwsClients, vpc: Vpc) -> None:
+    # GIVEN two node groups in their own subnets: one of m5.large, one of m5.large and a type the
+    # region does not know (DescribeInstanceTypes fails a whole call on one such name)
+    good, mixed = vpc.subnet(), vpc.subnet()
+    vpc.eks_cluster("platform", [vpc.subnet()])
+    for name, subnet, types in (("general", good, ["m5.large"]), ("odd", mixed, ["m5.large", "x9.mega"])):
+        vpc.eks.create_nodegroup(
+            clusterName="platform",
+            nodegroupName=name,
+            nodeRole=ROLE_ARN,
+            subnets=[subnet],
+            instanceTypes=types,
+            scalingConfig={"minSize": 0, "maxSize": 2, "desiredSize": 0},
+        )
+
+    # WHEN scanned
+    reports = scan(clients)
+
+    # THEN the good group keeps its headroom (2 nodes x 30 addresses) and no finding about types
+    assert reports[good].capacity.ips_needed_at_max == 60
+    assert not [f for f in reports[good].capacity.findings if f.code == "headroom.unknown-instance-type"]
+    # AND the other group's finding names its unknown type alone; m5.large keeps its max pods there
+    [finding] = [f for f in reports[mixed].capacity.findings if f.code == "headroom.unknown-instance-type"]
+    assert "instance type(s) x9.mega unknown to DescribeInstanceTypes" in finding.message
+    [workload] = reports[mixed].to_dict()["workloads"]
+    assert workload["max_pods_per_node"] == {"m5.large": {"secondary_ip": 29, "prefix": 110}}
