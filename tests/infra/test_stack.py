@@ -58,6 +58,7 @@ READ_ACTIONS = {
     "eks:DescribeFargateProfile",
     "ec2:DescribeNetworkInterfaces",
     "ec2:DescribeInstanceTypes",
+    "ec2:DescribeLaunchTemplateVersions",
     "ec2:GetSubnetCidrReservations",
     "ecs:ListAccountSettings",
     "application-autoscaling:DescribeScalableTargets",

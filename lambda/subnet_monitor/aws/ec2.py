@@ -41,6 +41,8 @@ LIVE_INSTANCE_STATES = ("pending", "running")
 # most ~11 % more ENIs than the selection holds, while 200-ID batches each end on a part-filled page.
 VPC_READ_MIN_SHARE = 0.9
 
+# A launch template version as DescribeNodegroup gives it: (ID, name, version); ID or name may be "".
+TemplateVersion = tuple[str, str, str]
 # Told the filter values of a DescribeSubnets call that failed, and the error.
 OnError = Callable[[Sequence[str], Exception], None]
 
@@ -216,6 +218,35 @@ class Ec2Reader:
         half = len(names) // 2
         return {**self._known_instance_types(names[:half]), **self._known_instance_types(names[half:])}
 
+    def launch_template_versions(
+        self, versions: Iterable[TemplateVersion], on_error: Callable[[TemplateVersion, Exception], None]
+    ) -> dict[TemplateVersion, dict[str, Any]]:
+        """``LaunchTemplateData`` of each ``(id, name, version)``, one paginated call per template with
+        all its versions: the API takes one template a call, by ID or name, and a list of versions
+        (numbers, ``$Latest``, ``$Default``; API_DescribeLaunchTemplateVersions.html). The ID is used
+        when known. A failed call is told to ``on_error`` once per version asked of it, which is then
+        absent."""
+        by_template: dict[tuple[str, str], set[TemplateVersion]] = {}
+        for ref in versions:
+            template_id, name, _ = ref
+            key = ("LaunchTemplateId", template_id) if template_id else ("LaunchTemplateName", name)
+            by_template.setdefault(key, set()).add(ref)
+        found: dict[TemplateVersion, dict[str, Any]] = {}
+        paginator = self._client.get_paginator("describe_launch_template_versions")
+        for (parameter, template), refs in sorted(by_template.items()):
+            try:
+                pages = paginator.paginate(**{parameter: template}, Versions=sorted({ref[2] for ref in refs}))
+                read = [entry for page in pages for entry in page["LaunchTemplateVersions"]]
+            except AWS_ERRORS as error:
+                for ref in sorted(refs):
+                    on_error(ref, error)
+                continue
+            for ref in refs:
+                entry = _template_version(read, ref[2])
+                if entry is not None:
+                    found[ref] = entry.get("LaunchTemplateData", {})
+        return found
+
     def cidr_reservations(self, subnet_id: str) -> list[dict[str, Any]]:
         """The subnet's IPv4 CIDR reservations (prefix and explicit). The API takes one subnet a
         call and botocore has no paginator for it, hence the nextToken loop."""
@@ -287,3 +318,13 @@ def _listed_unknown_types(error: ClientError) -> set[str]:
     """The instance types an ``InvalidInstanceType`` message lists; none when it is worded otherwise."""
     match = _UNKNOWN_TYPES_LIST.search(str(error.response.get("Error", {}).get("Message", "")))
     return {name.strip() for name in match.group(1).split(",") if name.strip()} if match else set()
+
+
+def _template_version(read: Sequence[dict[str, Any]], version: str) -> dict[str, Any] | None:
+    """The entry a requested version resolved to: its number, the default (``DefaultVersion``), or the
+    latest (the highest number: ``$Latest`` returns the latest, which no other version exceeds)."""
+    if version == "$Default":
+        return next((entry for entry in read if entry.get("DefaultVersion")), None)
+    if version == "$Latest":
+        return max(read, key=lambda entry: entry["VersionNumber"], default=None)
+    return next((entry for entry in read if str(entry.get("VersionNumber")) == version), None)
