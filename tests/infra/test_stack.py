@@ -236,6 +236,7 @@ def test_wildcard_resource_only_where_no_resource_type_exists(default):
         "cloudwatch:PutMetricData",
         "ec2:DescribeNetworkInterfaces",
         "ec2:DescribeInstanceTypes",
+        "ec2:DescribeLaunchTemplateVersions",
         "ec2:GetSubnetCidrReservations",
         "ecs:ListAccountSettings",
         "application-autoscaling:DescribeScalableTargets",
