@@ -36,6 +36,9 @@ UNSCOPED_READ_ACTIONS = {
     # The capacity model (headroom, fragmentation, consumers, forecast):
     "ec2:DescribeNetworkInterfaces": "EC2 Describe calls have no resource type",
     "ec2:DescribeInstanceTypes": "EC2 Describe calls have no resource type",
+    # A node group's instance type when its launch template sets it; the Service Authorization
+    # Reference lists no resource type for it, like the other EC2 Describe calls.
+    "ec2:DescribeLaunchTemplateVersions": "EC2 Describe calls have no resource type",
     "ec2:GetSubnetCidrReservations": "read-only, on subnets found at scan time; granted like the EC2 Describe calls",
     "ecs:ListAccountSettings": "account setting (awsvpcTrunking), no resource type",
     "application-autoscaling:DescribeScalableTargets": "no resource type",

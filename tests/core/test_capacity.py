@@ -158,6 +158,33 @@ def test_prefix_mode_falls_back_to_secondary_ips_off_nitro() -> None:
     assert node_allocation(limits, CniSettings(prefix_delegation=True), 5).prefixes == 0
 
 
+# Non-Nitro (Xen) types in prefix mode, as max-pods-calculator.sh answers: it takes the secondary-IP
+# formula unless `[ "$IS_NITRO" = true ] && [ "$CNI_PREFIX_DELEGATION_ENABLED" = true ]`, then caps
+# it at 110, or 250 when `[ "$CPU_COUNT" -gt 30 ]` (awslabs/amazon-eks-ami
+# templates/al2/runtime/max-pods-calculator.sh). ENIs and IPv4 per ENI from vpc_ip_resource_limit.go,
+# vCPUs from https://aws.amazon.com/ec2/instance-types/; the uncapped value is eni-max-pods.txt's.
+@pytest.mark.parametrize(
+    ("limits", "eni_max_pods_txt", "calculator"),
+    [
+        (InstanceNetworkLimits("c4.large", 2, 3, 10, nitro=False), 29, 29),
+        (InstanceNetworkLimits("m4.4xlarge", 16, 8, 30, nitro=False), 234, 110),
+        (InstanceNetworkLimits("c4.8xlarge", 36, 8, 30, nitro=False), 234, 234),
+        (InstanceNetworkLimits("r4.16xlarge", 64, 15, 50, nitro=False), 737, 250),
+        (InstanceNetworkLimits("i3.16xlarge", 64, 15, 50, nitro=False), 737, 250),
+    ],
+    ids=lambda value: value.instance_type if isinstance(value, InstanceNetworkLimits) else None,
+)
+def test_prefix_mode_off_nitro_is_capped_like_the_calculator(
+    limits: InstanceNetworkLimits, eni_max_pods_txt: int, calculator: int
+) -> None:
+    # GIVEN a Xen instance type in a cluster with prefix delegation on
+    # WHEN its max pods is asked in both modes
+    # THEN secondary-IP mode keeps the AMI's eni-max-pods.txt value, prefix mode the calculator's
+    assert max_pods(limits, prefix_delegation=False) == eni_max_pods_txt
+    assert max_pods(limits, prefix_delegation=True) == calculator
+    assert node_allocation(limits, CniSettings(prefix_delegation=True), calculator - 2).prefixes == 0
+
+
 def test_recommended_max_pods_caps_secondary_ip_mode_too() -> None:
     # Managed node groups without a custom AMI cap maxPods at 110 / 250 in both modes
     # (choosing-instance-type.html, "How maxPods is determined").

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import boto3
+from botocore.exceptions import ClientError
 
 from subnet_monitor.aws.clients import AwsClients
 from subnet_monitor.core.capacity import CniSettings
@@ -200,3 +201,115 @@ def test_forecast_from_the_history_earlier_scans_published(aws: boto3.Session, c
     assert reports[flat].capacity.hours_to_exhaustion is None
     assert "hours_to_exhaustion" not in reports[flat].to_dict()
     assert stored(aws, "HoursToExhaustion", flat) == []
+
+
+def test_an_unknown_instance_type_costs_only_its_own_node_group(clients: AwsClients, vpc: Vpc) -> None:
+    # GIVEN two node groups in their own subnets: one of m5.large, one of m5.large and a type the
+    # region does not know (DescribeInstanceTypes fails a whole call on one such name)
+    good, mixed = vpc.subnet(), vpc.subnet()
+    vpc.eks_cluster("platform", [vpc.subnet()])
+    for name, subnet, types in (("general", good, ["m5.large"]), ("odd", mixed, ["m5.large", "x9.mega"])):
+        vpc.eks.create_nodegroup(
+            clusterName="platform",
+            nodegroupName=name,
+            nodeRole=ROLE_ARN,
+            subnets=[subnet],
+            instanceTypes=types,
+            scalingConfig={"minSize": 0, "maxSize": 2, "desiredSize": 0},
+        )
+
+    # WHEN scanned
+    reports = scan(clients)
+
+    # THEN the good group keeps its headroom (2 nodes x 30 addresses) and no finding about types
+    assert reports[good].capacity.ips_needed_at_max == 60
+    assert not [f for f in reports[good].capacity.findings if f.code == "headroom.unknown-instance-type"]
+    # AND the other group's finding names its unknown type alone; m5.large keeps its max pods there
+    [finding] = [f for f in reports[mixed].capacity.findings if f.code == "headroom.unknown-instance-type"]
+    assert "instance type(s) x9.mega unknown to DescribeInstanceTypes" in finding.message
+    [workload] = reports[mixed].to_dict()["workloads"]
+    assert workload["max_pods_per_node"] == {"m5.large": {"secondary_ip": 29, "prefix": 110}}
+
+
+def _launch_template_node_group(vpc: Vpc, subnet: str, template_data: dict[str, str]) -> str:
+    """A node group deployed with a launch template, as eksctl and Terraform make them; returns the
+    template's ID. moto fills ``instanceTypes`` with t3.medium where EKS returns null for such a node
+    group ("If the node group was deployed with a launch template, then this is null", EKS API
+    Reference, API_Nodegroup.html), so the documented null is put back on DescribeNodegroup."""
+    template = vpc.ec2.create_launch_template(LaunchTemplateName="nodes", LaunchTemplateData=template_data)
+    template_id = template["LaunchTemplate"]["LaunchTemplateId"]
+    vpc.eks_cluster("platform", [vpc.subnet()])
+    vpc.eks.create_nodegroup(
+        clusterName="platform",
+        nodegroupName="templated",
+        nodeRole=ROLE_ARN,
+        subnets=[subnet],
+        launchTemplate={"id": template_id, "version": "1"},
+        scalingConfig={"minSize": 0, "maxSize": 2, "desiredSize": 0},
+    )
+    return template_id
+
+
+def _as_eks_returns_it(clients: AwsClients) -> None:
+    def drop_instance_types(parsed: dict, **_: object) -> None:
+        if parsed.get("nodegroup", {}).get("launchTemplate"):
+            parsed["nodegroup"]["instanceTypes"] = None
+
+    clients.eks.meta.events.register("after-call.eks.DescribeNodegroup", drop_instance_types)
+
+
+def test_a_node_group_with_its_instance_type_in_a_launch_template(clients: AwsClients, vpc: Vpc) -> None:
+    # GIVEN a node group whose instance type (m5.large) is set in its launch template, instanceTypes null
+    nodes = vpc.subnet()
+    _launch_template_node_group(vpc, nodes, {"InstanceType": "m5.large"})
+    _as_eks_returns_it(clients)
+
+    # WHEN scanned
+    report = scan(clients)[nodes]
+
+    # THEN its headroom is modelled with the template's type: 2 nodes x 30 addresses, no finding about it
+    assert report.capacity.ips_needed_at_max == 60
+    assert not [f for f in report.capacity.findings if f.code.startswith("headroom.")]
+    [workload] = report.to_dict()["workloads"]
+    assert workload["instance_types"] == ["m5.large"]
+
+
+def test_a_launch_template_with_its_own_ami_says_max_pods_is_assumed(clients: AwsClients, vpc: Vpc) -> None:
+    # GIVEN the same node group, its launch template also setting an AMI (whose user data sets maxPods)
+    nodes = vpc.subnet()
+    _launch_template_node_group(vpc, nodes, {"InstanceType": "m5.large", "ImageId": "ami-12345678"})
+    _as_eks_returns_it(clients)
+
+    # WHEN scanned
+    report = scan(clients)[nodes]
+
+    # THEN headroom is modelled at the managed default, and an info finding says that is assumed
+    assert report.capacity.ips_needed_at_max == 60
+    [finding] = [f for f in report.capacity.findings if f.code == "headroom.max-pods-assumed"]
+    assert "runs its own AMI (ami-12345678, launch template lt-" in finding.message
+    assert finding.severity == "info"
+
+
+def test_an_unreadable_launch_template_leaves_no_headroom_and_says_so(clients: AwsClients, vpc: Vpc) -> None:
+    # GIVEN the launch-template node group, and DescribeLaunchTemplateVersions refused
+    nodes = vpc.subnet()
+    template_id = _launch_template_node_group(vpc, nodes, {"InstanceType": "m5.large"})
+    _as_eks_returns_it(clients)
+
+    def refuse(**_: object) -> None:
+        error = {"Error": {"Code": "UnauthorizedOperation", "Message": "no"}}
+        raise ClientError(error, "DescribeLaunchTemplateVersions")
+
+    clients.ec2.meta.events.register("before-call.ec2.DescribeLaunchTemplateVersions", refuse)
+
+    # WHEN scanned
+    outcome = run_scan(clients, ScanConfig(), publish=False)
+    report = next(r for r in outcome.reports if r.subnet_id == nodes)
+
+    # THEN the read failure is an error of the scan, the node group has no headroom figure, and the
+    # finding says why (not that an instance type is unknown)
+    assert [e.target for e in outcome.errors] == [f"DescribeLaunchTemplateVersions {template_id} version 1"]
+    assert report.capacity.ips_needed_at_max is None
+    [finding] = [f for f in report.capacity.findings if f.code.startswith("headroom.")]
+    assert finding.code == "headroom.launch-template-unreadable"
+    assert f"launch template {template_id} version 1, which could not be read" in finding.message

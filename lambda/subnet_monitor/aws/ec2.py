@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
 
 from subnet_monitor.aws.batching import batched
 from subnet_monitor.aws.clients import AWS_ERRORS
@@ -26,12 +29,20 @@ DESCRIBE_INSTANCES_PAGE_MAX = 1000
 DESCRIBE_NETWORK_INTERFACES_PAGE_MAX = 1000
 # https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeInstanceTypes.html
 DESCRIBE_INSTANCE_TYPES_MAX = 100
+# DescribeInstanceTypes fails the whole call on one name the region does not know, naming them all:
+# "InvalidInstanceType: The following supplied instance types do not exist: [i8ge.xlarge]"
+# (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html, InvalidInstanceType;
+# the message as EC2 returns it, quoted in github.com/scylladb/scylla-cluster-tests/issues/12419).
+INVALID_INSTANCE_TYPE = "InvalidInstanceType"
+_UNKNOWN_TYPES_LIST = re.compile(r"do not exist: \[([^\]]*)\]")
 LIVE_INSTANCE_STATES = ("pending", "running")
 # ENIs are read by VPC (one paginated stream) rather than by 200 subnet IDs a call when the selected
 # subnets hold at least this share of the addresses in use in their VPCs: the stream then reads at
 # most ~11 % more ENIs than the selection holds, while 200-ID batches each end on a part-filled page.
 VPC_READ_MIN_SHARE = 0.9
 
+# A launch template version as DescribeNodegroup gives it: (ID, name, version); ID or name may be "".
+TemplateVersion = tuple[str, str, str]
 # Told the filter values of a DescribeSubnets call that failed, and the error.
 OnError = Callable[[Sequence[str], Exception], None]
 
@@ -176,12 +187,64 @@ class Ec2Reader:
         return enis
 
     def instance_types(self, names: Iterable[str]) -> dict[str, dict[str, Any]]:
-        """``DescribeInstanceTypes`` entries by name, 100 names a call."""
+        """``DescribeInstanceTypes`` entries by name, 100 names a call. Names EC2 does not know are
+        absent, and only they: the others keep their entries (see :meth:`_known_instance_types`)."""
         found: dict[str, dict[str, Any]] = {}
-        paginator = self._client.get_paginator("describe_instance_types")
         for batch in batched(sorted(set(names)), DESCRIBE_INSTANCE_TYPES_MAX):
-            for page in paginator.paginate(InstanceTypes=list(batch)):
-                found.update({entry["InstanceType"]: entry for entry in page["InstanceTypes"]})
+            found.update(self._known_instance_types(list(batch)))
+        return found
+
+    def _known_instance_types(self, names: list[str]) -> dict[str, dict[str, Any]]:
+        """Entries of ``names``, leaving out those EC2 does not know.
+
+        One unknown name fails the whole call (``InvalidInstanceType``). The names the error lists
+        are dropped and the rest asked again (two calls when it lists them all, as EC2 does); if it
+        lists none of ours, the batch is split in halves, down to single names. Every call drops at
+        least one name or halves the batch, so a batch of n takes fewer than 2n calls, and
+        2 × unknown × log2(n) + 1 when the message cannot be read. Other errors are raised.
+        """
+        try:
+            pages = self._client.get_paginator("describe_instance_types").paginate(InstanceTypes=names)
+            return {entry["InstanceType"]: entry for page in pages for entry in page["InstanceTypes"]}
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != INVALID_INSTANCE_TYPE:
+                raise
+            listed = _listed_unknown_types(error) & set(names)
+        if listed:
+            rest = [name for name in names if name not in listed]
+            return self._known_instance_types(rest) if rest else {}
+        if len(names) == 1:
+            return {}
+        half = len(names) // 2
+        return {**self._known_instance_types(names[:half]), **self._known_instance_types(names[half:])}
+
+    def launch_template_versions(
+        self, versions: Iterable[TemplateVersion], on_error: Callable[[TemplateVersion, Exception], None]
+    ) -> dict[TemplateVersion, dict[str, Any]]:
+        """``LaunchTemplateData`` of each ``(id, name, version)``, one paginated call per template with
+        all its versions: the API takes one template a call, by ID or name, and a list of versions
+        (numbers, ``$Latest``, ``$Default``; API_DescribeLaunchTemplateVersions.html). The ID is used
+        when known. A failed call is told to ``on_error`` once per version asked of it, which is then
+        absent."""
+        by_template: dict[tuple[str, str], set[TemplateVersion]] = {}
+        for ref in versions:
+            template_id, name, _ = ref
+            key = ("LaunchTemplateId", template_id) if template_id else ("LaunchTemplateName", name)
+            by_template.setdefault(key, set()).add(ref)
+        found: dict[TemplateVersion, dict[str, Any]] = {}
+        paginator = self._client.get_paginator("describe_launch_template_versions")
+        for (parameter, template), refs in sorted(by_template.items()):
+            try:
+                pages = paginator.paginate(**{parameter: template}, Versions=sorted({ref[2] for ref in refs}))
+                read = [entry for page in pages for entry in page["LaunchTemplateVersions"]]
+            except AWS_ERRORS as error:
+                for ref in sorted(refs):
+                    on_error(ref, error)
+                continue
+            for ref in refs:
+                entry = _template_version(read, ref[2])
+                if entry is not None:
+                    found[ref] = entry.get("LaunchTemplateData", {})
         return found
 
     def cidr_reservations(self, subnet_id: str) -> list[dict[str, Any]]:
@@ -249,3 +312,19 @@ def _subnet_state(subnet: dict[str, Any]) -> SubnetState | None:
         available_ips=subnet["AvailableIpAddressCount"],
         tags={t["Key"]: t["Value"] for t in subnet.get("Tags", [])},
     )
+
+
+def _listed_unknown_types(error: ClientError) -> set[str]:
+    """The instance types an ``InvalidInstanceType`` message lists; none when it is worded otherwise."""
+    match = _UNKNOWN_TYPES_LIST.search(str(error.response.get("Error", {}).get("Message", "")))
+    return {name.strip() for name in match.group(1).split(",") if name.strip()} if match else set()
+
+
+def _template_version(read: Sequence[dict[str, Any]], version: str) -> dict[str, Any] | None:
+    """The entry a requested version resolved to: its number, the default (``DefaultVersion``), or the
+    latest (the highest number: ``$Latest`` returns the latest, which no other version exceeds)."""
+    if version == "$Default":
+        return next((entry for entry in read if entry.get("DefaultVersion")), None)
+    if version == "$Latest":
+        return max(read, key=lambda entry: entry["VersionNumber"], default=None)
+    return next((entry for entry in read if str(entry.get("VersionNumber")) == version), None)

@@ -1,7 +1,8 @@
 """EKS discovery: control-plane, node and Fargate subnets.
 
 - ``eks-control-plane``: ``resourcesVpcConfig.subnetIds`` of the cluster;
-- ``eks-node``: managed node groups' subnets; the subnets of live instances tagged
+- ``eks-node``: managed node groups' subnets (their instance type from ``instanceTypes``, or from
+  their launch template version when that sets it); the subnets of live instances tagged
   ``kubernetes.io/cluster/<name>`` that belong to no managed node group (self-managed and Karpenter
   nodes); subnets tagged ``karpenter.sh/discovery = <name>`` (where Karpenter launches nodes);
 - ``eks-fargate``: Fargate profiles' subnets.
@@ -10,10 +11,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from subnet_monitor.aws.clients import AWS_ERRORS
-from subnet_monitor.aws.ec2 import Ec2Reader
+from subnet_monitor.aws.ec2 import Ec2Reader, TemplateVersion
 from subnet_monitor.core.models import (
     EKS_INSUFFICIENT_FREE_ADDRESSES,
     KIND_EKS_CLUSTER,
@@ -65,11 +67,14 @@ class EksDiscoverer:
         except AWS_ERRORS as error:
             found.fail("eks", "ListClusters", error)
             return set()
+        pending: dict[Workload, TemplateVersion] = {}
         for name in names:
             try:
-                self._cluster(found, name)
+                self._cluster(found, name, pending)
             except AWS_ERRORS as error:
                 found.fail("eks", name, error)
+        if pending:
+            self._launch_template_types(found, pending)
         if names:
             try:
                 self._self_managed_nodes(found, names)
@@ -77,7 +82,9 @@ class EksDiscoverer:
                 found.fail("eks", "self-managed nodes (DescribeInstances/DescribeSubnets)", error)
         return set(names)
 
-    def _cluster(self, found: Discovery, name: str) -> None:
+    def _cluster(self, found: Discovery, name: str, pending: dict[Workload, TemplateVersion]) -> None:
+        """Add one cluster's subnets and node groups to ``found``; node groups whose instance type is
+        in their launch template go to ``pending``."""
         cluster = self._eks.describe_cluster(name=name)["cluster"]
         subnets = cluster.get("resourcesVpcConfig", {}).get("subnetIds", [])
         found.add_all(subnets, Role.EKS_CONTROL_PLANE, Workload(KIND_EKS_CLUSTER, name, name))
@@ -91,11 +98,17 @@ class EksDiscoverer:
                 subnets = tuple(nodegroup.get("subnets", []))
                 found.add_all(subnets, Role.EKS_NODE, workload)
                 scaling = nodegroup.get("scalingConfig", {})
+                instance_types = tuple(nodegroup.get("instanceTypes") or ())
+                template = nodegroup.get("launchTemplate") or {}
+                ref = (template.get("id", ""), template.get("name", ""), template.get("version") or "$Default")
+                if not instance_types and (ref[0] or ref[1]):
+                    pending[workload] = ref
                 found.specs[workload] = NodegroupSpec(
                     subnets=subnets,
                     max_size=scaling.get("maxSize", 0),
                     desired=scaling.get("desiredSize", 0),
-                    instance_types=tuple(nodegroup.get("instanceTypes") or ()),
+                    instance_types=instance_types,
+                    launch_template=f"{ref[0] or ref[1]} version {ref[2]}" if workload in pending else None,
                 )
         for page in self._eks.get_paginator("list_fargate_profiles").paginate(clusterName=name):
             for profile_name in page["fargateProfileNames"]:
@@ -104,6 +117,26 @@ class EksDiscoverer:
                 subnets = tuple(profile["fargateProfile"].get("subnets", []))
                 found.add_all(subnets, Role.EKS_FARGATE, workload)
                 found.specs[workload] = FargateProfileSpec(subnets=subnets)
+
+    def _launch_template_types(self, found: Discovery, pending: Mapping[Workload, TemplateVersion]) -> None:
+        """The instance type (and any custom AMI) of node groups deployed with a launch template:
+        DescribeNodegroup's ``instanceTypes`` "If the node group was deployed with a launch template,
+        then this is null" (API_Nodegroup.html), and ``launchTemplate`` gives its ``id``, ``name`` and
+        ``version`` (API_LaunchTemplateSpecification.html: "If no version is specified, then the
+        template's default version is used"). A version that cannot be read, or sets no instance type,
+        leaves the node group without instance types: the headroom model says so, never guesses."""
+
+        def failed(ref: TemplateVersion, error: Exception) -> None:
+            found.fail("ec2", f"DescribeLaunchTemplateVersions {ref[0] or ref[1]} version {ref[2]}", error)
+
+        data = self._ec2.launch_template_versions(pending.values(), on_error=failed)
+        for workload, ref in pending.items():
+            version = data.get(ref, {})
+            spec = found.specs[workload]
+            if isinstance(spec, NodegroupSpec) and version.get("InstanceType"):
+                found.specs[workload] = replace(
+                    spec, instance_types=(version["InstanceType"],), custom_ami=version.get("ImageId")
+                )
 
     def _self_managed_nodes(self, found: Discovery, names: list[str]) -> None:
         cluster_by_tag = {CLUSTER_TAG_PREFIX + name: name for name in names}

@@ -220,19 +220,23 @@ def max_pods(limits: InstanceNetworkLimits, prefix_delegation: bool) -> int:
     the kubelet by default (``m5.large`` 29, ``c5.18xlarge`` 737). Prefix mode:
     ENIs × ((IPv4 per ENI − 1) × 16) + 2, capped like max-pods-calculator.sh caps it: 110, or 250
     above 30 vCPUs (``m5.large`` 110, ``m5.8xlarge`` 250). A type that is not Nitro gets the
-    secondary-IP value in both modes: the CNI falls back to secondary addresses there ("Prefix
-    delegation is not supported on non-nitro instance ... falling back to default (secondary
-    IP) mode", pkg/ipamd/ipamd.go).
+    secondary-IP formula in prefix mode, since the CNI falls back to secondary addresses there
+    ("Prefix delegation is not supported on non-nitro instance ... falling back to default
+    (secondary IP) mode", pkg/ipamd/ipamd.go), and the same 110 / 250 cap: prefix mode's maxPods
+    is what the calculator recommends, and the script takes the secondary-IP formula off Nitro
+    (``[ "$IS_NITRO" = true ] && [ "$CNI_PREFIX_DELEGATION_ENABLED" = true ]``) before capping
+    (``m4.4xlarge`` 110, ``r4.16xlarge`` 250, where eni-max-pods.txt says 234 and 737).
 
     >>> max_pods(InstanceNetworkLimits("m5.large", 2, 3, 10), prefix_delegation=False)
     29
     >>> max_pods(InstanceNetworkLimits("m5.large", 2, 3, 10), prefix_delegation=True)
     110
+    >>> max_pods(InstanceNetworkLimits("m4.4xlarge", 16, 8, 30, nitro=False), prefix_delegation=True)
+    110
     """
-    allowed = _eni_max_pods(limits, prefix_delegation)
-    if prefix_delegation and limits.nitro:
-        return min(allowed, _ceiling_for(limits))
-    return allowed
+    if prefix_delegation:
+        return recommended_max_pods(limits, prefix_delegation)
+    return _eni_max_pods(limits, prefix_delegation)
 
 
 def recommended_max_pods(limits: InstanceNetworkLimits, prefix_delegation: bool) -> int:

@@ -60,6 +60,8 @@ SECONDS_PER_HOUR = 3600
 # Finding codes, one per kind of finding this module makes.
 SHORT_AT_MAX = "headroom.short-at-max"
 UNKNOWN_INSTANCE_TYPE = "headroom.unknown-instance-type"
+LAUNCH_TEMPLATE_UNREADABLE = "headroom.launch-template-unreadable"
+MAX_PODS_ASSUMED = "headroom.max-pods-assumed"
 DETACHED_ENIS = "consumers.detached-enis"
 FILLS_WITHIN_HORIZON = "forecast.fills-within-horizon"
 # "status - The status of the network interface. If the network interface is not attached to an
@@ -259,21 +261,26 @@ def _nodegroup_need(workload: Workload, spec: NodegroupSpec, subnets: list[str],
         },
     }
     unknown = [t for t in spec.instance_types if t not in inputs.instance_limits]
-    if unknown or not spec.instance_types:
+    gap = _nodegroup_gap(workload, spec, unknown)
+    if gap is not None:
+        for subnet_id in subnets:
+            findings[subnet_id].append(gap)
+        return None
+    if spec.custom_ami is not None and settings.max_pods is None:
         for subnet_id in subnets:
             findings[subnet_id].append(
                 Finding(
-                    code=UNKNOWN_INSTANCE_TYPE,
-                    severity=Severity.WARNING,
+                    code=MAX_PODS_ASSUMED,
+                    severity=Severity.INFO,
                     subject=f"{workload.cluster}/{workload.name}",
                     message=(
-                        f"node group {workload.cluster}/{workload.name}: instance type(s) "
-                        f"{', '.join(unknown) or 'not set'} unknown to DescribeInstanceTypes; its headroom is not "
-                        "modelled"
+                        f"node group {workload.cluster}/{workload.name} runs its own AMI ({spec.custom_ami}, launch "
+                        f"template {spec.launch_template}), whose user data sets the kubelet's maxPods and is not "
+                        "read: planned at the managed node group default (110, or 250 above 30 vCPUs)"
                     ),
+                    fix=f"set maxPods in the cni block for cluster {workload.cluster} if the node group uses another",
                 )
             )
-        return None
     # The node group may launch any of its types: plan for the one that takes the most addresses.
     # Managed node groups (without a custom AMI) cap maxPods at 110 below 30 vCPUs and 250 above,
     # in both modes (EKS user guide, choosing-instance-type.html), unless the config says otherwise.
@@ -286,6 +293,36 @@ def _nodegroup_need(workload: Workload, spec: NodegroupSpec, subnets: list[str],
         planner.held.get(workload, 0),
         f"node group {workload.cluster}/{workload.name} needs {at_max} addresses at maxSize {spec.max_size} "
         f"({per_node} a node, {mode})",
+    )
+
+
+def _nodegroup_gap(workload: Workload, spec: NodegroupSpec, unknown: list[str]) -> Finding | None:
+    """Why a node group's headroom cannot be modelled, or ``None`` when it can: its launch template
+    could not be read (or sets no instance type), no instance type is set at all, or EC2 does not
+    know some of its types (named alone)."""
+    subject = f"{workload.cluster}/{workload.name}"
+    if not spec.instance_types and spec.launch_template is not None:
+        return Finding(
+            code=LAUNCH_TEMPLATE_UNREADABLE,
+            severity=Severity.WARNING,
+            subject=subject,
+            message=(
+                f"node group {subject}: its instance type is set in launch template {spec.launch_template}, which "
+                "could not be read or sets none; its headroom is not modelled"
+            ),
+            fix="allow ec2:DescribeLaunchTemplateVersions to the collector, or check the launch template version",
+        )
+    if not spec.instance_types:
+        reason = "no instance type is set (neither instanceTypes nor a launch template)"
+    elif unknown:
+        reason = f"instance type(s) {', '.join(unknown)} unknown to DescribeInstanceTypes"
+    else:
+        return None
+    return Finding(
+        code=UNKNOWN_INSTANCE_TYPE,
+        severity=Severity.WARNING,
+        subject=subject,
+        message=f"node group {subject}: {reason}; its headroom is not modelled",
     )
 
 

@@ -92,13 +92,18 @@ class AsgSpec:
 @dataclass(frozen=True)
 class NodegroupSpec:
     """An EKS managed node group. ``pods_per_node``: pods with their own address a node is planned
-    to run (a design plan says so); ``None`` means as many as maxPods allows, what a scan assumes."""
+    to run (a design plan says so); ``None`` means as many as maxPods allows, what a scan assumes.
+    ``launch_template`` names the launch template version (``lt-… version 3``) the instance type was
+    read from, or was to be read from when ``instance_types`` is empty; ``custom_ami`` is the AMI
+    that version sets, whose user data (not read) decides the kubelet's maxPods."""
 
     subnets: tuple[str, ...]
     max_size: int
     desired: int
     instance_types: tuple[str, ...]
     pods_per_node: int | None = None
+    launch_template: str | None = None
+    custom_ami: str | None = None
 
 
 @dataclass(frozen=True)
