@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from subnet_monitor.aws.clients import AWS_ERRORS
 from subnet_monitor.aws.ec2 import Ec2Reader
+from subnet_monitor.core.gaps import HEADROOM, ROLES, WORKLOADS
 from subnet_monitor.core.models import (
     EKS_INSUFFICIENT_FREE_ADDRESSES,
     KIND_EKS_CLUSTER,
@@ -64,12 +65,15 @@ class EksDiscoverer:
             names = [name for page in pages for name in page["clusters"] if not allow or name in allow]
         except AWS_ERRORS as error:
             found.fail("eks", "ListClusters", error)
+            found.missing("eks:ListClusters", error, (ROLES, WORKLOADS, *HEADROOM), everywhere=True)
             return set()
         for name in names:
             try:
                 self._cluster(found, name)
             except AWS_ERRORS as error:
                 found.fail("eks", name, error)
+                read = f"eks:{getattr(error, 'operation_name', None) or 'DescribeCluster'}"
+                found.missing(read, error, (ROLES, WORKLOADS, *HEADROOM), clusters=[("eks", name)])
         if names:
             try:
                 self._self_managed_nodes(found, names)
