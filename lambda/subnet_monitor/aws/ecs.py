@@ -269,7 +269,8 @@ class EcsDiscoverer:
 
 def _read(error: Exception, default: str, service: str = "ecs") -> str:
     """The failed call, IAM style (``ecs:ListServices``): botocore's ClientError names it."""
-    return f"{service}:{getattr(error, 'operation_name', None) or default}"
+    operation = getattr(error, "operation_name", None) or default
+    return f"{service}:{operation.rsplit(':', 1)[-1]}"
 
 
 def _awsvpc_subnets(network_configuration: dict[str, Any] | None) -> list[str]:

@@ -72,7 +72,8 @@ class EksDiscoverer:
                 self._cluster(found, name)
             except AWS_ERRORS as error:
                 found.fail("eks", name, error)
-                read = f"eks:{getattr(error, 'operation_name', None) or 'DescribeCluster'}"
+                operation = getattr(error, "operation_name", None) or "DescribeCluster"
+                read = f"eks:{operation.rsplit(':', 1)[-1]}"
                 found.missing(read, error, (ROLES, WORKLOADS, *HEADROOM), clusters=[("eks", name)])
         if names:
             try:
