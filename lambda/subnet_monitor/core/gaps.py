@@ -129,8 +129,11 @@ def partial_finding(subnet_id: str, gaps: tuple[Gap, ...]) -> Finding:
             f"subnet {subnet_id} was not fully seen ({parts})"
             + (f"; not known: {', '.join(unknown)}." if unknown else ".")
         ),
+        # A gap that is no failed read (ENIs holding more than used) has nothing to fix.
         fix=(
             "give the scanning role the permissions the deployed role has (docs: Deploy) or wait out the "
             "throttling; the next scan fills the gaps"
-        ),
+        )
+        if any(gap.read != ENIS_EXCEED_USED for gap in gaps)
+        else None,
     )
