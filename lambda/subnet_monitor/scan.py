@@ -27,10 +27,19 @@ from subnet_monitor.core.consumers import (
 )
 from subnet_monitor.core.forecast import Series
 from subnet_monitor.core.fragmentation import prefix_space, reservations_by_type
+from subnet_monitor.core.gaps import (
+    ENI_FIGURES,
+    FREE_PREFIX_BLOCKS,
+    HEADROOM,
+    HOURS_TO_EXHAUSTION,
+    LARGEST_FREE_BLOCK,
+    with_gaps,
+)
 from subnet_monitor.core.headroom import CapacityInputs, plan_capacity
 from subnet_monitor.core.metrics import AVAILABLE_IP_COUNT, subnet_datums
 from subnet_monitor.core.models import (
     Discovery,
+    FargateProfileSpec,
     HealthIssue,
     NodegroupSpec,
     Role,
@@ -131,20 +140,32 @@ def assess(
     what was read."""
     now = datetime.now(UTC)
     subnet_ids = sorted(states)
-    enis = reader.network_interfaces(
-        subnet_ids,
-        on_error=lambda batch, error: found.fail("ec2", _batch_target("DescribeNetworkInterfaces", batch), error),
-    )
+    unread: set[str] = set()
+
+    def enis_failed(batch: Sequence[str], error: Exception) -> None:
+        unread.update(batch)
+        found.fail("ec2", _batch_target("DescribeNetworkInterfaces", batch), error)
+        found.missing("ec2:DescribeNetworkInterfaces", error, ENI_FIGURES, subnets=batch)
+        # What EKS node groups and Fargate profiles hold now, and prefix mode, are read from their ENIs.
+        eks = [w for w, spec in found.specs.items() if isinstance(spec, NodegroupSpec | FargateProfileSpec)]
+        touched = [w for w in eks if set(found.specs[w].subnets) & set(batch)]
+        found.missing("ec2:DescribeNetworkInterfaces", error, HEADROOM, workloads=touched)
+
+    enis = reader.network_interfaces(subnet_ids, on_error=enis_failed)
     address_use = summarize_by_subnet(enis, cni_instances=vpc_cni_instances(enis))
     instance_addresses = addresses_by_instance(enis)
     del enis  # the largest thing a scan holds: gone before the history is read
     prefix_spaces = {}
-    for subnet_id in sorted(_prefix_subnets(found, address_use, config)):
+    # A subnet whose ENIs were not read would look all free: no /28 search there.
+    for subnet_id in sorted(_prefix_subnets(found, address_use, config) - unread):
         use = address_use.get(subnet_id)
         try:
             explicit, prefix = reservations_by_type(reader.cidr_reservations(subnet_id))
         except AWS_ERRORS as error:
             found.fail("ec2", f"GetSubnetCidrReservations {subnet_id}", error)
+            found.missing(
+                "ec2:GetSubnetCidrReservations", error, (FREE_PREFIX_BLOCKS, LARGEST_FREE_BLOCK), subnets=[subnet_id]
+            )
             continue
         prefix_spaces[subnet_id] = prefix_space(
             states[subnet_id].cidr,
@@ -164,6 +185,8 @@ def assess(
             }
         except AWS_ERRORS as error:
             found.fail("ec2", "DescribeInstanceTypes", error)
+            nodegroups = [w for w, spec in found.specs.items() if isinstance(spec, NodegroupSpec)]
+            found.missing("ec2:DescribeInstanceTypes", error, HEADROOM, workloads=nodegroups)
     history: dict[str, Series] = {}
     try:
         available = MetricHistory(clients.cloudwatch).series(
@@ -176,6 +199,7 @@ def assess(
         history = available
     except AWS_ERRORS as error:
         found.fail("cloudwatch", "GetMetricData (history)", error)
+        found.missing("cloudwatch:GetMetricData", error, (HOURS_TO_EXHAUSTION,), everywhere=True)
     return plan_capacity(
         CapacityInputs(
             discovery=found,
@@ -222,6 +246,7 @@ def run_scan(clients: AwsClients, config: ScanConfig, *, publish: bool) -> ScanO
     states = measure(found, config, reader)
     capacities = assess(clients, found, states, config, reader) if states else {}
     capacities = with_health_findings(capacities, found.health_issues, states)
+    capacities = with_gaps(capacities, found, states)
     reports = sort_for_people(
         [
             build_report(state, found.uses.get(subnet_id, SubnetUse()), config, capacities.get(subnet_id))

@@ -8,10 +8,13 @@ from typing import Any
 import boto3
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError
+from moto.moto_api import state_manager
 
+from fixtures.estate import hold_ecs_tasks_running, seed_estate
 from subnet_monitor.aws.clients import AwsClients
 from subnet_monitor.core.config import ScanConfig
 from subnet_monitor.handlers import scan as handler
+from subnet_monitor.render.text import COLUMNS, to_table
 from subnet_monitor.scan import run_scan
 from tests.conftest import Invoke
 from tests.moto_estate import CallCounter, Vpc
@@ -206,7 +209,7 @@ def test_a_failed_region_read_falls_back_to_ids(vpc: Vpc, clients: AwsClients) -
     assert len(calls) == 3
 
 
-def test_denied_scaling_targets_keep_the_services_at_their_desired_count(vpc: Vpc, clients: AwsClients) -> None:
+def test_denied_scaling_targets_leave_the_services_headroom_unknown(vpc: Vpc, clients: AwsClients) -> None:
     # GIVEN a service of 1 task, and Application Auto Scaling denied to the monitor
     subnet = vpc.subnet()
     vpc.ecs_cluster("payments")
@@ -220,10 +223,138 @@ def test_denied_scaling_targets_keep_the_services_at_their_desired_count(vpc: Vp
     # WHEN scanned
     outcome = run_scan(clients, ScanConfig(), publish=False)
 
-    # THEN the service and its subnet are still reported, planned at its desired count, and the denial is named
+    # THEN the subnet is still reported, but with no headroom planned at the desired count (the service may
+    # scale further): the gap says why, and the denial is named
     [report] = outcome.reports
     assert report.subnet_id == subnet
-    assert report.capacity.ips_needed_at_max == 2  # desiredCount 1, surging to 200 %
+    report_json = report.to_dict()
+    assert "ips_needed_at_max" not in report_json
+    assert "scale_headroom" not in report_json
+    [gap] = report_json["gaps"]
+    assert gap["read"] == "application-autoscaling:DescribeScalableTargets"
+    assert gap["affects"] == ["ips_needed_at_max", "scale_headroom"]
+    assert "not authorized" in gap["reason"]
     [error] = outcome.errors
     assert (error.source, error.target) == ("application-autoscaling", "DescribeScalableTargets (service maxima)")
     assert "not authorized" in error.message
+
+
+def test_denied_network_interfaces_leave_consumers_unknown_and_the_subnet_not_plainly_ok(
+    vpc: Vpc, clients: AwsClients
+) -> None:
+    # GIVEN a service subnet holding addresses, and DescribeNetworkInterfaces denied to the monitor
+    subnet = vpc.subnet()
+    vpc.ecs_cluster("payments")
+    vpc.ecs_service("payments", "api", [subnet])
+    vpc.consume(subnet, 4)
+
+    def deny(**_: Any) -> None:
+        raise access_denied("ec2:DescribeNetworkInterfaces")
+
+    clients.ec2.meta.events.register("before-call.ec2.DescribeNetworkInterfaces", deny)
+
+    # WHEN scanned
+    outcome = run_scan(clients, ScanConfig(), publish=False)
+
+    # THEN consumers is absent (not an empty breakdown), the gap names the read and what it leaves unknown,
+    [report] = outcome.reports
+    report_json = report.to_dict()
+    assert "consumers" not in report_json
+    [gap] = report_json["gaps"]
+    assert gap["read"] == "ec2:DescribeNetworkInterfaces"
+    assert gap["affects"] == ["consumers", "free_prefix_blocks", "largest_free_block"]
+    assert "AccessDenied" in gap["reason"]
+    # a visibility.partial finding says so, the status stays OK but the table marks it and says why
+    [partial] = [f for f in report_json["finding_details"] if f["code"] == "visibility.partial"]
+    assert partial["severity"] == "warning"
+    assert "ec2:DescribeNetworkInterfaces" in partial["message"]
+    assert "not known: consumers, free_prefix_blocks, largest_free_block" in partial["message"]
+    assert report_json["status"] == "OK"
+    table = to_table(outcome.reports).splitlines()
+    assert table[1].split()[COLUMNS.index("STATUS")] == "OK*"
+    assert table[-1].startswith("* not fully seen")
+    # and the scan's error (what ScanErrors counts) names the call
+    [error] = outcome.errors
+    assert error.target.startswith("DescribeNetworkInterfaces for 1 subnets")
+
+
+def test_denied_auto_scaling_groups_leave_the_capacity_providers_subnets_without_headroom(
+    aws: boto3.Session, clients: AwsClients
+) -> None:
+    # GIVEN the demo's estate, whose ECS capacity provider runs one container instance in each of three
+    # subnets, and DescribeAutoScalingGroups denied to the monitor
+    estate = seed_estate(aws.client)
+    hold_ecs_tasks_running()
+
+    def deny(**_: Any) -> None:
+        raise access_denied("autoscaling:DescribeAutoScalingGroups")
+
+    clients.autoscaling.meta.events.register("before-call.*.DescribeAutoScalingGroups", deny)
+
+    # WHEN scanned
+    try:
+        outcome = run_scan(clients, ScanConfig(), publish=False)
+    finally:
+        state_manager.unset_transition("ecs::task")
+
+    # THEN the group's subnets (found through their container instances) have no headroom figure, and a gap
+    # says the group could not be read
+    reports = {r.subnet_id: r.to_dict() for r in outcome.reports}
+    for name in ("ecs-instances-a", "ecs-instances-b", "ecs-instances-c"):
+        report = reports[estate.subnet_id(name)]
+        assert "ips_needed_at_max" not in report, name
+        assert "scale_headroom" not in report, name
+        [gap] = [g for g in report["gaps"] if g["read"] == "autoscaling:DescribeAutoScalingGroups"]
+        assert {"ips_needed_at_max", "scale_headroom", "workloads"} <= set(gap["affects"])
+    # and an EKS subnet, which no capacity provider uses, keeps its figures and has no gap
+    node_subnet = next(iter(estate.ids_with_role("eks-node")))
+    assert "gaps" not in reports[node_subnet]
+
+
+def test_addresses_no_visible_interface_holds_are_unattributed(vpc: Vpc, clients: AwsClients) -> None:
+    # GIVEN a subnet shared with another account: 4 of its addresses are on interfaces the monitor cannot see
+    subnet = vpc.subnet()
+    vpc.ecs_cluster("payments")
+    vpc.ecs_service("payments", "api", [subnet])
+    vpc.consume(subnet, 3)
+    vpc.ec2.create_network_interface(SubnetId=subnet, Description="other account", SecondaryPrivateIpAddressCount=3)
+
+    def hide_other_accounts(parsed: dict[str, Any], **_: Any) -> None:
+        interfaces = parsed.get("NetworkInterfaces", [])
+        parsed["NetworkInterfaces"] = [eni for eni in interfaces if eni.get("Description") != "other account"]
+
+    clients.ec2.meta.events.register("after-call.ec2.DescribeNetworkInterfaces", hide_other_accounts)
+
+    # WHEN scanned
+    outcome = run_scan(clients, ScanConfig(), publish=False)
+
+    # THEN what the visible interfaces do not explain is unattributed, and consumers adds up to used_ips
+    [report] = outcome.reports
+    report_json = report.to_dict()
+    assert report_json["consumers"]["unattributed"] == 4
+    assert sum(report_json["consumers"].values()) == report_json["used_ips"]
+    assert "gaps" not in report_json
+
+
+def test_full_visibility_adds_no_gap_and_no_mark(vpc: Vpc, clients: AwsClients) -> None:
+    # GIVEN a service subnet whose every read succeeds
+    subnet = vpc.subnet()
+    vpc.ecs_cluster("payments")
+    vpc.ecs_service("payments", "api", [subnet])
+    vpc.consume(subnet, 5)
+
+    # WHEN scanned
+    outcome = run_scan(clients, ScanConfig(), publish=False)
+
+    # THEN the report has exactly the fields it had before gaps existed, consumers adds up, nothing is marked
+    [report] = outcome.reports
+    report_json = report.to_dict()
+    assert set(report_json) == {
+        "subnet_id", "vpc_id", "availability_zone", "cidr", "usable_ips", "available_ips", "used_ips",
+        "utilization_percent", "roles", "workloads", "status", "ips_needed_at_max", "scale_headroom", "consumers",
+        "findings", "finding_details",
+    }  # fmt: skip
+    assert "unattributed" not in report_json["consumers"]
+    assert sum(report_json["consumers"].values()) == report_json["used_ips"]
+    assert "visibility.partial" not in {f["code"] for f in report_json["finding_details"]}
+    assert "*" not in to_table(outcome.reports)

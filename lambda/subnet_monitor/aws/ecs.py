@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from subnet_monitor.aws.batching import batched
 from subnet_monitor.aws.clients import AWS_ERRORS
 from subnet_monitor.aws.ec2 import Ec2Reader
+from subnet_monitor.core.gaps import HEADROOM, ROLES, WORKLOADS
 from subnet_monitor.core.models import (
     KIND_ECS_CAPACITY_PROVIDER,
     KIND_ECS_CONTAINER_INSTANCES,
@@ -79,12 +80,16 @@ class EcsDiscoverer:
             clusters = self._clusters(allow)
         except AWS_ERRORS as error:
             found.fail("ecs", "ListClusters/DescribeClusters", error)
+            # Any subnet may hold ECS workloads the scan did not see.
+            found.missing(_read(error, "ListClusters"), error, (ROLES, WORKLOADS, *HEADROOM), everywhere=True)
             return set()
+        trunking_error = None
         if clusters:
             try:
                 found.ecs_trunking = self._trunking_enabled()
             except AWS_ERRORS as error:
                 found.fail("ecs", "ListAccountSettings awsvpcTrunking", error)
+                trunking_error = error
         container_instances: dict[str, Workload] = {}
         services: dict[Workload, EcsServiceSpec] = {}
         providers: dict[str, str] = {}  # capacity provider -> its cluster (a provider serves one cluster)
@@ -96,6 +101,9 @@ class EcsDiscoverer:
                 container_instances.update(self._container_instances(name))
             except AWS_ERRORS as error:
                 found.fail("ecs", name, error)
+                found.missing(
+                    _read(error, "ListServices"), error, (ROLES, WORKLOADS, *HEADROOM), clusters=[("ecs", name)]
+                )
                 continue
             for provider in cluster.get("capacityProviders", []):
                 if provider not in FARGATE_CAPACITY_PROVIDERS:
@@ -106,6 +114,10 @@ class EcsDiscoverer:
             max_tasks = self._scalable_maxima(services)
         except AWS_ERRORS as error:
             found.fail("application-autoscaling", "DescribeScalableTargets (service maxima)", error)
+            # Planned at their desired count, a service that scales would look smaller than it can grow.
+            found.missing(
+                _read(error, "DescribeScalableTargets", "application-autoscaling"), error, HEADROOM, workloads=services
+            )
             max_tasks = {}
         for workload, spec in services.items():
             found.specs[workload] = replace(spec, max_tasks=max_tasks.get(workload))
@@ -113,6 +125,18 @@ class EcsDiscoverer:
             self._capacity_providers(found, providers)
         except AWS_ERRORS as error:
             found.fail("ecs", "DescribeCapacityProviders/DescribeAutoScalingGroups", error)
+            # The groups' subnets are unknown: the gap goes to the subnets of their clusters' other workloads.
+            unread = {c for p, c in providers.items() if Workload(KIND_ECS_CAPACITY_PROVIDER, c, p) not in found.specs}
+            found.missing(
+                _read(error, "DescribeAutoScalingGroups", "autoscaling"),
+                error,
+                (ROLES, WORKLOADS, *HEADROOM),
+                clusters=[("ecs", cluster) for cluster in unread],
+            )
+        if trunking_error is not None:
+            # Without the setting, the groups are planned without their trunk interfaces.
+            groups = [workload for workload, spec in found.specs.items() if isinstance(spec, AsgSpec)]
+            found.missing(_read(trunking_error, "ListAccountSettings"), trunking_error, HEADROOM, workloads=groups)
         if container_instances:
             try:
                 for instance_id, subnet_id in self._ec2.instance_subnets(container_instances).items():
@@ -241,6 +265,12 @@ class EcsDiscoverer:
                 if instance.get("ec2InstanceId"):
                     owners[instance["ec2InstanceId"]] = Workload(KIND_ECS_CONTAINER_INSTANCES, cluster, cluster)
         return owners
+
+
+def _read(error: Exception, default: str, service: str = "ecs") -> str:
+    """The failed call, IAM style (``ecs:ListServices``): botocore's ClientError names it."""
+    operation = getattr(error, "operation_name", None) or default
+    return f"{service}:{operation.rsplit(':', 1)[-1]}"
 
 
 def _awsvpc_subnets(network_configuration: dict[str, Any] | None) -> list[str]:

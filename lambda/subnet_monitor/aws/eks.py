@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from subnet_monitor.aws.clients import AWS_ERRORS
 from subnet_monitor.aws.ec2 import Ec2Reader, TemplateVersion
+from subnet_monitor.core.gaps import HEADROOM, ROLES, WORKLOADS
 from subnet_monitor.core.models import (
     EKS_INSUFFICIENT_FREE_ADDRESSES,
     KIND_EKS_CLUSTER,
@@ -66,6 +67,7 @@ class EksDiscoverer:
             names = [name for page in pages for name in page["clusters"] if not allow or name in allow]
         except AWS_ERRORS as error:
             found.fail("eks", "ListClusters", error)
+            found.missing("eks:ListClusters", error, (ROLES, WORKLOADS, *HEADROOM), everywhere=True)
             return set()
         pending: dict[Workload, TemplateVersion] = {}
         for name in names:
@@ -73,6 +75,9 @@ class EksDiscoverer:
                 self._cluster(found, name, pending)
             except AWS_ERRORS as error:
                 found.fail("eks", name, error)
+                operation = getattr(error, "operation_name", None) or "DescribeCluster"
+                read = f"eks:{operation.rsplit(':', 1)[-1]}"
+                found.missing(read, error, (ROLES, WORKLOADS, *HEADROOM), clusters=[("eks", name)])
         if pending:
             self._launch_template_types(found, pending)
         if names:
@@ -128,6 +133,9 @@ class EksDiscoverer:
 
         def failed(ref: TemplateVersion, error: Exception) -> None:
             found.fail("ec2", f"DescribeLaunchTemplateVersions {ref[0] or ref[1]} version {ref[2]}", error)
+            # The node groups on that template have no known headroom: their subnets say so.
+            on_it = [workload for workload, used in pending.items() if used == ref]
+            found.missing("ec2:DescribeLaunchTemplateVersions", error, HEADROOM, workloads=on_it)
 
         data = self._ec2.launch_template_versions(pending.values(), on_error=failed)
         for workload, ref in pending.items():

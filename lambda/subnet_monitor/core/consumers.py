@@ -59,6 +59,8 @@ NAT_GATEWAY = "nat_gateway"
 OTHER_AWS_SERVICE = "other_aws_service"
 DETACHED = "detached"
 OTHER = "other"
+# Not an ENI category: the addresses in use that no ENI the scan read explains (core/gaps.py).
+UNATTRIBUTED = "unattributed"
 
 # In the order a person reads them in a table.
 CATEGORIES = (
@@ -76,6 +78,8 @@ CATEGORIES = (
     DETACHED,
     OTHER,
 )
+# What a report's ``consumers`` can hold: the ENI categories, then what they leave unexplained.
+REPORT_CATEGORIES = (*CATEGORIES, UNATTRIBUTED)
 
 # ENI Status values (EC2 API NetworkInterfaceStatus: available | associated | attaching | in-use |
 # detaching). "available" means attached to nothing.

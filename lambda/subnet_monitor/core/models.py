@@ -69,6 +69,41 @@ class ScanError:
 
 
 @dataclass(frozen=True)
+class Gap:
+    """What a subnet's report does not know, and why (docs/reference/json-report.md, "Gaps").
+
+    ``read`` is the AWS call that failed (or the view that is missing), ``reason`` why, ``affects``
+    the report fields it leaves absent (capacity figures) or incomplete (``roles``, ``workloads``).
+    """
+
+    read: str
+    reason: str
+    affects: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"read": self.read, "reason": self.reason, "affects": list(self.affects)}
+
+
+@dataclass(frozen=True)
+class ScopedGap:
+    """A gap and the subnets it applies to: named ones, those carrying a workload of one of
+    ``clusters`` (``(service, cluster)``, service ``ecs`` or ``eks``) or one of ``workloads``, or
+    all of them (``everywhere``)."""
+
+    gap: Gap
+    subnets: frozenset[str] = frozenset()
+    clusters: frozenset[tuple[str, str]] = frozenset()
+    workloads: frozenset[Workload] = frozenset()
+    everywhere: bool = False
+
+    def applies_to(self, subnet_id: str, use: SubnetUse | None) -> bool:
+        if self.everywhere or subnet_id in self.subnets:
+            return True
+        held = use.workloads if use is not None else set()
+        return any(w in self.workloads or (w.kind.split("-", 1)[0], w.cluster) in self.clusters for w in held)
+
+
+@dataclass(frozen=True)
 class EcsServiceSpec:
     """What an awsvpc service can grow to: Application Auto Scaling's MaxCapacity when the service
     scales, else its desired count; a rolling deployment runs up to ``maximum_percent`` of it."""
@@ -150,6 +185,8 @@ class Discovery:
     ecs_trunking: bool = False
     # EKS node group and cluster health issues about addresses (InsufficientFreeAddresses).
     health_issues: list[HealthIssue] = field(default_factory=list)
+    # Failed reads and the subnets whose figures they leave unknown (core/gaps.py).
+    gaps: list[ScopedGap] = field(default_factory=list)
 
     def add(self, subnet_id: str, role: Role, workload: Workload | None = None) -> None:
         use = self.uses.setdefault(subnet_id, SubnetUse())
@@ -163,6 +200,28 @@ class Discovery:
 
     def fail(self, source: str, target: str, error: Exception | str) -> None:
         self.errors.append(ScanError(source=source, target=target, message=str(error)))
+
+    def missing(
+        self,
+        read: str,
+        error: Exception | str,
+        affects: tuple[str, ...],
+        *,
+        subnets: Any = (),
+        clusters: Any = (),
+        workloads: Any = (),
+        everywhere: bool = False,
+    ) -> None:
+        """Record what a failed ``read`` leaves unknown, and where (see :class:`ScopedGap`)."""
+        self.gaps.append(
+            ScopedGap(
+                Gap(read, str(error), affects),
+                frozenset(subnets),
+                frozenset(clusters),
+                frozenset(workloads),
+                everywhere,
+            )
+        )
 
 
 @dataclass(frozen=True)
@@ -190,6 +249,8 @@ class SubnetCapacity:
     findings: tuple[Finding, ...] = ()
     # Extra report fields of a workload, e.g. a node group's instance_types and max_pods_per_node.
     workload_details: Mapping[Workload, Mapping[str, Any]] = field(default_factory=dict)
+    # What the scan could not see of this subnet; empty when it saw everything.
+    gaps: tuple[Gap, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -217,6 +278,11 @@ class SubnetReport:
             return None
         return self.available_ips - self.capacity.ips_needed_at_max
 
+    @property
+    def partial(self) -> bool:
+        """Whether the scan could not see all of this subnet (its report carries gaps)."""
+        return self.capacity is not None and bool(self.capacity.gaps)
+
     def to_dict(self) -> dict[str, Any]:
         report = self._measured()
         capacity = self.capacity
@@ -235,6 +301,8 @@ class SubnetReport:
         }
         # Absent means "not applicable", never a made-up 0 (docs/reference/json-report.md).
         report.update({key: value for key, value in optional.items() if value is not None})
+        if capacity.gaps:
+            report["gaps"] = [gap.to_dict() for gap in capacity.gaps]
         # The sentences scripts have always read, and beside them the same findings, structured.
         report["findings"] = [finding.sentence() for finding in capacity.findings]
         report["finding_details"] = [finding.to_dict() for finding in capacity.findings]

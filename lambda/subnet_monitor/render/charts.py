@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping
 
-from subnet_monitor.core.consumers import CATEGORIES
+from subnet_monitor.core.consumers import REPORT_CATEGORIES
 from subnet_monitor.core.models import Status
 
 BAR_WIDTH = 250
@@ -20,7 +20,7 @@ OVERFLOW_COLOR = "#c62828"
 FREE_COLOR = "#e8ebef"
 CONSUMER_COLORS = dict(
     zip(
-        CATEGORIES,
+        REPORT_CATEGORIES,
         (
             "#1f77b4",  # ecs_task
             "#9ecae9",  # ecs_trunk
@@ -35,6 +35,7 @@ CONSUMER_COLORS = dict(
             "#bcbd22",  # other_aws_service
             "#d62728",  # detached
             "#c7c7c7",  # other
+            "#525252",  # unattributed
         ),
         strict=True,
     )
@@ -102,7 +103,7 @@ def consumer_bar(consumers: Mapping[str, int], usable: int) -> str:
     total = max(usable, sum(consumers.values()), 1)
     x = 0.0
     parts = [f'<rect x="0" y="0" width="{CONSUMER_WIDTH}" height="{CONSUMER_HEIGHT}" rx="2" fill="{FREE_COLOR}"/>']
-    for category in CATEGORIES:
+    for category in REPORT_CATEGORIES:
         count = consumers.get(category, 0)
         if not count:
             continue
@@ -138,5 +139,5 @@ def legend(with_consumers: bool) -> str:
         '<span><i style="background:#fff;border:1px dashed #e08a00"></i>warning / critical mark</span>',
     ]
     if with_consumers:
-        items += [f'<span><i style="background:{CONSUMER_COLORS[c]}"></i>{escape(c)}</span>' for c in CATEGORIES]
+        items += [f'<span><i style="background:{CONSUMER_COLORS[c]}"></i>{escape(c)}</span>' for c in REPORT_CATEGORIES]
     return f'<div class="legend">{"".join(items)}</div>'

@@ -74,6 +74,7 @@ table.grid{table-layout:fixed}
 .legend i{display:inline-block;width:12px;height:12px;border-radius:2px;margin-right:4px;vertical-align:-2px}
 .finding{background:#fff;border:1px solid var(--line);border-left:4px solid #e08a00;border-radius:6px;
 padding:8px 12px;margin:6px 0}
+.badge.partial{background:#fff;color:#8a5a00;border:1px dashed #e08a00}
 .finding .fix{color:#1b5e20;margin-top:4px}.finding.error{border-left-color:#c62828}
 .finding.info{border-left-color:#1565c0}.finding .sources{margin-top:2px}
 .rule td{font-size:13px}.rule .fix{color:#1b5e20}
@@ -104,6 +105,21 @@ class ReportPage:
 
 def _badge(text: str, color: str) -> str:
     return f'<span class="badge" style="background:{color}">{_e(text)}</span>'
+
+
+def _consumers(report: SubnetReport, consumers: dict[str, int]) -> str:
+    # After a failed ENI read the breakdown is not known: no empty bar that reads "no addresses in use".
+    if report.capacity is not None and report.capacity.consumers is None:
+        return "<small>not known (ENIs not read)</small>"
+    return consumer_bar(consumers, report.usable_ips)
+
+
+def _partial(report: SubnetReport) -> str:
+    """A badge on a subnet the scan could not fully see, naming what failed (its gaps)."""
+    if not report.partial or report.capacity is None:
+        return ""
+    reads = ", ".join(dict.fromkeys(gap.read for gap in report.capacity.gaps))
+    return f' <span class="badge partial" title="{_e("not fully seen: " + reads)}">partial view</span>'
 
 
 def _workloads(report: SubnetReport) -> str:
@@ -150,8 +166,8 @@ def _subnet_row(report: SubnetReport, page: ReportPage) -> str:
         f"<td>{bar}</td>"
         f'<td class="num">{report.utilization_percent:.1f} %<small>{report.used_ips} / {report.usable_ips}</small></td>'
         f'<td class="num">{report.available_ips}</td>{headroom_cell}{blocks_cell}{_hours(report, page.horizon_hours)}'
-        f"<td>{_badge(str(report.status), STATUS_COLORS[report.status])}</td>{_workloads(report)}"
-        f"<td>{consumer_bar(consumers, report.usable_ips)}</td></tr>"
+        f"<td>{_badge(str(report.status), STATUS_COLORS[report.status])}{_partial(report)}</td>{_workloads(report)}"
+        f"<td>{_consumers(report, consumers)}</td></tr>"
     )
 
 

@@ -24,6 +24,12 @@ COLUMNS = (
 )
 NUMERIC_COLUMNS = frozenset(range(3, 10))
 NOT_APPLICABLE = "-"
+# A status the scan could not fully back: some of the subnet's reads failed (its gaps).
+PARTIAL_MARK = "*"
+PARTIAL_NOTE = (
+    f"{PARTIAL_MARK} not fully seen: some reads failed, so some figures are not known "
+    "(the visibility.partial findings name them; --json lists them as gaps)"
+)
 WORKLOADS_SHOWN = 3
 
 
@@ -52,7 +58,7 @@ def to_table(reports: Sequence[SubnetReport]) -> str:
                 _optional(r.scale_headroom),
                 _optional(r.capacity.free_prefix_blocks if r.capacity else None),
                 _optional(r.capacity.hours_to_exhaustion if r.capacity else None),
-                str(r.status),
+                str(r.status) + (PARTIAL_MARK if r.partial else ""),
                 ",".join(r.roles) or "-",
                 shown or "-",
             )
@@ -67,6 +73,8 @@ def to_table(reports: Sequence[SubnetReport]) -> str:
     ]
     if not reports:
         lines.append("(no subnets in use by ECS or EKS, and none selected)")
+    if any(r.partial for r in reports):
+        lines.append(PARTIAL_NOTE)
     return "\n".join(lines)
 
 
