@@ -6,7 +6,7 @@ import re
 from datetime import UTC, datetime
 
 from subnet_monitor.core.findings import Finding, Severity
-from subnet_monitor.core.models import Role, Status, SubnetCapacity, SubnetReport, Workload
+from subnet_monitor.core.models import Gap, Role, Status, SubnetCapacity, SubnetReport, Workload
 from subnet_monitor.design.builders import design_from_plan
 from subnet_monitor.design.plan import load_plan
 from subnet_monitor.design.rules import check_design
@@ -116,3 +116,21 @@ def test_a_plan_check_shows_its_planned_subnets_at_maximum_scale() -> None:
     assert parsed.charts == len(check.sizing)
     assert "/22" in " ".join(parsed.text)
     assert "3 fail · 3 warn" in " ".join(parsed.text)
+
+
+def test_a_subnet_the_scan_could_not_fully_see_is_badged_and_its_unknown_breakdown_says_so() -> None:
+    # GIVEN a subnet whose ENIs could not be read (consumers unknown) beside one seen in full
+    unseen = subnet(
+        "subnet-0aaa",
+        "az-a",
+        40,
+        consumers=None,
+        gaps=(Gap("ec2:DescribeNetworkInterfaces", "AccessDenied", ("consumers",)),),
+    )
+    seen = subnet("subnet-0bbb", "az-a", 10, consumers={"ecs_task": 10})
+    # WHEN the page is rendered
+    page = render_html(ReportPage(title="t", source="s", generated_at=NOW, reports=[unseen, seen]))
+    # THEN only the unseen subnet carries the badge naming the failed read, and no empty consumer bar
+    assert page.count('class="badge partial"') == 1
+    assert 'title="not fully seen: ec2:DescribeNetworkInterfaces"' in page
+    assert "not known (ENIs not read)" in page
