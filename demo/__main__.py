@@ -28,6 +28,7 @@ from fixtures.estate import (  # demo/__init__ put lambda/ on the path
     moto_client_factory,
     seed_estate,
 )
+from fixtures.vpc_cni_addon import VpcCniAddons, serving
 from subnet_monitor.cli import main as cli_main
 from subnet_monitor.core.config import MonitorConfig
 from subnet_monitor.handlers import scan as handler
@@ -62,7 +63,9 @@ def main() -> int:
     server.start()
     try:
         host, port = server.get_host_and_port()
-        return run(f"http://{host}:{port}")
+        # moto has no DescribeAddon; the demo cluster runs a self-managed CNI (no vpc-cni add-on).
+        with serving(VpcCniAddons()):
+            return run(f"http://{host}:{port}")
     finally:
         server.stop()
 

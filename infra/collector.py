@@ -65,6 +65,10 @@ EKS_SCOPED_ACTIONS = {
     "cluster": ("eks:DescribeCluster", "eks:ListNodegroups", "eks:ListFargateProfiles"),
     "nodegroup": ("eks:DescribeNodegroup",),
     "fargateprofile": ("eks:DescribeFargateProfile",),
+    # The vpc-cni add-on's configuration (core.cni). Service Authorization Reference, Amazon EKS:
+    # DescribeAddon on resource type addon, arn:${Partition}:eks:${Region}:${Account}:addon/${ClusterName}/
+    # ${AddonName}/${UUID}. https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelastickubernetesservice.html
+    "addon": ("eks:DescribeAddon",),
 }
 
 

@@ -13,6 +13,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from fixtures.vpc_cni_addon import VpcCniAddons, serving
 from subnet_monitor.aws.clients import AwsClients
 from subnet_monitor.core.config import ScanConfig
 from subnet_monitor.handlers import scan as handler
@@ -23,7 +24,14 @@ os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[boto3.Session]:
+def vpc_cni_addons() -> Iterator[VpcCniAddons]:
+    """The clusters' vpc-cni add-ons, answered in moto's place (fixtures/vpc_cni_addon.py); none by default."""
+    with serving(VpcCniAddons()) as addons:
+        yield addons
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch, vpc_cni_addons: VpcCniAddons) -> Iterator[boto3.Session]:
     """Fake credentials, no real endpoint, and moto started before any client exists."""
     for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"):
         monkeypatch.delenv(name, raising=False)

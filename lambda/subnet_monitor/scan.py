@@ -18,6 +18,7 @@ from subnet_monitor.aws.ec2 import Ec2Reader
 from subnet_monitor.aws.ecs import EcsDiscoverer
 from subnet_monitor.aws.eks import EksDiscoverer
 from subnet_monitor.core.capacity import limits_from_instance_type
+from subnet_monitor.core.cni import ResolvedCni, resolve_cni
 from subnet_monitor.core.config import ScanConfig
 from subnet_monitor.core.consumers import (
     SubnetAddressUse,
@@ -140,6 +141,7 @@ def assess(
     what was read."""
     now = datetime.now(UTC)
     subnet_ids = sorted(states)
+    cni = _cni(found, config)
     unread: set[str] = set()
 
     def enis_failed(batch: Sequence[str], error: Exception) -> None:
@@ -157,7 +159,7 @@ def assess(
     del enis  # the largest thing a scan holds: gone before the history is read
     prefix_spaces = {}
     # A subnet whose ENIs were not read would look all free: no /28 search there.
-    for subnet_id in sorted(_prefix_subnets(found, address_use, config) - unread):
+    for subnet_id in sorted(_prefix_subnets(found, address_use, cni) - unread):
         use = address_use.get(subnet_id)
         try:
             explicit, prefix = reservations_by_type(reader.cidr_reservations(subnet_id))
@@ -207,7 +209,8 @@ def assess(
             address_use=address_use,
             instance_addresses=instance_addresses,
             instance_limits=limits,
-            cni=config.cni,
+            cni={cluster: resolved.settings for cluster, resolved in cni.items()},
+            cni_resolved=cni,
             fargate_max_pods=config.fargate_max_pods,
             prefix_spaces=prefix_spaces,
             history=history,
@@ -222,11 +225,19 @@ def _batch_target(operation: str, subnet_ids: Sequence[str]) -> str:
     return f"{operation} for {len(subnet_ids)} subnets ({subnet_ids[0]}..{subnet_ids[-1]})"
 
 
-def _prefix_subnets(found: Discovery, address_use: Mapping[str, SubnetAddressUse], config: ScanConfig) -> set[str]:
+def _cni(found: Discovery, config: ScanConfig) -> dict[str, ResolvedCni]:
+    """Each cluster's CNI settings: the config block over its vpc-cni add-on over the defaults."""
+    clusters = sorted(set(config.cni) | set(found.cni_addons))
+    return {name: resolve_cni(name, config.cni.get(name), found.cni_addons.get(name)) for name in clusters}
+
+
+def _prefix_subnets(
+    found: Discovery, address_use: Mapping[str, SubnetAddressUse], cni: Mapping[str, ResolvedCni]
+) -> set[str]:
     """Subnets that hand out /28 prefixes: seen on their ENIs, or node subnets of a cluster
-    configured for prefix delegation."""
+    running prefix delegation (configured, or set on its vpc-cni add-on)."""
     seen = {subnet_id for subnet_id, use in address_use.items() if use.prefixes}
-    configured = {cluster for cluster, settings in config.cni.items() if settings.prefix_delegation}
+    configured = {cluster for cluster, resolved in cni.items() if resolved.settings.prefix_delegation}
     for workload, spec in found.specs.items():
         if isinstance(spec, NodegroupSpec) and workload.cluster in configured:
             seen.update(spec.subnets)

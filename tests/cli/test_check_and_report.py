@@ -17,6 +17,7 @@ from moto import mock_aws
 from moto.moto_api import state_manager
 
 from fixtures.estate import Estate, hold_ecs_tasks_running, seed_estate
+from fixtures.vpc_cni_addon import VpcCniAddons, serving
 from subnet_monitor.aws.network import DesignReader
 from subnet_monitor.cli import main
 from tests.moto_estate import REGION
@@ -57,7 +58,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scanned]:
         env.setenv("AWS_ACCESS_KEY_ID", "testing")
         env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
         env.setenv("AWS_DEFAULT_REGION", REGION)
-        with mock_aws():
+        with mock_aws(), serving(VpcCniAddons()):
             estate = seed_estate(boto3.Session(region_name=REGION).client)
             hold_ecs_tasks_running()
             try:

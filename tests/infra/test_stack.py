@@ -56,6 +56,7 @@ READ_ACTIONS = {
     "eks:DescribeNodegroup",
     "eks:ListFargateProfiles",
     "eks:DescribeFargateProfile",
+    "eks:DescribeAddon",
     "ec2:DescribeNetworkInterfaces",
     "ec2:DescribeInstanceTypes",
     "ec2:DescribeLaunchTemplateVersions",
@@ -264,6 +265,7 @@ def test_ecs_list_calls_are_narrowed_to_this_accounts_clusters(default):
         ("eks:ListFargateProfiles", "eks:{region}:{account}:cluster/*"),
         ("eks:DescribeNodegroup", "eks:{region}:{account}:nodegroup/*"),
         ("eks:DescribeFargateProfile", "eks:{region}:{account}:fargateprofile/*"),
+        ("eks:DescribeAddon", "eks:{region}:{account}:addon/*"),
     ],
 )
 def test_resource_level_actions_are_scoped_to_arns(default, action, arn):

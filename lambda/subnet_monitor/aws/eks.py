@@ -6,6 +6,9 @@
   ``kubernetes.io/cluster/<name>`` that belong to no managed node group (self-managed and Karpenter
   nodes); subnets tagged ``karpenter.sh/discovery = <name>`` (where Karpenter launches nodes);
 - ``eks-fargate``: Fargate profiles' subnets.
+
+It also reads each cluster's ``vpc-cni`` add-on (``Discovery.cni_addons``), whose configuration
+values are the CNI settings the capacity model uses (core.cni).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from subnet_monitor.aws.clients import AWS_ERRORS
 from subnet_monitor.aws.ec2 import Ec2Reader, TemplateVersion
+from subnet_monitor.core.cni import VPC_CNI_ADDON, AddonState, VpcCniAddon
 from subnet_monitor.core.gaps import HEADROOM, ROLES, WORKLOADS
 from subnet_monitor.core.models import (
     EKS_INSUFFICIENT_FREE_ADDRESSES,
@@ -95,6 +99,7 @@ class EksDiscoverer:
         found.add_all(subnets, Role.EKS_CONTROL_PLANE, Workload(KIND_EKS_CLUSTER, name, name))
         # EKS sends no event for health issues: the scan reads them (InsufficientFreeAddresses only).
         found.health_issues.extend(health_issues(name, None, cluster.get("health")))
+        found.cni_addons[name] = self._vpc_cni_addon(found, name)
         for page in self._eks.get_paginator("list_nodegroups").paginate(clusterName=name):
             for nodegroup_name in page["nodegroups"]:
                 nodegroup = self._eks.describe_nodegroup(clusterName=name, nodegroupName=nodegroup_name)["nodegroup"]
@@ -145,6 +150,21 @@ class EksDiscoverer:
                 found.specs[workload] = replace(
                     spec, instance_types=(version["InstanceType"],), custom_ami=version.get("ImageId")
                 )
+
+    def _vpc_cni_addon(self, found: Discovery, name: str) -> VpcCniAddon:
+        """The cluster's ``vpc-cni`` add-on: its version and configuration values; ``ABSENT`` when EKS has
+        none (ResourceNotFoundException: a self-managed CNI); ``UNREAD``, and a scan error, when the
+        read fails. https://docs.aws.amazon.com/eks/latest/APIReference/API_DescribeAddon.html"""
+        try:
+            addon = self._eks.describe_addon(clusterName=name, addonName=VPC_CNI_ADDON)["addon"]
+        except AWS_ERRORS as error:
+            if getattr(error, "response", {}).get("Error", {}).get("Code") == "ResourceNotFoundException":
+                return VpcCniAddon(AddonState.ABSENT)
+            found.fail("eks", f"{name} DescribeAddon vpc-cni", error)
+            # How many addresses its nodes hold depends on the settings: their headroom is not known.
+            found.missing("eks:DescribeAddon", error, HEADROOM, clusters=[("eks", name)])
+            return VpcCniAddon(AddonState.UNREAD)
+        return VpcCniAddon(AddonState.INSTALLED, addon.get("addonVersion"), addon.get("configurationValues"))
 
     def _self_managed_nodes(self, found: Discovery, names: list[str]) -> None:
         cluster_by_tag = {CLUSTER_TAG_PREFIX + name: name for name in names}

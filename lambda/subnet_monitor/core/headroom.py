@@ -31,6 +31,7 @@ from subnet_monitor.core.capacity import (
     max_pods,
     spread,
 )
+from subnet_monitor.core.cni import ResolvedCni
 from subnet_monitor.core.consumers import DETACHED, EKS_FARGATE, SubnetAddressUse
 from subnet_monitor.core.findings import Finding, Severity
 from subnet_monitor.core.forecast import hours_to_exhaustion
@@ -82,6 +83,8 @@ class CapacityInputs:
     instance_addresses: Mapping[str, int]
     instance_limits: Mapping[str, InstanceNetworkLimits]
     cni: Mapping[str, CniSettings] = field(default_factory=dict)
+    # Per cluster, where each of those settings came from (the node groups' ``cni`` report field).
+    cni_resolved: Mapping[str, ResolvedCni] = field(default_factory=dict)
     fargate_max_pods: Mapping[str, int] = field(default_factory=dict)
     prefix_spaces: Mapping[str, PrefixSpace] = field(default_factory=dict)
     # Used addresses per subnet from earlier scans, (epoch seconds, used), oldest first.
@@ -251,7 +254,6 @@ def _nodegroup_need(workload: Workload, spec: NodegroupSpec, subnets: list[str],
     prefixed = settings.prefix_delegation or any(
         inputs.address_use[s].prefixes for s in subnets if s in inputs.address_use
     )
-    settings = replace(settings, prefix_delegation=prefixed)
     known = [inputs.instance_limits[t] for t in spec.instance_types if t in inputs.instance_limits]
     details[workload] = {
         "instance_types": list(spec.instance_types),
@@ -260,6 +262,12 @@ def _nodegroup_need(workload: Workload, spec: NodegroupSpec, subnets: list[str],
             for limits in known
         },
     }
+    resolved = inputs.cni_resolved.get(workload.cluster)
+    if resolved is not None:
+        details[workload]["cni"] = resolved.report(prefixes_seen=prefixed)
+        for subnet_id in subnets:
+            findings[subnet_id].extend(f for f in resolved.findings if f not in findings[subnet_id])
+    settings = replace(settings, prefix_delegation=prefixed)
     unknown = [t for t in spec.instance_types if t not in inputs.instance_limits]
     gap = _nodegroup_gap(workload, spec, unknown)
     if gap is not None:

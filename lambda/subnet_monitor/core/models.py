@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from subnet_monitor.core.cni import VpcCniAddon
 from subnet_monitor.core.findings import Finding
 
 
@@ -187,6 +188,8 @@ class Discovery:
     health_issues: list[HealthIssue] = field(default_factory=list)
     # Failed reads and the subnets whose figures they leave unknown (core/gaps.py).
     gaps: list[ScopedGap] = field(default_factory=list)
+    # EKS cluster name -> its vpc-cni add-on as DescribeAddon answered (core.cni).
+    cni_addons: dict[str, VpcCniAddon] = field(default_factory=dict)
 
     def add(self, subnet_id: str, role: Role, workload: Workload | None = None) -> None:
         use = self.uses.setdefault(subnet_id, SubnetUse())

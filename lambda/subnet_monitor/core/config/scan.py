@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, GetPydanticSchema, Strict, model_validator
@@ -14,6 +14,7 @@ from pydantic.alias_generators import to_camel
 from pydantic_core import core_schema
 
 from subnet_monitor.core.capacity import DEFAULT_WARM_ENI_TARGET, DEFAULT_WARM_PREFIX_TARGET, CniSettings
+from subnet_monitor.core.cni import ConfiguredCni
 from subnet_monitor.core.config.errors import ConfigError, Model, refusing, validate
 
 # Subnet IDs are "subnet-" + 8 (legacy) or 17 hexadecimal characters.
@@ -133,8 +134,8 @@ WholeFromZero = Annotated[int, Strict(), Field(ge=0), refusing("must be a whole 
 
 
 class CniBlock(Model):
-    """The VPC CNI (aws-node) settings of one EKS cluster, as set on the cluster; a key left out
-    takes the CNI's default."""
+    """The VPC CNI (aws-node) settings of one EKS cluster; a key set overrides the vpc-cni add-on's
+    configuration, a key left out takes the add-on's value, else the CNI's default."""
 
     prefix_delegation: Flag = Field(
         False, description="ENABLE_PREFIX_DELEGATION: nodes get /28 prefixes instead of single addresses."
@@ -160,11 +161,23 @@ CNI_KEYS = tuple(to_camel(name) for name in CniBlock.model_fields)
 
 
 def _cni_settings(blocks: Mapping[str, CniBlock]) -> dict[str, CniSettings]:
-    return {cluster: CniSettings(**block.model_dump(exclude_unset=True)) for cluster, block in blocks.items()}
+    # The keys a block sets override the vpc-cni add-on's configuration, key by key (core.cni).
+    return {
+        cluster: ConfiguredCni(**(keys := block.model_dump(exclude_unset=True)), keys=frozenset(keys))
+        for cluster, block in blocks.items()
+    }
 
 
 def _cni_mapping(settings: Mapping[str, CniSettings]) -> dict[str, dict[str, Any]]:
-    return {cluster: {to_camel(k): v for k, v in asdict(s).items()} for cluster, s in settings.items()}
+    # Only the keys a block set, so they stay overrides through the collector's environment; a plain
+    # CniSettings (from Python) sets them all.
+    def keys(s: CniSettings) -> frozenset[str]:
+        return s.keys if isinstance(s, ConfiguredCni) else frozenset(f.name for f in fields(CniSettings))
+
+    return {
+        cluster: {to_camel(k): getattr(s, k) for k in (f.name for f in fields(CniSettings)) if k in keys(s)}
+        for cluster, s in settings.items()
+    }
 
 
 Cni = Annotated[
@@ -240,8 +253,9 @@ class ScanFields(Model):
     cni: Cni = Field(
         default_factory=dict,
         json_schema_extra={"default": {}},
-        description="VPC CNI settings per EKS cluster name, as set on its aws-node; a cluster not listed runs the "
-        "CNI's defaults.",
+        description="VPC CNI settings per EKS cluster name; each key set overrides the cluster's vpc-cni add-on "
+        "configuration (for self-managed CNIs, or to force a value); a key not set comes from the add-on, else "
+        "the CNI's defaults.",
     )
     fargate_max_pods: FargateMaxPods = Field(
         default_factory=dict,
