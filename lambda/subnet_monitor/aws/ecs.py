@@ -2,7 +2,9 @@
 
 - ``ecs-task``: awsvpc services' ``networkConfiguration.awsvpcConfiguration.subnets`` and the ENI
   attachments of running standalone (not service-owned) tasks, on EC2 and Fargate alike;
-- ``ecs-instance``: the ``VPCZoneIdentifier`` of capacity providers' Auto Scaling groups and the
+- ``ecs-instance``: the ``VPCZoneIdentifier`` of capacity providers' Auto Scaling groups, the subnets
+  of ECS Managed Instances capacity providers (``managedInstancesProvider.instanceLaunchTemplate.
+  networkConfiguration.subnets``; no maximum in the API: their spec is an ``UnboundedSpec``) and the
   subnets of registered container instances.
 """
 
@@ -25,6 +27,7 @@ from subnet_monitor.core.models import (
     Discovery,
     EcsServiceSpec,
     Role,
+    UnboundedSpec,
     Workload,
 )
 
@@ -220,11 +223,31 @@ class EcsDiscoverer:
         """The Auto Scaling groups behind the capacity providers of every cluster, read together:
         providers 100 names a call (10 a page), groups 100 a call."""
         asg_providers: dict[str, str] = {}
+        seen: set[str] = set()
+
+        def read(provider: dict[str, Any]) -> None:
+            seen.add(provider["name"])
+            asg_arn = provider.get("autoScalingGroupProvider", {}).get("autoScalingGroupArn", "")
+            if asg_arn:
+                asg_providers[_asg_name(asg_arn)] = provider["name"]
+            elif provider.get("managedInstancesProvider"):
+                _managed_instances(found, clusters[provider["name"]], provider)
+
         for batch in batched(sorted(clusters), DESCRIBE_CAPACITY_PROVIDERS_MAX):
             for provider in self._describe_capacity_providers(list(batch)):
-                asg_arn = provider.get("autoScalingGroupProvider", {}).get("autoScalingGroupArn", "")
-                if asg_arn:
-                    asg_providers[_asg_name(asg_arn)] = provider["name"]
+                read(provider)
+        # Managed Instances providers are cluster-scoped: a provider the account-wide read did not return
+        # is asked for again with its cluster (DescribeCapacityProviders' ``cluster``: "only capacity
+        # providers associated with this cluster are returned, including Amazon ECS Managed Instances
+        # capacity providers"). https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DescribeCapacityProviders.html
+        by_cluster: dict[str, list[str]] = {}
+        for provider_name in sorted(clusters.keys() - seen):
+            by_cluster.setdefault(clusters[provider_name], []).append(provider_name)
+        for cluster, names in sorted(by_cluster.items()):
+            for batch in batched(names, DESCRIBE_CAPACITY_PROVIDERS_MAX):
+                for provider in self._describe_capacity_providers(list(batch), cluster):
+                    if provider["name"] in clusters and provider["name"] not in seen:
+                        read(provider)
         for batch in batched(sorted(asg_providers), DESCRIBE_AUTO_SCALING_GROUPS_MAX):
             pages = self._autoscaling.get_paginator("describe_auto_scaling_groups").paginate(
                 AutoScalingGroupNames=list(batch),
@@ -243,10 +266,10 @@ class EcsDiscoverer:
                     for instance in instances:
                         found.instance_owners[instance["InstanceId"]] = workload
 
-    def _describe_capacity_providers(self, names: list[str]) -> Iterator[dict[str, Any]]:
+    def _describe_capacity_providers(self, names: list[str], cluster: str | None = None) -> Iterator[dict[str, Any]]:
         # botocore ships no paginator for DescribeCapacityProviders (it pages 10 at a time),
         # so this is the one hand-written nextToken loop.
-        kwargs: dict[str, Any] = {"capacityProviders": names}
+        kwargs: dict[str, Any] = {"capacityProviders": names, **({"cluster": cluster} if cluster else {})}
         while True:
             page = self._ecs.describe_capacity_providers(**kwargs)
             yield from page["capacityProviders"]
@@ -271,6 +294,19 @@ def _read(error: Exception, default: str, service: str = "ecs") -> str:
     """The failed call, IAM style (``ecs:ListServices``): botocore's ClientError names it."""
     operation = getattr(error, "operation_name", None) or default
     return f"{service}:{operation.rsplit(':', 1)[-1]}"
+
+
+def _managed_instances(found: Discovery, cluster: str, provider: dict[str, Any]) -> None:
+    """An ECS Managed Instances capacity provider: ``managedInstancesProvider`` {infrastructureRoleArn,
+    instanceLaunchTemplate: {ec2InstanceProfileArn, networkConfiguration: {subnets, securityGroups}, ...}}
+    (API_ManagedInstancesProvider.html, API_InstanceLaunchTemplate.html,
+    API_ManagedInstancesNetworkConfiguration.html in the ECS API reference). ECS launches the instances
+    in those subnets; the API gives no maximum number of them."""
+    template = provider["managedInstancesProvider"].get("instanceLaunchTemplate") or {}
+    subnets = tuple((template.get("networkConfiguration") or {}).get("subnets") or ())
+    workload = Workload(KIND_ECS_CAPACITY_PROVIDER, cluster, provider["name"])
+    found.add_all(subnets, Role.ECS_INSTANCE, workload)
+    found.specs[workload] = UnboundedSpec(subnets)
 
 
 def _awsvpc_subnets(network_configuration: dict[str, Any] | None) -> list[str]:

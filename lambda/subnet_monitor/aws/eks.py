@@ -5,7 +5,12 @@
   their launch template version when that sets it); the subnets of live instances tagged
   ``kubernetes.io/cluster/<name>`` that belong to no managed node group (self-managed and Karpenter
   nodes); subnets tagged ``karpenter.sh/discovery = <name>`` (where Karpenter launches nodes);
-- ``eks-fargate``: Fargate profiles' subnets.
+- ``eks-fargate``: Fargate profiles' subnets;
+- ``eks-node`` with workload kind ``eks-auto-mode`` (EKS Auto Mode, ``computeConfig.enabled``): each
+  built-in node pool of ``computeConfig.nodePools`` in the cluster's subnets (the ``default`` NodeClass
+  uses them), and the subnets of live instances EKS launched for a node pool, by their tags
+  ``eks:eks-cluster-name`` and ``eks:kubernetes-node-pool-name``. Their maximum is a Kubernetes
+  object no AWS API returns: their spec is an ``UnboundedSpec``.
 
 It also reads each cluster's ``vpc-cni`` add-on (``Discovery.cni_addons``), whose configuration
 values are the CNI settings the capacity model uses (core.cni).
@@ -23,6 +28,7 @@ from subnet_monitor.core.cni import VPC_CNI_ADDON, AddonState, VpcCniAddon
 from subnet_monitor.core.gaps import HEADROOM, ROLES, WORKLOADS
 from subnet_monitor.core.models import (
     EKS_INSUFFICIENT_FREE_ADDRESSES,
+    KIND_EKS_AUTO_MODE,
     KIND_EKS_CLUSTER,
     KIND_EKS_FARGATE_PROFILE,
     KIND_EKS_NODEGROUP,
@@ -33,6 +39,7 @@ from subnet_monitor.core.models import (
     HealthIssue,
     NodegroupSpec,
     Role,
+    UnboundedSpec,
     Workload,
 )
 
@@ -47,6 +54,13 @@ MANAGED_NODEGROUP_TAG = "eks:nodegroup-name"
 KARPENTER_NODEPOOL_TAG = "karpenter.sh/nodepool"
 KARPENTER_DISCOVERY_TAG = "karpenter.sh/discovery"
 ASG_NAME_TAG = "aws:autoscaling:groupName"
+# The tags EKS Auto Mode puts on the instances it launches: AmazonEKSComputePolicy lets the cluster
+# role run instances only with these request tags (eks:eks-cluster-name equal to the cluster's name).
+# https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AmazonEKSComputePolicy.html
+AUTO_MODE_CLUSTER_TAG = "eks:eks-cluster-name"
+AUTO_MODE_NODE_POOL_TAG = "eks:kubernetes-node-pool-name"
+# An Auto Mode node without a node pool tag (not expected; named so rather than dropped).
+AUTO_MODE_UNKNOWN_POOL = "unknown-node-pool"
 
 
 class EksDiscoverer:
@@ -74,9 +88,10 @@ class EksDiscoverer:
             found.missing("eks:ListClusters", error, (ROLES, WORKLOADS, *HEADROOM), everywhere=True)
             return set()
         pending: dict[Workload, TemplateVersion] = {}
+        auto_mode: set[str] = set()  # the clusters with EKS Auto Mode on
         for name in names:
             try:
-                self._cluster(found, name, pending)
+                self._cluster(found, name, pending, auto_mode)
             except AWS_ERRORS as error:
                 found.fail("eks", name, error)
                 operation = getattr(error, "operation_name", None) or "DescribeCluster"
@@ -86,17 +101,29 @@ class EksDiscoverer:
             self._launch_template_types(found, pending)
         if names:
             try:
-                self._self_managed_nodes(found, names)
+                self._self_managed_nodes(found, names, auto_mode)
             except AWS_ERRORS as error:
                 found.fail("eks", "self-managed nodes (DescribeInstances/DescribeSubnets)", error)
         return set(names)
 
-    def _cluster(self, found: Discovery, name: str, pending: dict[Workload, TemplateVersion]) -> None:
+    def _cluster(
+        self, found: Discovery, name: str, pending: dict[Workload, TemplateVersion], auto_mode: set[str]
+    ) -> None:
         """Add one cluster's subnets and node groups to ``found``; node groups whose instance type is
-        in their launch template go to ``pending``."""
+        in their launch template go to ``pending``, the cluster's name to ``auto_mode`` when EKS Auto
+        Mode is on."""
         cluster = self._eks.describe_cluster(name=name)["cluster"]
         subnets = cluster.get("resourcesVpcConfig", {}).get("subnetIds", [])
         found.add_all(subnets, Role.EKS_CONTROL_PLANE, Workload(KIND_EKS_CLUSTER, name, name))
+        # computeConfig {enabled, nodePools, nodeRoleArn}: Auto Mode's built-in node pools ("general-purpose",
+        # "system"). https://docs.aws.amazon.com/eks/latest/APIReference/API_ComputeConfigResponse.html
+        # They use the built-in NodeClass "default", which launches nodes in the cluster's subnets.
+        # https://docs.aws.amazon.com/eks/latest/userguide/create-node-class.html
+        compute = cluster.get("computeConfig") or {}
+        if compute.get("enabled"):
+            auto_mode.add(name)
+            for pool in compute.get("nodePools") or ():
+                _auto_mode_node(found, Workload(KIND_EKS_AUTO_MODE, name, pool), subnets)
         # EKS sends no event for health issues: the scan reads them (InsufficientFreeAddresses only).
         found.health_issues.extend(health_issues(name, None, cluster.get("health")))
         found.cni_addons[name] = self._vpc_cni_addon(found, name)
@@ -166,10 +193,18 @@ class EksDiscoverer:
             return VpcCniAddon(AddonState.UNREAD)
         return VpcCniAddon(AddonState.INSTALLED, addon.get("addonVersion"), addon.get("configurationValues"))
 
-    def _self_managed_nodes(self, found: Discovery, names: list[str]) -> None:
+    def _self_managed_nodes(self, found: Discovery, names: list[str], auto_mode: set[str]) -> None:
         cluster_by_tag = {CLUSTER_TAG_PREFIX + name: name for name in names}
-        for instance in self._ec2.instances_with_tag_keys(sorted(cluster_by_tag)):
+        keys = sorted(cluster_by_tag) + ([AUTO_MODE_CLUSTER_TAG] if auto_mode else [])
+        for instance in self._ec2.instances_with_tag_keys(keys):
             tags = {t["Key"]: t["Value"] for t in instance.get("Tags", [])}
+            if tags.get(AUTO_MODE_CLUSTER_TAG) in auto_mode:
+                # A node EKS Auto Mode launched for a node pool: whose node it is, and where it is.
+                pool = tags.get(AUTO_MODE_NODE_POOL_TAG) or AUTO_MODE_UNKNOWN_POOL
+                owner = Workload(KIND_EKS_AUTO_MODE, tags[AUTO_MODE_CLUSTER_TAG], pool)
+                found.instance_owners[instance["InstanceId"]] = owner
+                _auto_mode_node(found, owner, [instance["SubnetId"]] if instance.get("SubnetId") else [])
+                continue
             if MANAGED_NODEGROUP_TAG in tags:
                 # A managed node group's subnets come from the node group itself; remember whose
                 # node this is, so the headroom model can count what the group holds now.
@@ -186,6 +221,14 @@ class EksDiscoverer:
         for subnet_id, state in tagged.items():
             cluster = state.tags[KARPENTER_DISCOVERY_TAG]
             found.add(subnet_id, Role.EKS_NODE, Workload(KIND_EKS_TAGGED_SUBNET, cluster, KARPENTER_DISCOVERY_TAG))
+
+
+def _auto_mode_node(found: Discovery, workload: Workload, subnets: list[str]) -> None:
+    """An Auto Mode node pool in ``subnets``, beside the subnets it was already found in."""
+    found.add_all(subnets, Role.EKS_NODE, workload)
+    known = found.specs.get(workload)
+    before = known.subnets if known is not None else ()
+    found.specs[workload] = UnboundedSpec(tuple(dict.fromkeys((*before, *subnets))))
 
 
 def _node_owner(tags: dict[str, str]) -> str:

@@ -10,7 +10,9 @@ Pure: it combines what discovery and the EC2 reads found with the models in ``ca
 - a managed node group reaches ``maxSize`` nodes, each running as many pods as its maxPods allows,
   with the VPC CNI's warm pool on top; it holds now what the ENIs attached to its instances hold;
   an instance type whose limits are unknown is reported, not guessed;
-- a Fargate profile reaches the configured maximum of pods, else stays where it is.
+- a Fargate profile reaches the configured maximum of pods, else stays where it is;
+- an EKS Auto Mode node pool or an ECS Managed Instances capacity provider has no maximum the APIs
+  give (``unbounded``): a subnet that carries one has no need at max, and a finding says why.
 """
 
 from __future__ import annotations
@@ -51,9 +53,11 @@ from subnet_monitor.core.models import (
     Role,
     SubnetCapacity,
     SubnetState,
+    UnboundedSpec,
     Workload,
 )
 from subnet_monitor.core.subnet import usable_ips
+from subnet_monitor.core.unbounded import unmodelled_finding
 
 IPS_PER_PREFIX = 16
 SECONDS_PER_HOUR = 3600
@@ -109,10 +113,16 @@ def plan_capacity(inputs: CapacityInputs) -> dict[str, SubnetCapacity]:
     shares: dict[str, list[tuple[_Need, int]]] = defaultdict(list)
     planner = _Planner(inputs, _held_by_owner(inputs))
     findings, details = planner.findings, planner.details
+    unmodelled: set[str] = set()  # subnets of a workload whose maximum is not known
 
     for workload, spec in sorted(inputs.discovery.specs.items(), key=lambda item: item[0]):
         subnets = [s for s in spec.subnets if s in inputs.states]
         if not subnets:
+            continue
+        if isinstance(spec, UnboundedSpec):
+            unmodelled.update(subnets)
+            for subnet_id in subnets:
+                findings[subnet_id].append(unmodelled_finding(workload))
             continue
         need = planner.need(workload, spec, subnets)
         if need is None:
@@ -183,7 +193,7 @@ def plan_capacity(inputs: CapacityInputs) -> dict[str, SubnetCapacity]:
                 )
             )
         capacities[subnet_id] = SubnetCapacity(
-            ips_needed_at_max=needed.get(subnet_id),
+            ips_needed_at_max=None if subnet_id in unmodelled else needed.get(subnet_id),
             free_prefix_blocks=space.free_blocks if space is not None else None,
             largest_free_block=(
                 f"/{space.largest_free_block_prefix}"

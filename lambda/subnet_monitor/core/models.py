@@ -38,6 +38,7 @@ KIND_EKS_NODEGROUP = "eks-nodegroup"
 KIND_EKS_FARGATE_PROFILE = "eks-fargate-profile"
 KIND_EKS_SELF_MANAGED_NODES = "eks-self-managed-nodes"
 KIND_EKS_TAGGED_SUBNET = "eks-tagged-subnet"
+KIND_EKS_AUTO_MODE = "eks-auto-mode"
 
 
 @dataclass(frozen=True, order=True)
@@ -147,7 +148,16 @@ class FargateProfileSpec:
     subnets: tuple[str, ...]
 
 
-WorkloadSpec = EcsServiceSpec | AsgSpec | NodegroupSpec | FargateProfileSpec
+@dataclass(frozen=True)
+class UnboundedSpec:
+    """A workload whose maximum no AWS API gives: an EKS Auto Mode node pool (its limits are a
+    Kubernetes object) or an ECS Managed Instances capacity provider (DescribeCapacityProviders gives
+    no maximum). Its subnets get no ``ips_needed_at_max``; a finding says why."""
+
+    subnets: tuple[str, ...]
+
+
+WorkloadSpec = EcsServiceSpec | AsgSpec | NodegroupSpec | FargateProfileSpec | UnboundedSpec
 
 
 # The EKS health issue code for a subnet out of addresses.
