@@ -220,7 +220,8 @@ class EcsDiscoverer:
                         found.add(details["subnetId"], Role.ECS_TASK, Workload(KIND_ECS_TASK, cluster, name))
 
     def _capacity_providers(self, found: Discovery, clusters: dict[str, str]) -> None:
-        """The Auto Scaling groups behind the capacity providers of every cluster, read together:
+        """The Auto Scaling groups behind the capacity providers of every cluster (and the subnets of
+        Managed Instances providers), read together:
         providers 100 names a call (10 a page), groups 100 a call."""
         asg_providers: dict[str, str] = {}
         seen: set[str] = set()
