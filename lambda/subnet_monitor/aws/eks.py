@@ -231,9 +231,7 @@ def _pod_subnets(found: Discovery, instance: Mapping[str, Any], workload: Worklo
     if primary is None or not primary.get("SubnetId"):
         return
     others = {
-        e["SubnetId"]
-        for e in enis
-        if e is not primary and e.get("SubnetId") and e["SubnetId"] != primary["SubnetId"]
+        e["SubnetId"] for e in enis if e is not primary and e.get("SubnetId") and e["SubnetId"] != primary["SubnetId"]
     }
     for subnet_id in sorted(others):
         found.add_pod_subnet(subnet_id, workload)
