@@ -65,8 +65,9 @@ class EksDiscoverer:
     def __init__(self, eks: BaseClient, ec2: Ec2Reader) -> None:
         self._eks = eks
         self._ec2 = ec2
-        # Cluster name -> its VPC, for the subnets tagged kubernetes.io/role/cni.
-        self._vpcs: dict[str, str] = {}
+        # Cluster name -> its VPC (or its subnets when DescribeCluster gave no VPC), for the subnets
+        # tagged kubernetes.io/role/cni.
+        self._vpcs: dict[str, str | tuple[str, ...]] = {}
 
     def discover(self, found: Discovery, allow: frozenset[str] = frozenset()) -> set[str]:
         """Add the subnets of every cluster (or of those named in ``allow``) to ``found``.
@@ -108,8 +109,9 @@ class EksDiscoverer:
         in their launch template go to ``pending``."""
         cluster = self._eks.describe_cluster(name=name)["cluster"]
         subnets = cluster.get("resourcesVpcConfig", {}).get("subnetIds", [])
-        if cluster.get("resourcesVpcConfig", {}).get("vpcId"):
-            self._vpcs[name] = cluster["resourcesVpcConfig"]["vpcId"]
+        # VpcConfigResponse.vpcId (API_VpcConfigResponse.html); moto 5.2.5 leaves it out, and then the
+        # VPC of the cluster's subnets stands in (read only if a subnet is tagged kubernetes.io/role/cni).
+        self._vpcs[name] = cluster.get("resourcesVpcConfig", {}).get("vpcId") or tuple(subnets)
         found.add_all(subnets, Role.EKS_CONTROL_PLANE, Workload(KIND_EKS_CLUSTER, name, name))
         # EKS sends no event for health issues: the scan reads them (InsufficientFreeAddresses only).
         found.health_issues.extend(health_issues(name, None, cluster.get("health")))
@@ -210,8 +212,17 @@ class EksDiscoverer:
         the clusters a ``kubernetes.io/cluster/<name>`` tag names when the subnet carries one."""
         if not self._vpcs:
             return
-        for subnet_id, state in self._ec2.subnets_where(f"tag:{CNI_SUBNET_TAG}", [CNI_SUBNET_TAG_VALUE]).items():
-            in_vpc = [name for name in names if self._vpcs.get(name) == state.vpc_id]
+        tagged = self._ec2.subnets_where(f"tag:{CNI_SUBNET_TAG}", [CNI_SUBNET_TAG_VALUE])
+        if not tagged:
+            return
+        unknown = {s for vpc in self._vpcs.values() if isinstance(vpc, tuple) for s in vpc}
+        states = self._ec2.subnets_where("subnet-id", unknown) if unknown else {}
+        vpcs = {
+            name: vpc if isinstance(vpc, str) else next((states[s].vpc_id for s in vpc if s in states), "")
+            for name, vpc in self._vpcs.items()
+        }
+        for subnet_id, state in tagged.items():
+            in_vpc = [name for name in names if vpcs.get(name) == state.vpc_id]
             named = [name for name in in_vpc if CLUSTER_TAG_PREFIX + name in state.tags]
             for cluster in named or in_vpc:
                 found.add_pod_subnet(subnet_id, Workload(KIND_EKS_TAGGED_SUBNET, cluster, CNI_SUBNET_TAG))
