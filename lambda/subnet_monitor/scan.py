@@ -150,7 +150,7 @@ def assess(
         found.missing("ec2:DescribeNetworkInterfaces", error, ENI_FIGURES, subnets=batch)
         # What EKS node groups and Fargate profiles hold now, and prefix mode, are read from their ENIs.
         eks = [w for w, spec in found.specs.items() if isinstance(spec, NodegroupSpec | FargateProfileSpec)]
-        touched = [w for w in eks if set(found.specs[w].subnets) & set(batch)]
+        touched = [w for w in eks if (set(found.specs[w].subnets) | found.pod_subnets.get(w, set())) & set(batch)]
         found.missing("ec2:DescribeNetworkInterfaces", error, HEADROOM, workloads=touched)
 
     enis = reader.network_interfaces(subnet_ids, on_error=enis_failed)
@@ -240,7 +240,7 @@ def _prefix_subnets(
     configured = {cluster for cluster, resolved in cni.items() if resolved.settings.prefix_delegation}
     for workload, spec in found.specs.items():
         if isinstance(spec, NodegroupSpec) and workload.cluster in configured:
-            seen.update(spec.subnets)
+            seen.update(spec.subnets, found.pod_subnets.get(workload, ()))
     return seen
 
 

@@ -11,6 +11,11 @@
   uses them), and the subnets of live instances EKS launched for a node pool, by their tags
   ``eks:eks-cluster-name`` and ``eks:kubernetes-node-pool-name``. Their maximum is a Kubernetes
   object no AWS API returns: their spec is an ``UnboundedSpec``.
+- ``eks-pod``: where pods get their addresses outside the node subnets: the subnets of the non-primary
+  ENIs attached to a cluster's nodes (managed, self-managed, Karpenter) that differ from the node's
+  primary ENI's subnet (VPC CNI custom networking puts pod ENIs in the ENIConfig subnet of the node's
+  zone, cni-custom-network.html; enhanced subnet discovery in subnets tagged ``kubernetes.io/role/cni``,
+  cni-subnet-selection.html), and subnets tagged ``kubernetes.io/role/cni`` in a cluster's VPC.
 
 It also reads each cluster's ``vpc-cni`` add-on (``Discovery.cni_addons``), whose configuration
 values are the CNI settings the capacity model uses (core.cni).
@@ -61,6 +66,11 @@ AUTO_MODE_CLUSTER_TAG = "eks:eks-cluster-name"
 AUTO_MODE_NODE_POOL_TAG = "eks:kubernetes-node-pool-name"
 # An Auto Mode node without a node pool tag (not expected; named so rather than dropped).
 AUTO_MODE_UNKNOWN_POOL = "unknown-node-pool"
+# "The VPC CNI automatically discovers subnets in the same VPC and Availability Zone" tagged
+# kubernetes.io/role/cni (VPC CNI 1.18.0 or later, enhanced subnet discovery).
+# https://docs.aws.amazon.com/eks/latest/userguide/cni-subnet-selection.html
+CNI_SUBNET_TAG = "kubernetes.io/role/cni"
+CNI_SUBNET_TAG_VALUE = "1"
 
 
 class EksDiscoverer:
@@ -69,6 +79,9 @@ class EksDiscoverer:
     def __init__(self, eks: BaseClient, ec2: Ec2Reader) -> None:
         self._eks = eks
         self._ec2 = ec2
+        # Cluster name -> its VPC (or its subnets when DescribeCluster gave no VPC), for the subnets
+        # tagged kubernetes.io/role/cni.
+        self._vpcs: dict[str, str | tuple[str, ...]] = {}
 
     def discover(self, found: Discovery, allow: frozenset[str] = frozenset()) -> set[str]:
         """Add the subnets of every cluster (or of those named in ``allow``) to ``found``.
@@ -114,6 +127,9 @@ class EksDiscoverer:
         Mode is on."""
         cluster = self._eks.describe_cluster(name=name)["cluster"]
         subnets = cluster.get("resourcesVpcConfig", {}).get("subnetIds", [])
+        # VpcConfigResponse.vpcId (API_VpcConfigResponse.html); moto 5.2.5 leaves it out, and then the
+        # VPC of the cluster's subnets stands in (read only if a subnet is tagged kubernetes.io/role/cni).
+        self._vpcs[name] = cluster.get("resourcesVpcConfig", {}).get("vpcId") or tuple(subnets)
         found.add_all(subnets, Role.EKS_CONTROL_PLANE, Workload(KIND_EKS_CLUSTER, name, name))
         # computeConfig {enabled, nodePools, nodeRoleArn}: Auto Mode's built-in node pools ("general-purpose",
         # "system"). https://docs.aws.amazon.com/eks/latest/APIReference/API_ComputeConfigResponse.html
@@ -211,16 +227,63 @@ class EksDiscoverer:
                 for key in tags.keys() & cluster_by_tag.keys():
                     owner = Workload(KIND_EKS_NODEGROUP, cluster_by_tag[key], tags[MANAGED_NODEGROUP_TAG])
                     found.instance_owners[instance["InstanceId"]] = owner
+                    _pod_subnets(found, instance, owner)
                 continue
             if not instance.get("SubnetId"):
                 continue
             for key in tags.keys() & cluster_by_tag.keys():
                 workload = Workload(KIND_EKS_SELF_MANAGED_NODES, cluster_by_tag[key], _node_owner(tags))
                 found.add(instance["SubnetId"], Role.EKS_NODE, workload)
+                _pod_subnets(found, instance, workload)
         tagged = self._ec2.subnets_where(f"tag:{KARPENTER_DISCOVERY_TAG}", names)
         for subnet_id, state in tagged.items():
             cluster = state.tags[KARPENTER_DISCOVERY_TAG]
             found.add(subnet_id, Role.EKS_NODE, Workload(KIND_EKS_TAGGED_SUBNET, cluster, KARPENTER_DISCOVERY_TAG))
+        self._cni_tagged_subnets(found, names)
+
+    def _cni_tagged_subnets(self, found: Discovery, names: list[str]) -> None:
+        """Subnets tagged ``kubernetes.io/role/cni = 1``: pod subnets of the clusters in their VPC (the
+        CNI picks them "in the same VPC and Availability Zone", cni-subnet-selection.html), narrowed to
+        the clusters a ``kubernetes.io/cluster/<name>`` tag names when the subnet carries one."""
+        if not self._vpcs:
+            return
+        tagged = self._ec2.subnets_where(f"tag:{CNI_SUBNET_TAG}", [CNI_SUBNET_TAG_VALUE])
+        if not tagged:
+            return
+        unknown = {s for vpc in self._vpcs.values() if isinstance(vpc, tuple) for s in vpc}
+        states = self._ec2.subnets_where("subnet-id", unknown) if unknown else {}
+        vpcs = {
+            name: vpc if isinstance(vpc, str) else next((states[s].vpc_id for s in vpc if s in states), "")
+            for name, vpc in self._vpcs.items()
+        }
+        for subnet_id, state in tagged.items():
+            in_vpc = [name for name in names if vpcs.get(name) == state.vpc_id]
+            named = [name for name in in_vpc if CLUSTER_TAG_PREFIX + name in state.tags]
+            for cluster in named or in_vpc:
+                found.add_pod_subnet(subnet_id, Workload(KIND_EKS_TAGGED_SUBNET, cluster, CNI_SUBNET_TAG))
+
+
+def _pod_subnets(found: Discovery, instance: Mapping[str, Any], workload: Workload) -> None:
+    """The pod subnets of one node, from ``DescribeInstances``' ``NetworkInterfaces``: the subnets of
+    its ENIs other than the primary (``Attachment.DeviceIndex`` 0) that are not the primary's subnet.
+    The VPC CNI names the ENIs it creates ``aws-K8S-<instance-id>`` (pkg/awsutils/awsutils.go,
+    eniDescriptionPrefix); any attached ENI counts, since the monitor sees only what is attached.
+
+    Custom networking is seen when the primary ENI holds no address but its own: "the primary network
+    interface ... is not used for pods" (cni-custom-network.html), while enhanced subnet discovery
+    keeps pods on it too."""
+    enis = instance.get("NetworkInterfaces") or []
+    primary = next((e for e in enis if (e.get("Attachment") or {}).get("DeviceIndex") == 0), None)
+    if primary is None or not primary.get("SubnetId"):
+        return
+    others = {
+        e["SubnetId"] for e in enis if e is not primary and e.get("SubnetId") and e["SubnetId"] != primary["SubnetId"]
+    }
+    for subnet_id in sorted(others):
+        found.add_pod_subnet(subnet_id, workload)
+    holds_pods = len(primary.get("PrivateIpAddresses") or []) > 1 or bool(primary.get("Ipv4Prefixes"))
+    if others and not holds_pods:
+        found.custom_networking_seen.add(workload.cluster)
 
 
 def _auto_mode_node(found: Discovery, workload: Workload, subnets: list[str]) -> None:

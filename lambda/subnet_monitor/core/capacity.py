@@ -253,6 +253,26 @@ def recommended_max_pods(limits: InstanceNetworkLimits, prefix_delegation: bool)
     return min(_eni_max_pods(limits, prefix_delegation), _ceiling_for(limits))
 
 
+def custom_networking_limits(limits: InstanceNetworkLimits) -> InstanceNetworkLimits | None:
+    """The ENIs a node has for pods under VPC CNI custom networking: one fewer, since "the primary
+    network interface ... is not used for pods" and keeps only the node's own address in the node's
+    subnet; the pod ENIs are created in the ENIConfig subnet of the node's zone
+    (https://docs.aws.amazon.com/eks/latest/userguide/cni-custom-network.html).
+
+    :func:`max_pods` and :func:`node_allocation` of the result are the custom-networking figures:
+    max-pods-calculator.sh with ``--cni-custom-networking-enabled`` takes one ENI off
+    (``enis_for_pods=$((enis_for_pods - 1))``) before both formulas and the 110 / 250 cap
+    (amazon-eks-ami, templates/al2/runtime/max-pods-calculator.sh): ``m5.large`` 2 × 9 + 2 = 20.
+    ``None`` for a type with one ENI: no pod ENI at all.
+
+    >>> max_pods(custom_networking_limits(InstanceNetworkLimits("m5.large", 2, 3, 10)), prefix_delegation=False)
+    20
+    """
+    if limits.max_enis < 2:
+        return None
+    return replace(limits, max_enis=limits.max_enis - 1)
+
+
 @dataclass(frozen=True)
 class NodeAllocation:
     """What one node holds in its subnet: attached ENIs (each has a primary address), secondary

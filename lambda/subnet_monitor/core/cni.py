@@ -106,17 +106,21 @@ class ResolvedCni:
     addon: VpcCniAddon
     findings: tuple[Finding, ...] = ()
 
-    def report(self, prefixes_seen: bool) -> dict[str, Any]:
+    def report(self, prefixes_seen: bool, custom_networking_seen: bool = False) -> dict[str, Any]:
         """The node-group workload's ``cni`` field (docs/reference/json-report.md).
 
         ``prefixes_seen``: the node group's subnets hold /28 prefixes; when the settings say no prefix
         delegation, the headroom model still runs in prefix mode and says so with source ``enis``.
+        ``custom_networking_seen``: the cluster's nodes hold their pod ENIs in other subnets; likewise
+        reported as custom networking with source ``enis`` when the settings say none.
         """
         values = {f.name: getattr(self.settings, f.name) for f in fields(CniSettings) if f.name in self.sources}
         values[CUSTOM_NETWORKING] = self.custom_networking
         settings = {name: {"value": values[name], "source": str(self.sources[name])} for name in self.sources}
         if prefixes_seen and not self.settings.prefix_delegation:
             settings["prefix_delegation"] = {"value": True, "source": str(Source.ENIS)}
+        if custom_networking_seen and not self.custom_networking:
+            settings[CUSTOM_NETWORKING] = {"value": True, "source": str(Source.ENIS)}
         return {"addon": {"state": str(self.addon.state), "version": self.addon.version}, "settings": settings}
 
 

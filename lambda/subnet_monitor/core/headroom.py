@@ -10,9 +10,14 @@ Pure: it combines what discovery and the EC2 reads found with the models in ``ca
 - a managed node group reaches ``maxSize`` nodes, each running as many pods as its maxPods allows,
   with the VPC CNI's warm pool on top; it holds now what the ENIs attached to its instances hold;
   an instance type whose limits are unknown is reported, not guessed;
+- under VPC CNI custom networking a node group's nodes take one address each from the node subnets
+  and their pods take theirs from the pod subnets of the same zones;
 - a Fargate profile reaches the configured maximum of pods, else stays where it is;
 - an EKS Auto Mode node pool or an ECS Managed Instances capacity provider has no maximum the APIs
   give (``unbounded``): a subnet that carries one has no need at max, and a finding says why.
+
+Longer than ~400 lines because the node group's need (plain and custom networking) shares the
+planner's findings and details with the other workloads; a module of its own would import them back.
 """
 
 from __future__ import annotations
@@ -23,8 +28,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from subnet_monitor.core.capacity import (
+    ADDRESSES_PER_INSTANCE,
+    HOST_NETWORK_PODS,
     CniSettings,
     InstanceNetworkLimits,
+    custom_networking_limits,
     ecs_asg_addresses,
     ecs_service_addresses,
     eks_control_plane_shortfall,
@@ -45,6 +53,7 @@ from subnet_monitor.core.fragmentation import (
 )
 from subnet_monitor.core.models import (
     KIND_EKS_CLUSTER,
+    KIND_EKS_TAGGED_SUBNET,
     AsgSpec,
     Discovery,
     EcsServiceSpec,
@@ -69,6 +78,8 @@ LAUNCH_TEMPLATE_UNREADABLE = "headroom.launch-template-unreadable"
 MAX_PODS_ASSUMED = "headroom.max-pods-assumed"
 DETACHED_ENIS = "consumers.detached-enis"
 FILLS_WITHIN_HORIZON = "forecast.fills-within-horizon"
+POD_SUBNETS_UNKNOWN = "headroom.pod-subnets-unknown"
+CUSTOM_NETWORKING_URL = "https://docs.aws.amazon.com/eks/latest/userguide/cni-custom-network.html"
 # "status - The status of the network interface. If the network interface is not attached to an
 # instance, the status is available." (the filter the detached-ENI fix uses)
 DESCRIBE_NETWORK_INTERFACES_URL = (
@@ -124,14 +135,12 @@ def plan_capacity(inputs: CapacityInputs) -> dict[str, SubnetCapacity]:
             for subnet_id in subnets:
                 findings[subnet_id].append(unmodelled_finding(workload))
             continue
-        need = planner.need(workload, spec, subnets)
-        if need is None:
-            continue
-        for subnet_id in subnets:
-            needed[subnet_id] += 0  # the subnet has a modelled workload, even one that needs nothing more
-        for subnet_id, share in spread(max(need.at_max - need.now, 0), subnets, zones).items():
-            needed[subnet_id] += share
-            shares[subnet_id].append((need, share))
+        for need, targets in planner.needs(workload, spec, subnets):
+            for subnet_id in targets:
+                needed[subnet_id] += 0  # the subnet has a modelled workload, even one that needs nothing more
+            for subnet_id, share in spread(max(need.at_max - need.now, 0), targets, zones).items():
+                needed[subnet_id] += share
+                shares[subnet_id].append((need, share))
 
     capacities = {}
     for subnet_id, state in inputs.states.items():
@@ -219,8 +228,14 @@ class _Planner:
     details: dict[Workload, dict[str, Any]] = field(default_factory=dict)
     findings: dict[str, list[Finding]] = field(default_factory=lambda: defaultdict(list))
 
-    def need(self, workload: Workload, spec: Any, subnets: list[str]) -> _Need | None:
-        return _need(workload, spec, subnets, self)
+    def needs(self, workload: Workload, spec: Any, subnets: list[str]) -> list[tuple[_Need, list[str]]]:
+        """What the workload needs at its maximum, and the subnets each part is spread over: one part
+        in its own subnets, or, for a node group under custom networking, its nodes' own addresses in
+        the node subnets and its pods' in the pod subnets (:func:`_custom_networking_needs`)."""
+        if isinstance(spec, NodegroupSpec):
+            return _nodegroup_needs(workload, spec, subnets, self)
+        need = _need(workload, spec, subnets, self)
+        return [(need, subnets)] if need is not None else []
 
 
 def _need(workload: Workload, spec: Any, subnets: list[str], planner: _Planner) -> _Need | None:
@@ -247,8 +262,6 @@ def _need(workload: Workload, spec: Any, subnets: list[str], planner: _Planner) 
             now,
             f"capacity provider {name} needs {at_max} addresses at MaxSize {spec.max_size}{trunk}",
         )
-    if isinstance(spec, NodegroupSpec):
-        return _nodegroup_need(workload, spec, subnets, planner)
     if isinstance(spec, FargateProfileSpec):
         now = sum(inputs.address_use[s].consumers.get(EKS_FARGATE, 0) for s in subnets if s in inputs.address_use)
         maximum = inputs.fargate_max_pods.get(name)
@@ -257,24 +270,35 @@ def _need(workload: Workload, spec: Any, subnets: list[str], planner: _Planner) 
     return None
 
 
-def _nodegroup_need(workload: Workload, spec: NodegroupSpec, subnets: list[str], planner: _Planner) -> _Need | None:
+def _nodegroup_needs(
+    workload: Workload, spec: NodegroupSpec, subnets: list[str], planner: _Planner
+) -> list[tuple[_Need, list[str]]]:
     inputs, details, findings = planner.inputs, planner.details, planner.findings
     settings = inputs.cni.get(workload.cluster, CniSettings())
-    # Prefix mode: configured for the cluster, or seen on the ENIs of the node group's subnets.
+    resolved = inputs.cni_resolved.get(workload.cluster)
+    # Custom networking: set on the CNI, or seen on the cluster's nodes (pod ENIs in other subnets).
+    seen = workload.cluster in inputs.discovery.custom_networking_seen
+    custom = seen or (resolved is not None and resolved.custom_networking)
+    pod_subnets = _pod_subnets(inputs, workload, subnets) if custom else []
+    # Prefix mode: configured for the cluster, or seen on the ENIs of the node group's (pod) subnets.
     prefixed = settings.prefix_delegation or any(
-        inputs.address_use[s].prefixes for s in subnets if s in inputs.address_use
+        inputs.address_use[s].prefixes for s in (*subnets, *pod_subnets) if s in inputs.address_use
     )
     known = [inputs.instance_limits[t] for t in spec.instance_types if t in inputs.instance_limits]
     details[workload] = {
         "instance_types": list(spec.instance_types),
         "max_pods_per_node": {
-            limits.instance_type: {"secondary_ip": max_pods(limits, False), "prefix": max_pods(limits, True)}
+            limits.instance_type: {
+                "secondary_ip": _max_pods(limits, False, custom),
+                "prefix": _max_pods(limits, True, custom),
+            }
             for limits in known
         },
     }
-    resolved = inputs.cni_resolved.get(workload.cluster)
+    if custom:
+        details[workload]["pod_subnets"] = pod_subnets
     if resolved is not None:
-        details[workload]["cni"] = resolved.report(prefixes_seen=prefixed)
+        details[workload]["cni"] = resolved.report(prefixes_seen=prefixed, custom_networking_seen=seen)
         for subnet_id in subnets:
             findings[subnet_id].extend(f for f in resolved.findings if f not in findings[subnet_id])
     settings = replace(settings, prefix_delegation=prefixed)
@@ -283,7 +307,7 @@ def _nodegroup_need(workload: Workload, spec: NodegroupSpec, subnets: list[str],
     if gap is not None:
         for subnet_id in subnets:
             findings[subnet_id].append(gap)
-        return None
+        return []
     if spec.custom_ami is not None and settings.max_pods is None:
         for subnet_id in subnets:
             findings[subnet_id].append(
@@ -299,19 +323,102 @@ def _nodegroup_need(workload: Workload, spec: NodegroupSpec, subnets: list[str],
                     fix=f"set maxPods in the cni block for cluster {workload.cluster} if the node group uses another",
                 )
             )
+    mode = "prefix delegation" if prefixed else "secondary IPs"
+    if custom:
+        return _custom_networking_needs(
+            workload, spec, planner, subnets=subnets, pod_subnets=pod_subnets, known=known, settings=settings, mode=mode
+        )
     # The node group may launch any of its types: plan for the one that takes the most addresses.
     # Managed node groups (without a custom AMI) cap maxPods at 110 below 30 vCPUs and 250 above,
     # in both modes (EKS user guide, choosing-instance-type.html), unless the config says otherwise.
     per_node = max(managed_node_allocation(limits, settings, spec.pods_per_node).addresses for limits in known)
     at_max = spec.max_size * per_node
-    mode = "prefix delegation" if prefixed else "secondary IPs"
-    return _Need(
+    need = _Need(
         workload,
         at_max,
         planner.held.get(workload, 0),
         f"node group {workload.cluster}/{workload.name} needs {at_max} addresses at maxSize {spec.max_size} "
         f"({per_node} a node, {mode})",
     )
+    return [(need, subnets)]
+
+
+def _max_pods(limits: InstanceNetworkLimits, prefix_delegation: bool, custom_networking: bool) -> int:
+    """:func:`max_pods`, with one ENI fewer under custom networking (2, host network only, when none is left)."""
+    pod_limits = custom_networking_limits(limits) if custom_networking else limits
+    return max_pods(pod_limits, prefix_delegation) if pod_limits is not None else HOST_NETWORK_PODS
+
+
+def _pod_subnets(inputs: CapacityInputs, workload: Workload, node_subnets: list[str]) -> list[str]:
+    """The measured pod subnets a node group's pods take addresses from under custom networking: those
+    its own nodes' pod ENIs sit in, else those of the cluster's other nodes (ENIConfig is cluster-wide,
+    one per zone), in the zones of its node subnets (the ENIConfig of the node's zone). Subnets tagged
+    kubernetes.io/role/cni are left out: "Custom networking takes precedence" (cni-subnet-selection.html)."""
+    found = inputs.discovery.pod_subnets
+    own = found.get(workload, set())
+    if not own:
+        own = {
+            s
+            for w, held in found.items()
+            if w.cluster == workload.cluster and w.kind != KIND_EKS_TAGGED_SUBNET
+            for s in held
+        }
+    zones = {inputs.states[s].availability_zone for s in node_subnets}
+    return sorted(s for s in own if s in inputs.states and inputs.states[s].availability_zone in zones)
+
+
+def _custom_networking_needs(
+    workload: Workload,
+    spec: NodegroupSpec,
+    planner: _Planner,
+    *,
+    subnets: list[str],
+    pod_subnets: list[str],
+    known: list[InstanceNetworkLimits],
+    settings: CniSettings,
+    mode: str,
+) -> list[tuple[_Need, list[str]]]:
+    """Custom networking: each node takes one address (its primary ENI's) from the node subnets, and its
+    pod ENIs, with their secondary addresses or prefixes and warm pool, from the pod subnets of its zone
+    (cni-custom-network.html); pods are planned on one ENI fewer (:func:`custom_networking_limits`).
+    What the nodes hold now: one address each in the node subnets, the rest of what their ENIs hold in
+    the pod subnets. Without a pod subnet the pods' addresses are not placed, and a finding says so."""
+    name = f"{workload.cluster}/{workload.name}"
+    nodes_now = sum(1 for owner in planner.inputs.discovery.instance_owners.values() if owner == workload)
+    node_need = _Need(
+        workload,
+        spec.max_size * ADDRESSES_PER_INSTANCE,
+        nodes_now,
+        f"node group {name} needs {spec.max_size} node addresses at maxSize {spec.max_size} "
+        "(custom networking: its pods take theirs from its pod subnets)",
+    )
+    if not pod_subnets:
+        for subnet_id in subnets:
+            planner.findings[subnet_id].append(
+                Finding(
+                    code=POD_SUBNETS_UNKNOWN,
+                    severity=Severity.WARNING,
+                    subject=name,
+                    message=(
+                        f"node group {name} runs VPC CNI custom networking, but no pod subnet of its zones was "
+                        "found (no pod ENI of its nodes seen): its pods' addresses are not counted anywhere"
+                    ),
+                    fix="tag the ENIConfig subnets kubernetes.io/role/cni=1, or add them to subnetIds in the config",
+                    source=CUSTOM_NETWORKING_URL,
+                )
+            )
+        return [(node_need, subnets)]
+    pod_limits = [p for p in map(custom_networking_limits, known) if p is not None]
+    per_node = max((managed_node_allocation(p, settings, spec.pods_per_node).addresses for p in pod_limits), default=0)
+    at_max = spec.max_size * per_node
+    pod_need = _Need(
+        workload,
+        at_max,
+        max(planner.held.get(workload, 0) - nodes_now, 0),
+        f"node group {name}'s pods need {at_max} addresses at maxSize {spec.max_size} "
+        f"({per_node} a node, {mode}, custom networking)",
+    )
+    return [(node_need, subnets), (pod_need, pod_subnets)]
 
 
 def _nodegroup_gap(workload: Workload, spec: NodegroupSpec, unknown: list[str]) -> Finding | None:

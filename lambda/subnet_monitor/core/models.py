@@ -18,6 +18,8 @@ class Role(StrEnum):
     ECS_TASK = "ecs-task"
     EKS_CONTROL_PLANE = "eks-control-plane"
     EKS_NODE = "eks-node"
+    # Where a node's pods get their addresses when they are not the node's subnet (VPC CNI custom networking).
+    EKS_POD = "eks-pod"
     EKS_FARGATE = "eks-fargate"
     EXPLICIT = "explicit"
 
@@ -200,12 +202,21 @@ class Discovery:
     gaps: list[ScopedGap] = field(default_factory=list)
     # EKS cluster name -> its vpc-cni add-on as DescribeAddon answered (core.cni).
     cni_addons: dict[str, VpcCniAddon] = field(default_factory=dict)
+    # Pod subnets (role eks-pod) of each workload that takes addresses from them: a node group or
+    # self-managed nodes whose pod ENIs sit there, or a cluster's subnets tagged kubernetes.io/role/cni.
+    pod_subnets: dict[Workload, set[str]] = field(default_factory=dict)
+    # Clusters whose nodes show custom networking: pod ENIs in another subnet, none on the primary ENI.
+    custom_networking_seen: set[str] = field(default_factory=set)
 
     def add(self, subnet_id: str, role: Role, workload: Workload | None = None) -> None:
         use = self.uses.setdefault(subnet_id, SubnetUse())
         use.roles.add(role)
         if workload is not None:
             use.workloads.add(workload)
+
+    def add_pod_subnet(self, subnet_id: str, workload: Workload) -> None:
+        self.add(subnet_id, Role.EKS_POD, workload)
+        self.pod_subnets.setdefault(workload, set()).add(subnet_id)
 
     def add_all(self, subnet_ids: Any, role: Role, workload: Workload | None = None) -> None:
         for subnet_id in subnet_ids:

@@ -113,7 +113,7 @@ RULES: dict[str, tuple[str, str]] = {
 }
 
 # Roles whose subnets hold workloads (the control plane's do not).
-WORKLOAD_ROLES = frozenset({Role.ECS_TASK, Role.ECS_INSTANCE, Role.EKS_NODE, Role.EKS_FARGATE})
+WORKLOAD_ROLES = frozenset({Role.ECS_TASK, Role.ECS_INSTANCE, Role.EKS_NODE, Role.EKS_POD, Role.EKS_FARGATE})
 
 
 # --- results -------------------------------------------------------------------------------------

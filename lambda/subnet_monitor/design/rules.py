@@ -57,6 +57,7 @@ RELATED_CONSUMERS: dict[Role, frozenset[str]] = {
     Role.ECS_TASK: frozenset({ECS_TASK}),
     Role.ECS_INSTANCE: frozenset({EC2_INSTANCE_PRIMARY, ECS_TRUNK}),
     Role.EKS_NODE: frozenset({EC2_INSTANCE_PRIMARY, EKS_NODE_POD}),
+    Role.EKS_POD: frozenset({EKS_NODE_POD}),
     Role.EKS_FARGATE: frozenset({EKS_FARGATE}),
     Role.EKS_CONTROL_PLANE: frozenset({EKS_CONTROL_PLANE}),
 }
