@@ -111,7 +111,9 @@ def _bounded(document: Any, source: str, shown: Any) -> Any:
         node, depth = pending.pop()
         values += 1
         if values > DOCUMENT_MAX_VALUES:
-            raise ConfigError(source, shown, f"holds more than {DOCUMENT_MAX_VALUES:,} values (YAML aliases expanded)")
+            raise ConfigError(
+                source, shown, f"holds more than {DOCUMENT_MAX_VALUES:,} values, each use of a YAML alias counted"
+            )
         if isinstance(node, Mapping | list | tuple):
             if depth >= DOCUMENT_MAX_DEPTH:
                 raise ConfigError(source, shown, f"nests deeper than {DOCUMENT_MAX_DEPTH} levels")
