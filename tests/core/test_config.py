@@ -214,7 +214,7 @@ def test_failure_function_environment_round_trip(config: FailureConfig) -> None:
             '{"minFreeIps":1.5}',
             "SUBNET_MONITOR_SCAN_CONFIG.minFreeIps: 1.5 must be a whole",
         ),
-        ("SUBNET_MONITOR_SCAN_CONFIG", "{team", "SUBNET_MONITOR_SCAN_CONFIG: '{team' is not JSON"),
+        ("SUBNET_MONITOR_SCAN_CONFIG", "{team", "SUBNET_MONITOR_SCAN_CONFIG: '{team' is not valid JSON"),
         ("SUBNET_MONITOR_SCAN_CONFIG", "[]", "SUBNET_MONITOR_SCAN_CONFIG: [] must be a JSON object"),
         (
             "SUBNET_MONITOR_SCAN_CONFIG",

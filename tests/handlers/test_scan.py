@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import boto3
 import pytest
 
-from subnet_monitor.core.config import ScanConfig
+from subnet_monitor.core.config import ConfigError, ScanConfig
 from tests.conftest import Invoke
 from tests.moto_estate import Vpc
 
@@ -85,4 +85,13 @@ def test_handler_refuses_a_bad_environment_naming_the_variable(invoke: Invoke) -
 
     # WHEN invoked THEN it fails before any AWS call, naming the variable and the value
     with pytest.raises(ValueError, match=r"SUBNET_MONITOR_SCAN_CONFIG.warningPercent: 'eighty' must be a number"):
+        invoke(env=env)
+
+
+def test_handler_refuses_a_deeply_nested_environment_naming_the_variable(invoke: Invoke) -> None:
+    # GIVEN a tag selector nested thousands deep (a RecursionError before issue 14)
+    env = {"SUBNET_MONITOR_SCAN_CONFIG": '{"subnetTags": {"team": ' + "[" * 3000 + "]" * 3000 + "}}"}
+
+    # WHEN invoked THEN it fails at start with a ConfigError naming the variable, the value cut short
+    with pytest.raises(ConfigError, match=r"^SUBNET_MONITOR_SCAN_CONFIG: '\{\"subnetTags.{60,80} nests deeper than 32"):
         invoke(env=env)

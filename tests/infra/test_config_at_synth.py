@@ -27,6 +27,13 @@ BAD_VALUES = [
     pytest.param({"schedule": "every 5 minutes"}, "schedule", "every 5 minutes", id="schedule-words"),
     pytest.param({"schedule": "rate(5 minute)"}, "schedule", "rate(5 minute)", id="schedule-singular-unit"),
     pytest.param({"schedule": "cron(0 * * *)"}, "schedule", "cron(0 * * *)", id="schedule-cron-fields"),
+    pytest.param({"schedule": "cron(99 * * * ? *)"}, "schedule", "cron(99 * * * ? *)", id="schedule-cron-minute"),
+    pytest.param({"schedule": "cron(a b c d e f)"}, "schedule", "cron(a b c d e f)", id="schedule-cron-words"),
+    pytest.param({"schedule": "cron(* * * * * *)"}, "schedule", "cron(* * * * * *)", id="schedule-cron-no-question"),
+    pytest.param({"schedule": "rate(99999999999 days)"}, "schedule", "rate(99999999999 days)", id="schedule-rate-huge"),
+    # jsii hands a JSON number this large over as a float; inf cannot reach synth (cdk.json is JSON: no Infinity).
+    pytest.param({"minFreeIps": 1e30}, "minFreeIps", 1e30, id="min-free-huge"),
+    pytest.param({"exhaustionHorizonHours": 9000.5}, "exhaustionHorizonHours", 9000.5, id="horizon-beyond-a-year"),
     pytest.param({"warnPercent": 70}, "warnPercent", 70, id="unknown-key"),
 ]
 

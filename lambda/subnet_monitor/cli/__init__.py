@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -12,6 +11,7 @@ from subnet_monitor import __version__
 from subnet_monitor.aws.clients import AWS_ERRORS, AwsClients
 from subnet_monitor.cli import design as cli_design
 from subnet_monitor.core.config import ConfigError, MonitorConfig, ScanConfig
+from subnet_monitor.core.config.documents import read_document
 from subnet_monitor.core.models import Status
 from subnet_monitor.render.terminal import say
 from subnet_monitor.render.text import errors_text, findings_text, to_json, to_table
@@ -70,20 +70,42 @@ def build_parser() -> argparse.ArgumentParser:
 def load_block(path: str) -> dict[str, Any]:
     """The scan keys of a ``subnet-monitor`` block: from cdk.json (``context.subnet-monitor``) or from
     a JSON file that holds just the block. Deploy-only keys (schedule, e-mails…) are validated and
-    ignored."""
+    ignored.
+
+    Raises
+    ------
+    ConfigError
+        keyed ``--config <path>`` and the key in the file, so it is not taken for a flag's.
+    """
+    source = f"--config {path}"
+    document = read_document(path, source="--config")
+    if not isinstance(document, dict):
+        raise ConfigError(source, document, "must be a JSON object: cdk.json, or a subnet-monitor block")
+    block: Any = document
+    if "context" in document:
+        if not isinstance(document["context"], dict):
+            raise ConfigError(f"{source}: context", document["context"], "must be a JSON object")
+        block = document["context"].get("subnet-monitor", {})
     try:
-        with open(path, encoding="utf-8") as file:
-            document = json.load(file)
-    except (OSError, json.JSONDecodeError) as error:
-        raise ConfigError("--config", path, f"cannot be read as JSON ({error})") from error
-    block = document.get("context", {}).get("subnet-monitor", {}) if "context" in document else document
-    return MonitorConfig.from_context(block).scan.to_mapping()
+        config = MonitorConfig.from_context(block)
+    except ConfigError as error:
+        raise ConfigError(f"{source}: {error.key}", error.value, error.reason) from None
+    # Only the keys the file sets: a refusal of a default is not the file's.
+    written = {MonitorConfig.model_fields[name].alias for name in config.model_fields_set}
+    return {key: value for key, value in config.scan.to_mapping().items() if key in written}
 
 
 def config_from_args(args: argparse.Namespace) -> ScanConfig:
     """The flags, as the same ``subnet-monitor`` keys that cdk.json takes; a flag overrides the
-    ``--config`` file."""
+    ``--config`` file.
+
+    Raises
+    ------
+    ConfigError
+        naming the flag that gave the refused value, else the ``--config`` file and its key.
+    """
     raw: dict[str, Any] = load_block(args.config) if args.config else {}
+    from_file = set(raw)
     flags = {
         "discoverEcs": False if args.no_ecs else None,
         "discoverEks": False if args.no_eks else None,
@@ -96,16 +118,29 @@ def config_from_args(args: argparse.Namespace) -> ScanConfig:
     for item in args.tag:
         key, sep, value = item.partition("=")
         if not sep or not key:
-            raise ConfigError("subnetTags", item, "must be KEY=VALUE (or KEY=* for any value)")
+            raise ConfigError("--tag", item, "must be KEY=VALUE (or KEY=* for any value)")
         if value == "*":
             tags[key] = "*"
         elif tags.get(key) != "*":
             tags.setdefault(key, []).append(value)  # type: ignore[union-attr]
     if tags:
         raw["subnetTags"] = tags
-    thresholds = {"warningPercent": args.warning, "criticalPercent": args.critical, "minFreeIps": args.min_free}
+    thresholds: dict[str, Any] = {
+        "warningPercent": args.warning,
+        "criticalPercent": args.critical,
+        "minFreeIps": args.min_free,
+    }
     raw.update({key: value for key, value in thresholds.items() if value is not None})
-    return ScanConfig.from_mapping(raw)
+    given = {key for key, value in {**flags, **thresholds, "subnetTags": tags or None}.items() if value is not None}
+    try:
+        return ScanConfig.from_mapping(raw)
+    except ConfigError as error:
+        key = error.key.split(".")[0]
+        if key in given and key in FLAG_OF_KEY:
+            raise ConfigError(FLAG_OF_KEY[key], error.value, error.reason) from None
+        if key in from_file:
+            raise ConfigError(f"--config {args.config}: {error.key}", error.value, error.reason) from None
+        raise
 
 
 def scan_estate(args: argparse.Namespace, *, publish: bool = False) -> cli_design.Scanned:
@@ -119,10 +154,7 @@ def scan_estate(args: argparse.Namespace, *, publish: bool = False) -> cli_desig
         session-level faults only (no region, no credentials, unknown profile): the pipeline records
         per-cluster and per-call failures and carries on.
     """
-    try:
-        config = config_from_args(args)
-    except ConfigError as error:
-        raise ConfigError(FLAG_OF_KEY.get(error.key.split(".")[0], error.key), error.value, error.reason) from error
+    config = config_from_args(args)
     clients = AwsClients.for_profile(args.profile, args.region)
     return cli_design.Scanned(run_scan(clients, config, publish=publish), clients, config)
 
@@ -133,7 +165,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _scan(args) if args.command == "scan" else cli_design.run(args, scan_estate)
     except ConfigError as error:
-        shown = "" if error.value is None else f" {error.value!r}"
+        shown = "" if error.value is None else f" {error.shown}"
         say(f"subnet_monitor: error: {error.key}:{shown} {error.reason}", file=sys.stderr)
     except AWS_ERRORS as error:
         say(f"subnet_monitor: error: {error}", file=sys.stderr)

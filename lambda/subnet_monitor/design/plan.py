@@ -19,7 +19,6 @@ the model, its refusals and its schema read best side by side.
 from __future__ import annotations
 
 import ipaddress
-import json
 from collections.abc import Iterator, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
@@ -44,12 +43,15 @@ from pydantic_core.core_schema import ValidatorFunctionWrapHandler
 
 from subnet_monitor.core.capacity import DEFAULT_MAXIMUM_PERCENT, CniSettings, InstanceNetworkLimits
 from subnet_monitor.core.config import CLUSTER_NAME_PATTERN, CniBlock, ConfigError, ScanConfig
+from subnet_monitor.core.config.documents import read_document
 from subnet_monitor.core.consumers import CATEGORIES
 from subnet_monitor.core.subnet import SUBNET_PREFIX_MAX, SUBNET_PREFIX_MIN
 
 # At maximum scale, this much more than the workloads need must still fit (see design.sizing).
 DEFAULT_SAFETY_MARGIN_PERCENT = 20.0
-YAML_SUFFIXES = (".yaml", ".yml")
+# A VPC's IPv4 CIDR blocks are /16 to /28, as its subnets':
+# https://docs.aws.amazon.com/vpc/latest/userguide/vpc-cidr-blocks.html
+VPC_PREFIX_MIN, VPC_PREFIX_MAX = SUBNET_PREFIX_MIN, SUBNET_PREFIX_MAX
 # A refused value longer than this (as repr) is cut in the message: a whole list of subnets says nothing.
 VALUE_SHOWN_MAX = 80
 REFUSED = "plan_refused"  # the pydantic error type of every refusal worded here
@@ -130,6 +132,8 @@ def _refuse(reason: str) -> WrapValidator:
 
 
 def _cidr(value: Any, *, strict: bool = True) -> str:
+    if not isinstance(value, str):  # ipaddress would take 12345 as the address 0.0.48.57
+        raise _refusal("must be a CIDR string, e.g. 10.0.0.0/16", value)
     try:
         return str(ipaddress.IPv4Network(value, strict=strict))
     except (ValueError, TypeError) as error:
@@ -226,7 +230,17 @@ class PlannedVpc(_Model):
     cidrs: Annotated[
         tuple[Cidr, ...], Field(min_length=1), _refuse("must be a non-empty list (the primary CIDR first)")
     ]
-    """The VPC's IPv4 CIDR blocks: the primary first, then the secondary ones (e.g. 100.64.0.0/16)."""
+    """The VPC's IPv4 CIDR blocks, /16 to /28 (AWS VPC sizes): the primary first, then the secondary ones
+    (e.g. 100.64.0.0/16)."""
+
+    @field_validator("cidrs")
+    @classmethod
+    def _vpc_sizes(cls, cidrs: tuple[str, ...]) -> tuple[str, ...]:
+        # https://docs.aws.amazon.com/vpc/latest/userguide/vpc-cidr-blocks.html
+        for index, cidr in enumerate(cidrs):
+            if not VPC_PREFIX_MIN <= ipaddress.IPv4Network(cidr).prefixlen <= VPC_PREFIX_MAX:
+                raise _refusal(f"must be /{VPC_PREFIX_MIN} to /{VPC_PREFIX_MAX} (AWS VPC sizes)", cidr, index)
+        return cidrs
 
 
 class InstanceType(_Model):
@@ -542,28 +556,10 @@ def load_plan(path: str | Path) -> Plan:
     Raises
     ------
     ConfigError
-        naming the file when it cannot be read or parsed, or the key of the first refused value.
+        naming the file when it cannot be read or parsed or is too large (see
+        :mod:`subnet_monitor.core.config.documents`), or the key of the first refused value.
     """
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise ConfigError("--plan", str(path), f"cannot be read ({error.strerror})") from error
-    if path.suffix.lower() in YAML_SUFFIXES:
-        try:
-            import yaml  # noqa: PLC0415 - only YAML plans need it; the Lambda never imports this
-        except ImportError as error:  # pragma: no cover - PyYAML is pinned in requirements.txt
-            raise ConfigError("--plan", str(path), "is YAML, which needs PyYAML (pip install pyyaml)") from error
-        try:
-            document = yaml.safe_load(text)
-        except yaml.YAMLError as error:
-            raise ConfigError("--plan", str(path), f"is not valid YAML ({error})") from error
-    else:
-        try:
-            document = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise ConfigError("--plan", str(path), f"is not valid JSON ({error})") from error
-    return parse_plan(document)
+    return parse_plan(read_document(path, source="--plan"))
 
 
 class _PlanSchema(GenerateJsonSchema):

@@ -17,7 +17,6 @@ from subnet_monitor.core.config.deploy import (
     ObservabilityConfig,
     SlackTarget,
     TargetEnvironment,
-    schedule_period_seconds,
 )
 from subnet_monitor.core.config.errors import ConfigError
 from subnet_monitor.core.config.scan import (
@@ -29,6 +28,7 @@ from subnet_monitor.core.config.scan import (
     ScanConfig,
     TagSelector,
 )
+from subnet_monitor.core.config.schedule import schedule_period_seconds
 
 __all__ = [
     "CLUSTER_NAME_PATTERN",

@@ -12,6 +12,7 @@ from pydantic import AfterValidator, Field, Strict, model_validator
 
 from subnet_monitor.core.config.errors import ConfigError, Model, refuse, refusing, validate
 from subnet_monitor.core.config.scan import Flag, ScanConfig, ScanFields, json_variable, names
+from subnet_monitor.core.config.schedule import CRON_PATTERN, NOT_A_SCHEDULE, RATE_PATTERN, schedule_period_seconds
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 ACCOUNT_PATTERN = re.compile(r"^\d{12}$")
@@ -22,11 +23,6 @@ ORGANIZATION_ID_PATTERN = re.compile(r"^o-[a-z0-9]{10,32}$")
 # CloudWatch cross-account observability sink ARNs: arn:<partition>:oam:<region>:<account>:sink/<id>.
 SINK_ARN_PATTERN = re.compile(r"^arn:aws(?:-cn|-us-gov)?:oam:[a-z0-9-]+:\d{12}:sink/[A-Za-z0-9-]+$")
 SLACK_ID_PATTERN = re.compile(r"^[A-Z0-9]{9,}$")
-# EventBridge schedule expressions:
-# https://docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html
-RATE_PATTERN = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
-CRON_PATTERN = re.compile(r"^cron\((\S+ ){5}\S+\)$")
-SECONDS_PER_UNIT = {"minute": 60, "hour": 3600, "day": 86400}
 DEFAULT_SCHEDULE = "rate(5 minutes)"
 # The collector's memory, which on Lambda also sets its CPU: 1,769 MB is one vCPU, and the share
 # scales with memory (https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html).
@@ -46,27 +42,6 @@ Account = Annotated[str, Strict(), Field(pattern=ACCOUNT_PATTERN.pattern), refus
 Region = Annotated[
     str, Strict(), Field(pattern=REGION_PATTERN.pattern), refusing("is not a region name (e.g. eu-west-1)")
 ]
-
-
-def schedule_period_seconds(expression: Any) -> int | None:
-    """Seconds between runs of a ``rate(...)`` expression; ``None`` for a valid ``cron(...)``.
-
-    Raises
-    ------
-    ConfigError
-        when the expression is neither (key ``schedule``).
-    """
-    if isinstance(expression, str):
-        rate = RATE_PATTERN.match(expression)
-        if rate:
-            value, unit = int(rate.group(1)), rate.group(2)
-            # EventBridge wants the singular unit for 1 and the plural otherwise.
-            if value == 0 or (value == 1) != (not unit.endswith("s")):
-                raise ConfigError("schedule", expression, "needs a positive value, singular unit only for 1")
-            return value * SECONDS_PER_UNIT[unit.rstrip("s")]
-        if CRON_PATTERN.match(expression):
-            return None
-    raise ConfigError("schedule", expression, "is not a schedule expression: rate(5 minutes) or cron(0/5 * * * ? *)")
 
 
 def _schedule(expression: Any) -> str:
@@ -232,7 +207,7 @@ class MonitorConfig(ScanFields, FailureFields):
     schedule: Annotated[
         str,
         Field(pattern=rf"{RATE_PATTERN.pattern}|{CRON_PATTERN.pattern}"),
-        refusing("is not a schedule expression: rate(5 minutes) or cron(0/5 * * * ? *)"),
+        refusing(NOT_A_SCHEDULE),
         AfterValidator(_schedule),
     ] = Field(
         DEFAULT_SCHEDULE,

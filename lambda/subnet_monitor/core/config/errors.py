@@ -29,9 +29,9 @@ class ConfigError(ValueError):
         self.value = value
         self.reason = reason
         shown = repr(value)
-        if len(shown) > VALUE_REPR_MAX:
-            shown = shown[: VALUE_REPR_MAX - 1] + "…"
-        super().__init__(f"{key}: {shown} {reason}")
+        # The value as messages show it: cut, so a refusal never echoes a page (or 50 MB).
+        self.shown = shown if len(shown) <= VALUE_REPR_MAX else shown[: VALUE_REPR_MAX - 1] + "…"
+        super().__init__(f"{key}: {self.shown} {reason}")
 
 
 class Model(BaseModel):

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
@@ -15,6 +14,7 @@ from pydantic_core import core_schema
 
 from subnet_monitor.core.capacity import DEFAULT_WARM_ENI_TARGET, DEFAULT_WARM_PREFIX_TARGET, CniSettings
 from subnet_monitor.core.cni import ConfiguredCni
+from subnet_monitor.core.config.documents import parse_json
 from subnet_monitor.core.config.errors import ConfigError, Model, refusing, validate
 
 # Subnet IDs are "subnet-" + 8 (legacy) or 17 hexadecimal characters.
@@ -34,6 +34,11 @@ DEFAULT_WARNING_PERCENT = 80.0
 DEFAULT_CRITICAL_PERCENT = 90.0
 DEFAULT_MIN_FREE_PREFIX_BLOCKS = 1
 DEFAULT_EXHAUSTION_HORIZON_HOURS = 168.0  # 7 days
+# A forecast further out than a year says nothing the utilization alarms do not.
+EXHAUSTION_HORIZON_MAX_HOURS = 8760.0
+# The addresses of a /16, the largest subnet (core.subnet.SUBNET_PREFIX_MIN, which imports this
+# module): a floor above it would hold every subnet CRITICAL.
+MIN_FREE_IPS_MAX = 65_536
 # The collector's one environment variable: the ScanConfig as compact JSON, keys as in cdk.json.
 ENV_SCAN_CONFIG = "SUBNET_MONITOR_SCAN_CONFIG"
 
@@ -244,7 +249,13 @@ class ScanFields(Model):
         description="CRITICAL at or above this percentage of addresses in use; between 0 and 100 (exclusive).",
     )
     min_free_ips: (
-        Annotated[int, Strict(), Field(ge=0), refusing("must be a whole number of addresses, 0 or more")] | None
+        Annotated[
+            int,
+            Strict(),
+            Field(ge=0, le=MIN_FREE_IPS_MAX),
+            refusing(f"must be a whole number of addresses from 0 to {MIN_FREE_IPS_MAX} (a /16, the largest subnet)"),
+        ]
+        | None
     ) = Field(
         None,
         description="CRITICAL below this many free addresses, and a LowFreeIps alarm; null = no such floor.",
@@ -274,7 +285,12 @@ class ScanFields(Model):
         DEFAULT_MIN_FREE_PREFIX_BLOCKS,
         description="LowFreePrefixBlocks alarms below this many free /28 blocks; 0 or null = no alarm.",
     )
-    exhaustion_horizon_hours: Annotated[float, Strict(), Field(gt=0), refusing("must be a positive number")] = Field(
+    exhaustion_horizon_hours: Annotated[
+        float,
+        Strict(),
+        Field(gt=0, le=EXHAUSTION_HORIZON_MAX_HOURS, allow_inf_nan=False),
+        refusing(f"must be a number of hours above 0 and at most {EXHAUSTION_HORIZON_MAX_HOURS:g} (a year)"),
+    ] = Field(
         DEFAULT_EXHAUSTION_HORIZON_HOURS,
         description="Hours: ExhaustionSoon alarms, and a finding is written, when a subnet runs out sooner "
         "(default 168, 7 days).",
@@ -342,7 +358,4 @@ class ScanConfig(ScanFields):
 def json_variable(env: Mapping[str, str], name: str) -> Any:
     """The JSON value of environment variable ``name``; ``{}`` when it is unset or empty."""
     text = env.get(name, "")
-    try:
-        return json.loads(text) if text else {}
-    except json.JSONDecodeError as error:
-        raise ConfigError(name, text, f"is not JSON ({error.msg})") from error
+    return parse_json(text, source=name, shown=text) if text else {}
