@@ -11,6 +11,7 @@ from typing import Any
 
 import boto3
 import pytest
+from hypothesis import settings
 from moto import mock_aws
 
 from fixtures.vpc_cni_addon import VpcCniAddons, serving
@@ -21,6 +22,14 @@ from tests.moto_estate import REGION, CallCounter, Vpc
 
 # jsii (under aws-cdk-lib) prints a Node.js version notice on import; harmless here.
 os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+
+
+# CI runs the property tests on a fixed sequence of examples, so a run is repeatable and a red one
+# means a change broke something; locally every run explores new examples (and keeps what fails in
+# .hypothesis/ to try first next time).
+settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 @pytest.fixture

@@ -129,6 +129,8 @@ def test_a_flag_of_zero_is_still_the_flags(capsys: pytest.CaptureFixture[str]) -
         pytest.param("plan.yaml", "vpcs: [" + "x" * 200_000, "is not valid YAML", id="yaml-error-long-line"),
         pytest.param("plan.json", '{"vpcs": [' + '"x",' * 100_000, "is not valid JSON", id="json-error"),
         pytest.param("plan.json", b"x" * (DOCUMENT_MAX_BYTES + 1), "is larger than 8 MB", id="too-large"),
+        # Found by the fuzzing: JSON's \ud800 escape is a lone surrogate, which pydantic could not even word.
+        pytest.param("plan.json", '{"vpcs": ["\\ud800"]}', "holds a lone surrogate escape", id="lone-surrogate"),
     ],
 )
 def test_bad_plan_file_is_refused_naming_it(

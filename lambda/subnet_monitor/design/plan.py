@@ -52,8 +52,6 @@ DEFAULT_SAFETY_MARGIN_PERCENT = 20.0
 # A VPC's IPv4 CIDR blocks are /16 to /28, as its subnets':
 # https://docs.aws.amazon.com/vpc/latest/userguide/vpc-cidr-blocks.html
 VPC_PREFIX_MIN, VPC_PREFIX_MAX = SUBNET_PREFIX_MIN, SUBNET_PREFIX_MAX
-# A refused value longer than this (as repr) is cut in the message: a whole list of subnets says nothing.
-VALUE_SHOWN_MAX = 80
 REFUSED = "plan_refused"  # the pydantic error type of every refusal worded here
 
 # Network limits of common node instance types: DefaultVCpus, MaximumNetworkInterfaces of the
@@ -511,15 +509,6 @@ REASONS = {
 }
 
 
-class _Cut(str):
-    """A long refused value as a message shows it: the start of its repr and an ellipsis."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return f"{self}…"
-
-
 def _config_error(error: ValidationError) -> ConfigError:
     """The first refusal of ``error`` as the ConfigError naming its key path and value."""
     line = error.errors(include_url=False)[0]
@@ -532,8 +521,8 @@ def _config_error(error: ValidationError) -> ConfigError:
     else:
         value = None if line["type"] == "missing" else line["input"]
         reason = REASONS.get(line["type"], f"is refused ({line['msg']})")
-    shown = repr(value)
-    return ConfigError(key or "plan", _Cut(shown[:VALUE_SHOWN_MAX]) if len(shown) > VALUE_SHOWN_MAX else value, reason)
+    # ConfigError cuts a long value where it is shown.
+    return ConfigError(key or "plan", value, reason)
 
 
 def parse_plan(document: Any) -> Plan:

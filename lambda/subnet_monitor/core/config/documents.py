@@ -10,6 +10,7 @@ are read (the YAML loader shares one object per anchor), then the expanded docum
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,10 @@ DOCUMENT_MAX_DEPTH = 32
 # Values (objects, lists, scalars) once every YAML alias is expanded: 20,000 subnets are ~200,000.
 DOCUMENT_MAX_VALUES = 2_000_000
 YAML_SUFFIXES = (".yaml", ".yml")
+# JSON's \ud800-\udfff escapes decode to lone UTF-16 surrogates, which are no text: nothing can encode
+# them (pydantic cannot even word its error), so they are refused with the document.
+SURROGATE = re.compile("[\ud800-\udfff]")
+NOT_TEXT = "holds a lone surrogate escape (\\ud800 to \\udfff), which is not text"
 
 
 def read_document(path: str | Path, *, source: str) -> Any:
@@ -114,6 +119,10 @@ def _bounded(document: Any, source: str, shown: Any) -> Any:
             raise ConfigError(
                 source, shown, f"holds more than {DOCUMENT_MAX_VALUES:,} values, each use of a YAML alias counted"
             )
+        if (isinstance(node, str) and SURROGATE.search(node)) or (
+            isinstance(node, Mapping) and any(isinstance(key, str) and SURROGATE.search(key) for key in node)
+        ):
+            raise ConfigError(source, shown, NOT_TEXT)
         if isinstance(node, Mapping | list | tuple):
             if depth >= DOCUMENT_MAX_DEPTH:
                 raise ConfigError(source, shown, f"nests deeper than {DOCUMENT_MAX_DEPTH} levels")
