@@ -91,8 +91,8 @@ def run(endpoint: str) -> int:
     used = len(estate.used_subnet_ids)
     print(
         f"seeded: VPC {estate.vpc_id}, {len(estate.subnet_ids)} subnets over {len(estate.availability_zones)} AZs "
-        f"({used} used by ECS/EKS), ECS cluster '{estate.ecs_cluster}', EKS cluster '{estate.eks_cluster}' "
-        f"in {estate.seed_seconds:.1f} s"
+        f"({used} used by ECS/EKS), ECS cluster '{estate.ecs_cluster}', EKS clusters '{estate.eks_cluster}' and "
+        f"'{estate.eks_custom_networking_cluster}' (custom networking) in {estate.seed_seconds:.1f} s"
     )
 
     filling = estate.subnet_id(FILLING_SUBNET)

@@ -38,6 +38,16 @@ def test_every_seeded_subnet_is_found_with_its_roles_and_figures(clients: AwsCli
     # AND the tagged subnet is explicit, and the subnets nothing uses are not reported
     assert {str(r) for r in reports[estate.subnet_id("data-b")].roles} == {"explicit"}
     assert set(reports) == estate.used_subnet_ids | {estate.subnet_id("data-b")}
-    # AND the statuses span the thresholds: one CRITICAL (> 90 %), one WARNING (80-90 %)
+    # AND the statuses span the thresholds: one CRITICAL (> 90 %), two WARNING (80-90 %)
     statuses = sorted(str(r.status) for r in outcome.reports)
-    assert (statuses.count("CRITICAL"), statuses.count("WARNING")) == (1, 1)
+    assert (statuses.count("CRITICAL"), statuses.count("WARNING")) == (1, 2)
+    # AND under custom networking the small pod subnet is the one short, not the node subnets
+    pods_a = reports[estate.subnet_id("eks-cn-pods-a")].to_dict()
+    assert str(pods_a["status"]) == "WARNING"
+    assert pods_a["scale_headroom"] < 0
+    assert [f["code"] for f in pods_a["finding_details"]] == ["headroom.short-at-max"]
+    assert "node group analytics/spark's pods need" in pods_a["findings"][0]
+    for name in ("eks-cn-nodes-a", "eks-cn-nodes-b", "eks-cn-pods-b"):
+        report = reports[estate.subnet_id(name)].to_dict()
+        assert str(report["status"]) == "OK", name
+        assert report["scale_headroom"] > 0, name

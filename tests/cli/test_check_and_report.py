@@ -86,16 +86,25 @@ def test_live_check_judges_the_estate_the_scan_finds(demo: Scanned) -> None:
     # AND the worst result decides the exit code: subnets too small for their maximum fail
     assert demo.check.code == 2 == document["exit_code"]
     # AND the EKS cluster's service CIDR is the default EKS gave a 10.x VPC
-    assert result(demo, "eks-service-cidr-range")["reason"] == "serviceIpv4Cidr 172.20.0.0/16, inside 172.16.0.0/12"
-    assert result(demo, "eks-service-cidr-vpc-overlap")["result"] == "pass"
+    assert (
+        result(demo, "eks-service-cidr-range", "platform")["reason"]
+        == "serviceIpv4Cidr 172.20.0.0/16, inside 172.16.0.0/12"
+    )
+    assert result(demo, "eks-service-cidr-vpc-overlap", "platform")["result"] == "pass"
     # AND the control plane spans three zones, in /28s below the 16 free addresses EKS recommends
-    assert result(demo, "eks-control-plane-subnets")["reason"].startswith("3 control-plane subnets in 3 Availability")
+    assert result(demo, "eks-control-plane-subnets", "platform")["reason"].startswith(
+        "3 control-plane subnets in 3 Availability"
+    )
     assert result(demo, "eks-control-plane-free-ips", "prod-eks-control-plane-a")["result"] == "warn"
     # AND the fragmented prefix subnet fails, and its node group cannot reach its maximum there
     assert result(demo, "subnet-prefix-blocks", "prod-eks-nodes-b")["result"] == "fail"
     nodes_b = result(demo, "subnet-sizing", "prod-eks-nodes-b")
     assert nodes_b["reason"].startswith("must hold 726 addresses at maximum scale (216 held already + 510 more)")
     assert nodes_b["fix"].startswith("/22 is the smallest subnet that fits with the 20 % margin")
+    # AND under custom networking the small pod subnet is the one too small, not its node subnet
+    pods_a = result(demo, "subnet-sizing", "prod-eks-cn-pods-a")
+    assert pods_a["reason"].startswith("must hold 110 addresses at maximum scale (50 held already + 60 more)")
+    assert result(demo, "subnet-sizing", "prod-eks-cn-nodes-a")["result"] == "pass"
     # AND the Lambda functions in a task subnet make it shared; a one-zone service and node group warn
     assert "lambda 3" in result(demo, "subnet-dedicated", "prod-ecs-fargate-a")["reason"]
     assert result(demo, "workload-az-spread", "payments/payouts-worker")["result"] == "warn"
@@ -106,7 +115,7 @@ def test_live_check_judges_the_estate_the_scan_finds(demo: Scanned) -> None:
 
 def test_report_writes_one_page_with_every_subnet_of_the_estate(demo: Scanned) -> None:
     assert demo.report.code == 0
-    assert demo.report.out.startswith(f"wrote {demo.html}: 17 subnets; live design check ")
+    assert demo.report.out.startswith(f"wrote {demo.html}: 21 subnets; live design check ")
     parsed = parse_page(demo.html.read_text())
     # THEN the page is well formed, loads nothing, and has a row for every subnet the scan reports
     assert parsed.problems == []
