@@ -20,8 +20,6 @@ from subnet_monitor.core.metrics import NOTIFICATION_ERRORS, UNPARSED_EVENTS
 from subnet_monitor.failures.pipeline import handle_failures
 from subnet_monitor.handlers.observability import logger, metrics, tracer
 
-ENV_TOPIC_ARN = ENV_FAILURE_TOPIC_ARN
-ENV_DEDUP_TABLE = ENV_FAILURE_DEDUP_TABLE
 FAILURE_MESSAGE = "exhaustion_failure"
 IGNORED_MESSAGE = "ignored_event"
 UNPARSED_MESSAGE = "unparsed_event"
@@ -37,10 +35,10 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
         """Raises ConfigError naming a missing variable."""
-        for name in (ENV_TOPIC_ARN, ENV_DEDUP_TABLE):
+        for name in (ENV_FAILURE_TOPIC_ARN, ENV_FAILURE_DEDUP_TABLE):
             if not env.get(name):
                 raise ConfigError(name, env.get(name, ""), "must be set (the stack sets it)")
-        return cls(FailureConfig.from_env(env), env[ENV_TOPIC_ARN], env[ENV_DEDUP_TABLE])
+        return cls(FailureConfig.from_env(env), env[ENV_FAILURE_TOPIC_ARN], env[ENV_FAILURE_DEDUP_TABLE])
 
 
 @cache
