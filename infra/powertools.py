@@ -11,10 +11,10 @@ Why a table of the regions Powertools publishes in, and not its public SSM param
 - Synth makes no AWS call (the team's rule), so ``StringParameter.value_from_lookup`` is out; the only
   SSM option is a reference CloudFormation resolves at deploy, which puts no ARN in the template (a
   reviewer and ``cdk diff`` see a parameter name, not the layer the functions will run).
-- Powertools writes those parameters in its commercial regions only (its ``update_ssm.yml`` workflow:
-  30 regions, account 017000801446; none in China or GovCloud), and once released a version without
-  them (issue #7689, 3.23.0). A missing parameter fails the deploy: the failure this module exists to
-  move to synth.
+- Powertools writes those parameters in its commercial regions only (``.github/workflows/update_ssm.yml``
+  in its repository: 30 regions, account 017000801446; none in China or GovCloud), and once released a
+  version without them (3.23.0, https://github.com/aws-powertools/powertools-lambda-python/issues/7689).
+  A missing parameter fails the deploy: the failure this module exists to move to synth.
 - The table below gives the same answer at synth: a region in it gets the ARN, with its partition and
   publishing account, visible in the template; a region not in it is refused with a ``ConfigError``
   naming it, before anything is deployed.
@@ -22,7 +22,8 @@ Why a table of the regions Powertools publishes in, and not its public SSM param
 The layer version counts the releases of Powertools v3: 3.0.0 published version 1, 3.1.0 version 2 …
 3.31.1 version 36, then 3.34.0, 3.35.0, 3.36.0 and 3.37.0 versions 37 to 40. Powertools keeps that number
 the same release in every region and partition (the "Layer Balancer (Partitions)" workflow copies the
-commercial history into China and GovCloud "preserving layer version numbers", issue #8418), but copies each
+commercial history into China and GovCloud "preserving layer version numbers",
+https://github.com/aws-powertools/powertools-lambda-python/issues/8418), but copies each
 release to China and GovCloud separately and later than to the commercial regions: see docs/deploy.md for
 checking that the pinned version has arrived there before deploying. ``POWERTOOLS_VERSION`` is held equal
 to the pin in ``requirements.txt`` (a test checks it), so the CLI, the tests and the Lambda run the same
