@@ -65,11 +65,14 @@ def to_text(candidates: Sequence[Candidate], *, applied: bool) -> str:
         return "no detached ENIs (status available) found"
     deletable = [c for c in candidates if c.deletable]
     verb = "to delete" if applied else "would be deleted with --apply"
+    prefixes = sum(len(c.prefixes) for c in deletable)
     lines.append(
         f"{len(candidates)} detached ENIs holding {sum(c.addresses for c in candidates)} addresses; "
-        f"{len(deletable)} {verb}, freeing {sum(c.addresses for c in deletable)} addresses "
-        f"({sum(len(c.prefixes) for c in deletable)} /28 prefixes). AGE_H ? = no tag says when it was created."
+        f"{len(deletable)} {verb}, freeing {sum(c.addresses for c in deletable)} addresses"
+        + (f" ({prefixes} /28 prefixes among them)" if prefixes else "")
     )
+    if any(c.age_hours is None for c in candidates):
+        lines.append(f"AGE_H {UNKNOWN_AGE}: no tag says when the ENI was created")
     return "\n".join(lines)
 
 
