@@ -63,7 +63,8 @@ def test_a_dry_run_lists_every_detached_eni_and_deletes_nothing(
 
     assert code == 0
     assert existing(vpc.ec2) == before
-    assert result["deleted"] == []
+    assert set(result) == {"candidates", "deleted", "skipped", "failed", "errors"}
+    assert result["deleted"] == result["skipped"] == result["failed"] == result["errors"] == []
     by_id = {c["network_interface_id"]: c for c in result["candidates"]}
     assert set(by_id) == enis.all  # the attached one is not a candidate
     assert all(set(c) >= CANDIDATE_FIELDS for c in result["candidates"])
@@ -191,3 +192,28 @@ def test_a_bad_older_than_is_refused_naming_the_flag(value: str, capsys: pytest.
     assert code == 2
     assert err.startswith("subnet_monitor: error: --older-than:")
     assert err.count("\n") == 1
+
+
+def test_a_failed_read_is_reported_and_the_other_reads_still_count(
+    aws: boto3.Session, vpc: Vpc, leaked: tuple[str, LeakedEnis]
+) -> None:
+    subnet, enis = leaked
+    clients = AwsClients.from_session(aws)
+
+    def refuse_tag_reads(params: dict[str, Any], **_: Any) -> None:
+        if any(f["Name"].startswith("tag:") for f in params.get("Filters", [])):
+            raise ClientError(
+                {"Error": {"Code": "UnauthorizedOperation", "Message": "no"}}, "DescribeNetworkInterfaces"
+            )
+
+    clients.ec2.meta.events.register("before-parameter-build.ec2.DescribeNetworkInterfaces", refuse_tag_reads)
+    reclaimer = EniReclaimer(clients.ec2)
+
+    by_tag = reclaimer.detached(cluster=CLUSTER)
+    in_subnet = reclaimer.detached(subnet_ids=[subnet])
+
+    assert by_tag == []
+    assert {e["NetworkInterfaceId"] for e in in_subnet} == enis.all
+    [error] = reclaimer.errors
+    assert CLUSTER in error.target
+    assert "UnauthorizedOperation" in error.message
