@@ -23,6 +23,7 @@ from typing import Any
 from moto.server import ThreadedMotoServer
 
 from demo.failures import run_failures_demo
+from demo.reclaim import run_reclaim_demo
 from fixtures.estate import (  # demo/__init__ put lambda/ on the path
     hold_ecs_tasks_running,
     moto_client_factory,
@@ -146,6 +147,7 @@ def run(endpoint: str) -> int:
     print(f"\n$ python -m subnet_monitor report --config demo/subnet-monitor.json --check --html {html_file}")
     cli_main(["report", "--config", str(DEMO_CONFIG_FILE), "--check", "--html", html_file])
     failures_shown = run_failures_demo(make_client, estate, DemoContext())  # demo/failures.py
+    run_reclaim_demo(make_client, estate)  # demo/reclaim.py: a reclaim-enis dry run; raises if it deleted anything
     print(f"\ndemo finished in {time.perf_counter() - started:.1f} s")
     return 0 if not mismatches and summary["errors"] == [] and failures_shown else 1
 
