@@ -190,6 +190,11 @@ class HealthEpisodes:
         self._client = client
         self._table = table_name
 
+    @classmethod
+    def for_table(cls, table_name: str, session: boto3.Session | None = None) -> HealthEpisodes:
+        """The episodes of ``table_name``, through a client with the one retry policy."""
+        return cls((session or boto3.Session()).client("dynamodb", config=CLIENT_CONFIG), table_name)
+
     def begin_scan(self, now: float) -> int:
         """This scan's number: one more than the scan before (1 for the first).
 

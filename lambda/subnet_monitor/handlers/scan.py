@@ -8,12 +8,11 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-import boto3
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.middleware_factory import lambda_handler_decorator
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from subnet_monitor.aws.clients import CLIENT_CONFIG, AwsClients
+from subnet_monitor.aws.clients import AwsClients
 from subnet_monitor.aws.failures import FailureEventEmitter, HealthEpisodes
 from subnet_monitor.core.config import ENV_FAILURE_DEDUP_TABLE, ScanConfig
 from subnet_monitor.core.metrics import SCAN_DURATION, SCAN_ERRORS, SUBNETS_SCANNED
@@ -40,7 +39,7 @@ def _config() -> ScanConfig:
 @cache
 def _episodes(table_name: str) -> HealthEpisodes:
     # The failure path's table, which the stack names in the collector's environment too.
-    return HealthEpisodes(boto3.client("dynamodb", config=CLIENT_CONFIG), table_name)
+    return HealthEpisodes.for_table(table_name)
 
 
 @lambda_handler_decorator
