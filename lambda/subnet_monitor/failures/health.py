@@ -145,15 +145,18 @@ def hand_over(
         unique.setdefault(episode_key(issue), issue)
     handed = HandedOver()
     # Every scan is counted, with issues or without: a scan that sees none ends every episode.
-    scan = _begin_scan(episodes, now, handed.errors)
-    starting = dict(unique) if scan is None else _starting(unique, episodes, scan, now, handed.errors)
+    scan = _begin_scan(episodes, now, handed.errors) if episodes is not None else None
+    if episodes is None or scan is None:
+        episodes, starting = None, dict(unique)
+    else:
+        starting = _starting(unique, episodes, scan, now, handed.errors)
     put = emitter.emit(health_events(starting.values()))
     handed.errors.extend(put.errors)
     not_put = {key for position, key in enumerate(starting) if position in put.not_put}
     handed.started = [issue for key, issue in starting.items() if key not in not_put]
     handed.continuing = [issue for key, issue in unique.items() if key not in starting]
     for key, issue in unique.items():
-        if scan is None or episodes is None or key in not_put:
+        if episodes is None or scan is None or key in not_put:
             continue
         try:
             episodes.seen(key, scan, now, _description(issue))
@@ -162,11 +165,9 @@ def hand_over(
     return handed
 
 
-def _begin_scan(episodes: HealthEpisodes | None, now: float, errors: list[ScanError]) -> int | None:
-    """This scan's number; ``None`` without a table, or when DynamoDB could not count the scan (then
-    every issue is put and none recorded)."""
-    if episodes is None:
-        return None
+def _begin_scan(episodes: HealthEpisodes, now: float, errors: list[ScanError]) -> int | None:
+    """This scan's number; ``None`` when DynamoDB could not count the scan (then every issue is put and
+    none recorded)."""
     try:
         return episodes.begin_scan(now)
     except AWS_ERRORS as error:
@@ -185,7 +186,7 @@ def _starting(
         except AWS_ERRORS as error:
             errors.append(ScanError(source="dynamodb", target=f"read {_owner(issue)}", message=str(error)))
             last = None
-        # Seen by the previous scan: the episode goes on.
+        # Not seen by the previous scan (or DynamoDB could not say): a new episode.
         if last is None or last < scan - 1:
             starting[key] = issue
     return starting
