@@ -16,8 +16,8 @@ from subnet_monitor.design.model import WORKLOAD_ROLES, Design, Result, SubnetDe
 from subnet_monitor.design.sizing import (
     DEFAULT_SERVICE_CIDR_FOR_10_VPC,
     AddressNeed,
-    default_service_cidr,
     FreeBlocks,
+    default_service_cidr,
     empty_free_blocks,
     fits,
     smallest_fitting_prefix,

@@ -99,6 +99,13 @@ class FreeBlocks:
     Each CIDR of a VPC is an :class:`_AlignedBlocks` tree, so a question or a taken block costs a
     walk of at most 32 levels, however many subnets the VPC has: proposing a block for each of
     20,000 subnets stays linear (comparing each candidate with every taken block did not).
+
+    >>> free = FreeBlocks({"main": ["10.0.0.0/24"]}, {"main": ["10.0.0.0/26"]}, {}, ["10.0.0.64/27"])
+    >>> free.first("main", 26), free.first("main", 26, own="10.0.0.0/26")
+    ('10.0.0.128/26', '10.0.0.0/26')
+    >>> free.take("10.0.0.128/25")
+    >>> free.first("main", 27), free.first("main", 26)
+    ('10.0.0.96/27', None)
     """
 
     def __init__(
@@ -129,7 +136,7 @@ class FreeBlocks:
         network = ipaddress.IPv4Network(cidr)
         start, prefix = int(network.network_address), network.prefixlen
         # The trees holding the block are its supernets; those inside it (or equal) start within it.
-        ranges = {(start & _mask(p), p) for p in range(prefix)}
+        ranges = {(start & _netmask(p), p) for p in range(prefix)}
         index = bisect_left(self._starts, (start, prefix))
         while index < len(self._starts) and self._starts[index][0] < start + network.num_addresses:
             ranges.add(self._starts[index])
@@ -155,7 +162,7 @@ class FreeBlocks:
         return None
 
 
-def _mask(prefix: int) -> int:
+def _netmask(prefix: int) -> int:
     """The netmask of ``prefix`` as an integer."""
     return (1 << 32) - (1 << (32 - prefix))
 
@@ -181,33 +188,36 @@ class _AlignedBlocks:
             return
         node = (start, network.prefixlen) if network.prefixlen > self.prefix else (self.start, self.prefix)
         self._taken[node] += change
-        while True:
+        while True:  # the node, then its ancestors up to the root
             self._below[node] += change
-            self._free[node] = self._mask_of(node, stored=False)
+            self._free[node] = self._recount(node)
             if node[1] == self.prefix:
                 return
-            node = (node[0] & _mask(node[1] - 1), node[1] - 1)
+            node = (node[0] & _netmask(node[1] - 1), node[1] - 1)
 
-    def _mask_of(self, node: tuple[int, int], stored: bool = True) -> int:
-        if not self._below.get(node):
-            return FREE_FROM[node[1]]
-        if stored:
-            return self._free[node]
-        if self._taken.get(node) or node[1] == 32:
-            return 0
+    def _mask(self, node: tuple[int, int]) -> int:
+        """The prefix lengths with a wholly free block at or below ``node``, as bits."""
+        return self._free[node] if self._below.get(node) else FREE_FROM[node[1]]
+
+    def _recount(self, node: tuple[int, int]) -> int:
+        """:meth:`_mask` of ``node`` from its children's (after a change at or below it)."""
         start, prefix = node
-        return self._mask_of((start, prefix + 1)) | self._mask_of((start + (1 << (31 - prefix)), prefix + 1))
+        if not self._below[node]:
+            return FREE_FROM[prefix]
+        if self._taken.get(node) or prefix == 32:
+            return 0
+        return self._mask((start, prefix + 1)) | self._mask((start + (1 << (31 - prefix)), prefix + 1))
 
     def first_free(self, prefix_length: int) -> int | None:
         """The start of the lowest aligned block of ``prefix_length`` in the CIDR that nothing counted
         overlaps, or ``None`` (also when the CIDR is smaller than the block)."""
         node = (self.start, self.prefix)
-        if not self.prefix <= prefix_length <= 32 or not self._mask_of(node) >> prefix_length & 1:
+        if not self.prefix <= prefix_length <= 32 or not self._mask(node) >> prefix_length & 1:
             return None
         while node[1] < prefix_length and self._below.get(node):
             start, prefix = node
             left = (start, prefix + 1)
-            node = left if self._mask_of(left) >> prefix_length & 1 else (start + (1 << (31 - prefix)), prefix + 1)
+            node = left if self._mask(left) >> prefix_length & 1 else (start + (1 << (31 - prefix)), prefix + 1)
         return node[0]
 
 
