@@ -4,7 +4,8 @@
 2. seed a realistic ECS + EKS estate (demo/estate.py);
 3. invoke the real Lambda handler as the schedule would, with the environment the stack renders;
 4. read the metrics back from the server's CloudWatch and check them against the handler's log;
-5. run the CLI (`python -m subnet_monitor scan --fail-on critical`) against the same server.
+5. run the CLI (`python -m subnet_monitor scan --fail-on critical`) against the same server, and one
+   what-if (`scan --what-if`, demo/whatif.py).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 from moto.server import ThreadedMotoServer
 
 from demo.failures import run_failures_demo
+from demo.whatif import run_what_if_demo
 from fixtures.estate import (  # demo/__init__ put lambda/ on the path
     hold_ecs_tasks_running,
     moto_client_factory,
@@ -145,6 +147,7 @@ def run(endpoint: str) -> int:
     html_file = os.path.relpath(REPORT_FILE)
     print(f"\n$ python -m subnet_monitor report --config demo/subnet-monitor.json --check --html {html_file}")
     cli_main(["report", "--config", str(DEMO_CONFIG_FILE), "--check", "--html", html_file])
+    run_what_if_demo(DEMO_CONFIG_FILE)  # demo/whatif.py
     failures_shown = run_failures_demo(make_client, estate, DemoContext())  # demo/failures.py
     print(f"\ndemo finished in {time.perf_counter() - started:.1f} s")
     return 0 if not mismatches and summary["errors"] == [] and failures_shown else 1
