@@ -249,3 +249,12 @@ def test_a_fargate_profile_needs_one_address_a_pod() -> None:
     )
     assert (need(inputs), need(after)) == (0, 30 - 7)
     assert (change.before, change.after) == (None, 30)
+
+
+def test_a_name_that_is_one_group_and_another_provider_is_refused() -> None:
+    other = Workload("ecs-capacity-provider", "batch", "payments-asg")
+    found = estate({ASG: AsgSpec(("subnet-a",), max_size=4, instances=0, name="payments-asg")}).discovery
+    found.specs[other] = AsgSpec(("subnet-a",), max_size=2, instances=0, name="batch-asg")
+    with pytest.raises(ConfigError) as refused:
+        resolve(parse_what_ifs(["asg:payments-asg:maxSize=8"]), found)
+    assert refused.value.reason == "names 2 capacity providers' groups: batch/payments-asg, payments/payments-ec2"

@@ -236,13 +236,10 @@ def _resolve(what_if: WhatIf, discovery: Discovery) -> Target:
         raise _not_found(what_if, kind, sorted(discovery.cni_addons), discovery)
     candidates = sorted(w for w in discovery.specs if w.kind == kind.workload_kind)
     if what_if.kind == "asg":
-        matched = [
-            w
-            for w in candidates
-            if what_if.name in (w.name, getattr(discovery.specs[w], "name", None))
-            and isinstance(discovery.specs[w], AsgSpec)
-        ]
-        candidates = [w for w in candidates if isinstance(discovery.specs[w], AsgSpec)]
+        # A Managed Instances capacity provider has no Auto Scaling group (its spec is unbounded).
+        groups = {w: spec for w in candidates if isinstance(spec := discovery.specs[w], AsgSpec)}
+        candidates = sorted(groups)
+        matched = [w for w, spec in groups.items() if what_if.name in (w.name, spec.name)]
         if len(matched) > 1:
             raise ConfigError(FLAG, what_if.spec, f"names {len(matched)} capacity providers' groups: {_names(matched)}")
     else:
