@@ -24,6 +24,7 @@ from typing import Any
 from moto.server import ThreadedMotoServer
 
 from demo.failures import run_failures_demo
+from demo.reclaim import run_reclaim_demo
 from demo.whatif import run_what_if_demo
 from fixtures.estate import (  # demo/__init__ put lambda/ on the path
     hold_ecs_tasks_running,
@@ -149,6 +150,7 @@ def run(endpoint: str) -> int:
     cli_main(["report", "--config", str(DEMO_CONFIG_FILE), "--check", "--html", html_file])
     run_what_if_demo(DEMO_CONFIG_FILE)  # demo/whatif.py
     failures_shown = run_failures_demo(make_client, estate, DemoContext())  # demo/failures.py
+    run_reclaim_demo(make_client, estate)  # demo/reclaim.py: a reclaim-enis dry run; raises if it deleted anything
     print(f"\ndemo finished in {time.perf_counter() - started:.1f} s")
     return 0 if not mismatches and summary["errors"] == [] and failures_shown else 1
 
