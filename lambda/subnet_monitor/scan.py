@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from subnet_monitor.aws.batching import Progress, concurrently
 from subnet_monitor.aws.clients import AWS_ERRORS, AwsClients
 from subnet_monitor.aws.cloudwatch import MetricHistory, MetricPublisher, PublishResult
 from subnet_monitor.aws.ec2 import Ec2Reader
@@ -87,17 +88,28 @@ class ScanOutcome:
         return summary
 
 
-def discover(clients: AwsClients, config: ScanConfig, reader: Ec2Reader) -> Discovery:
-    """The subnets ECS and EKS use, plus the explicitly listed ones, with roles and workloads."""
+def discover(clients: AwsClients, config: ScanConfig, reader: Ec2Reader, progress: Progress | None = None) -> Discovery:
+    """The subnets ECS and EKS use, plus the explicitly listed ones, with roles and workloads.
+
+    ECS and EKS are discovered side by side, each into a part of its own, merged ECS first."""
     found = Discovery()
     allow = frozenset(config.clusters)
-    scanned: set[str] = set()
+    discoverers = []
     if config.discover_ecs:
-        scanned |= EcsDiscoverer(clients.ecs, clients.autoscaling, clients.application_autoscaling, reader).discover(
-            found, allow
-        )
+        ecs = EcsDiscoverer(clients.ecs, clients.autoscaling, clients.application_autoscaling, reader, progress)
+        discoverers.append(ecs.discover)
     if config.discover_eks:
-        scanned |= EksDiscoverer(clients.eks, reader).discover(found, allow)
+        discoverers.append(EksDiscoverer(clients.eks, reader, progress).discover)
+
+    def run(discoverer: Any) -> tuple[Discovery, set[str]]:
+        part = Discovery()
+        return part, discoverer(part, allow)
+
+    scanned: set[str] = set()
+    for done in concurrently(run, discoverers):
+        part, names = done.value or (Discovery(), set())
+        found.merge(part)
+        scanned |= names
     for name in sorted(allow - scanned):
         found.fail("discovery", name, "cluster not found in ECS or EKS in this region")
     found.add_all(config.subnet_ids, Role.EXPLICIT)
@@ -236,14 +248,15 @@ def _prefix_spaces(
     subnet_ids: set[str],
     reader: Ec2Reader,
 ) -> dict[str, PrefixSpace]:
-    """The /28 search of each subnet, with its CIDR reservations (one call a subnet); a subnet whose
-    reservations could not be read is left out, its gap recorded."""
+    """The /28 search of each subnet, with its CIDR reservations (one call a subnet, the calls side
+    by side); a subnet whose reservations could not be read is left out, its gap recorded."""
     spaces = {}
-    for subnet_id in sorted(subnet_ids):
+    for done in concurrently(reader.cidr_reservations, sorted(subnet_ids), catch=AWS_ERRORS):
+        subnet_id, error = done.item, done.error
         use = address_use.get(subnet_id)
-        try:
-            explicit, prefix = reservations_by_type(reader.cidr_reservations(subnet_id))
-        except AWS_ERRORS as error:
+        if error is None:
+            explicit, prefix = reservations_by_type(done.value or [])
+        else:
             found.fail("ec2", f"GetSubnetCidrReservations {subnet_id}", error)
             found.missing(
                 "ec2:GetSubnetCidrReservations", error, (FREE_PREFIX_BLOCKS, LARGEST_FREE_BLOCK), subnets=[subnet_id]
@@ -291,13 +304,22 @@ def _prefix_subnets(
     return seen
 
 
-def run_scan(clients: AwsClients, config: ScanConfig, *, publish: bool, what_if: Sequence[WhatIf] = ()) -> ScanOutcome:
+def run_scan(
+    clients: AwsClients,
+    config: ScanConfig,
+    *,
+    publish: bool,
+    what_if: Sequence[WhatIf] = (),
+    progress: Progress | None = None,
+) -> ScanOutcome:
     """Discover, measure and judge every subnet in use; publish the metrics when asked.
 
     A failing cluster, service or API call is recorded in the outcome's ``errors``; it never
     loses the results of the others. With ``what_if`` (parsed ``--what-if`` specs) the reports are
     the estate after those changes and ``outcome.what_if`` holds each reached subnet before and after;
-    nothing is published then (the metrics are the estate's, never a what-if's).
+    nothing is published then (the metrics are the estate's, never a what-if's). ``progress``, when
+    given, is told how the longest reads go (what, done, of how many: the ECS and EKS clusters, the
+    ENI reads), on the scan's own thread.
 
     Raises
     ------
@@ -311,8 +333,8 @@ def run_scan(clients: AwsClients, config: ScanConfig, *, publish: bool, what_if:
         raise ValueError("a what-if is never published: its figures are not the estate's")
     started = time.perf_counter()
     timestamp = datetime.now(UTC).replace(microsecond=0)
-    reader = Ec2Reader(clients.ec2)
-    found = discover(clients, config, reader)
+    reader = Ec2Reader(clients.ec2, progress)
+    found = discover(clients, config, reader, progress)
     targets = resolve(what_if, found)
     states = measure(found, config, reader)
     assessed = assess(clients, found, states, config, reader, what_if=targets) if states else Assessed({})

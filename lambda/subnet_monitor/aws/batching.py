@@ -1,12 +1,34 @@
-"""Split work into the batch sizes AWS APIs accept."""
+"""Split work into the batch sizes AWS APIs accept, and run independent reads side by side."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
 from itertools import islice
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 T = TypeVar("T")
+R = TypeVar("R")
+
+# How many reads a scan keeps in flight at once (per fan-out; see NESTED_READ_WORKERS). The work is
+# waiting on the network, not the CPU (Lambda gives 2 vCPUs or fewer at the collector's memory sizes,
+# and the GIL is released while a thread waits on its socket), so the bound is the APIs' rate limits:
+# EC2 throttles each non-mutating action with a bucket of 100 requests refilled at 20 a second
+# (https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html) and ECS its cluster reads
+# with a bucket of 50 (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/request-throttling.html).
+# Ten in flight stay far inside either burst; what a long scan adds past the refill rate, the clients'
+# adaptive retry mode (aws/clients.py) slows down instead of failing. boto3 clients are safe to share
+# between threads once created ("Low-level clients are thread safe", boto3 guide, Multithreading or
+# multiprocessing with clients: https://boto3.amazonaws.com/v1/documentation/api/latest/guide/clients.html);
+# sessions are not, which is why AwsClients builds every client up front on the calling thread.
+READ_WORKERS = 10
+# A fan-out inside one of those (the node groups and Fargate profiles of one cluster): at most
+# READ_WORKERS x NESTED_READ_WORKERS = 40 reads in flight.
+NESTED_READ_WORKERS = 4
+
+# Told each finished item: what is being read, how many are done, of how many.
+Progress = Callable[[str, int, int], None]
 
 
 def batched(items: Iterable[T], size: int) -> Iterator[Sequence[T]]:
@@ -16,3 +38,76 @@ def batched(items: Iterable[T], size: int) -> Iterator[Sequence[T]]:
     iterator = iter(items)
     while batch := tuple(islice(iterator, size)):
         yield batch
+
+
+@dataclass(frozen=True)
+class Done(Generic[T, R]):
+    """One item's outcome: its ``value``, or the ``error`` (one of the caught types) it raised."""
+
+    item: T
+    value: R | None = None
+    error: Exception | None = None
+
+
+def concurrently(
+    read: Callable[[T], R],
+    items: Iterable[T],
+    *,
+    catch: tuple[type[Exception], ...] = (),
+    workers: int | None = None,
+    progress: Progress | None = None,
+    label: str = "",
+    first_alone: bool = False,
+) -> list[Done[T, R]]:
+    """``read`` over ``items`` in a pool of at most ``workers`` threads, outcomes in input order.
+
+    An exception of a ``catch`` type stays with its item (``Done.error``) and the others still run,
+    so the caller records failures in the same order as a loop would; any other exception is raised,
+    the first in input order, once every item has finished. ``progress`` is called on the calling
+    thread as items finish (``label``, done, total).
+
+    Parameters
+    ----------
+    read
+        the work for one item; it must touch no state another item's ``read`` touches.
+    workers
+        the pool's size (default :data:`READ_WORKERS`, read at call time); 1, or a single item, runs
+        on the calling thread.
+    first_alone
+        run the first item on its own first, and the rest one at a time if it failed: for writes,
+        where an API that refuses one call (denied, or throttled past the retries) would refuse a
+        pool's worth at once.
+    """
+    items = list(items)
+    size = READ_WORKERS if workers is None else workers
+    if first_alone and items:
+        [first] = concurrently(read, items[:1], catch=catch, workers=1)
+        if progress is not None:
+            progress(label, 1, len(items))
+
+        def rest_progress(_: str, done: int, total: int) -> None:
+            if progress is not None:
+                progress(label, done + 1, total + 1)
+
+        rest = concurrently(read, items[1:], catch=catch, workers=1 if first.error else size, progress=rest_progress)
+        return [first, *rest]
+
+    def attempt(item: T) -> Done[T, R]:
+        try:
+            return Done(item, value=read(item))
+        except catch as error:
+            return Done(item, error=error)
+
+    if size <= 1 or len(items) <= 1:
+        outcomes = []
+        for number, item in enumerate(items, start=1):
+            outcomes.append(attempt(item))
+            if progress is not None:
+                progress(label, number, len(items))
+        return outcomes
+    with ThreadPoolExecutor(max_workers=min(size, len(items)), thread_name_prefix="read") as pool:
+        futures = [pool.submit(attempt, item) for item in items]
+        for number, _ in enumerate(as_completed(futures), start=1):
+            if progress is not None:
+                progress(label, number, len(items))
+        return [future.result() for future in futures]

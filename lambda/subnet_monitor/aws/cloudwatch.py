@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from subnet_monitor.aws.batching import batched
+from subnet_monitor.aws.batching import batched, concurrently
 from subnet_monitor.aws.clients import AWS_ERRORS
 from subnet_monitor.core.forecast import Series
 from subnet_monitor.core.metrics import DIMENSION_SUBNET, NAMESPACE
@@ -37,12 +37,19 @@ class MetricPublisher:
         self._namespace = namespace
 
     def publish(self, datums: list[dict[str, Any]]) -> PublishResult:
+        """Every datum, 1,000 a call: the first call alone, then the others side by side (one at a
+        time when the first failed); failures recorded in batch order."""
         result = PublishResult()
-        for index, batch in enumerate(batched(datums, PUT_METRIC_DATA_MAX_DATUMS)):
+        sent = concurrently(
+            lambda batch: self._client.put_metric_data(Namespace=self._namespace, MetricData=list(batch)),
+            batched(datums, PUT_METRIC_DATA_MAX_DATUMS),
+            catch=AWS_ERRORS,
+            first_alone=True,  # the scan's one write: a refused first batch sends the rest one at a time
+        )
+        for index, done in enumerate(sent):
             result.calls += 1
-            try:
-                self._client.put_metric_data(Namespace=self._namespace, MetricData=list(batch))
-            except AWS_ERRORS as error:
+            batch, error = done.item, done.error
+            if error is not None:
                 result.datums_failed += len(batch)
                 first, last = batch[0]["Dimensions"][0]["Value"], batch[-1]["Dimensions"][0]["Value"]
                 target = f"PutMetricData batch {index + 1} ({len(batch)} datums, {first}..{last})"
@@ -68,11 +75,11 @@ class MetricHistory:
         self, metric: str, subnet_ids: list[str], start: datetime, end: datetime, period_seconds: int
     ) -> dict[str, Series]:
         """``(epoch seconds, value)`` points of ``metric`` per subnet, oldest first (the minimum in
-        each period: the fullest moment)."""
-        history: dict[str, Series] = {}
+        each period: the fullest moment). The batches are read side by side; the first error, in
+        batch order, is raised as a loop's would be."""
         paginator = self._client.get_paginator("get_metric_data")
-        for offset in range(0, len(subnet_ids), GET_METRIC_DATA_MAX_QUERIES):
-            batch = subnet_ids[offset : offset + GET_METRIC_DATA_MAX_QUERIES]
+
+        def read(batch: list[str]) -> dict[str, Series]:
             queries = [
                 {
                     "Id": f"s{index}",
@@ -99,6 +106,16 @@ class MetricHistory:
                     subnet_id = batch[int(result["Id"][1:])]
                     times[subnet_id].extend(timestamp.timestamp() for timestamp in result["Timestamps"])
                     values[subnet_id].extend(result["Values"])
-            # Into compact arrays before the next batch is read.
-            history.update((subnet_id, Series(times[subnet_id], values[subnet_id])) for subnet_id in batch)
+            # Into compact arrays as soon as the batch is read.
+            return {subnet_id: Series(times[subnet_id], values[subnet_id]) for subnet_id in batch}
+
+        batches = [
+            subnet_ids[offset : offset + GET_METRIC_DATA_MAX_QUERIES]
+            for offset in range(0, len(subnet_ids), GET_METRIC_DATA_MAX_QUERIES)
+        ]
+        history: dict[str, Series] = {}
+        for done in concurrently(read, batches, catch=AWS_ERRORS):
+            if done.error is not None:
+                raise done.error
+            history.update(done.value or {})
         return history

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from subnet_monitor.aws.batching import batched
+from subnet_monitor.aws.batching import READ_WORKERS, Progress, batched, concurrently
 from subnet_monitor.aws.clients import AWS_ERRORS
 from subnet_monitor.core.config import TagSelector
 from subnet_monitor.core.consumers import slim_eni
@@ -50,8 +50,9 @@ OnError = Callable[[Sequence[str], Exception], None]
 class Ec2Reader:
     """Reads subnets and instances with paginated, batched filters — never one call per item."""
 
-    def __init__(self, client: BaseClient) -> None:
+    def __init__(self, client: BaseClient, progress: Progress | None = None) -> None:
         self._client = client
+        self._progress = progress
         # Every subnet of the region (its VPC and addresses in use), when one read has seen them all.
         self._region: dict[str, tuple[str, int]] | None = None
 
@@ -111,13 +112,20 @@ class Ec2Reader:
         without, the error is raised.
         """
         states: dict[str, SubnetState] = {}
-        for batch in batched(sorted(set(values)), EC2_FILTER_VALUES_MAX):
-            try:
-                states.update(self._describe_subnets([{"Name": filter_name, "Values": list(batch)}]))
-            except AWS_ERRORS as error:
-                if on_error is None:
-                    raise
-                on_error(batch, error)
+        batches = batched(sorted(set(values)), EC2_FILTER_VALUES_MAX)
+        # The batches side by side, their answers and failures taken in batch order.
+        read = concurrently(
+            lambda batch: self._describe_subnets([{"Name": filter_name, "Values": list(batch)}]),
+            batches,
+            catch=AWS_ERRORS,
+        )
+        for done in read:
+            if done.error is None:
+                states.update(done.value or {})
+            elif on_error is None:
+                raise done.error
+            else:
+                on_error(done.item, done.error)
         return states
 
     def subnets_matching(self, selectors: tuple[TagSelector, ...]) -> dict[str, SubnetState]:
@@ -140,14 +148,18 @@ class Ec2Reader:
         wanted = sorted(set(subnet_ids))
         vpcs = self._vpcs_worth_reading(wanted)
         if vpcs is None:
-            return self._enis_where("subnet-id", wanted, lambda batch: batch, on_error)
+            batches = list(batched(wanted, EC2_FILTER_VALUES_MAX))
+            return self._enis_where("subnet-id", batches, lambda batch: batch, on_error)
         region = self._region or {}
         keep = set(wanted)
 
         def covered(batch: Sequence[str]) -> list[str]:
             return [subnet_id for subnet_id in wanted if region[subnet_id][0] in batch]
 
-        enis = self._enis_where("vpc-id", vpcs, covered, on_error)
+        in_use: dict[str, int] = {}
+        for vpc, used in region.values():
+            in_use[vpc] = in_use.get(vpc, 0) + used
+        enis = self._enis_where("vpc-id", _streams(vpcs, in_use), covered, on_error)
         return [eni for eni in enis if eni.get("SubnetId") in keep]
 
     def _vpcs_worth_reading(self, wanted: Sequence[str]) -> list[str] | None:
@@ -167,23 +179,29 @@ class Ec2Reader:
     def _enis_where(
         self,
         filter_name: str,
-        values: Sequence[str],
+        batches: Sequence[Sequence[str]],
         subnets_of: Callable[[Sequence[str]], Sequence[str]],
         on_error: OnError | None,
     ) -> list[dict[str, Any]]:
-        enis: list[dict[str, Any]] = []
+        """The ENIs matching each batch of filter values: one paginated stream a batch, the streams
+        side by side, their ENIs and failures taken in batch order."""
         paginator = self._client.get_paginator("describe_network_interfaces")
-        for batch in batched(values, EC2_FILTER_VALUES_MAX):
-            try:
-                pages = paginator.paginate(
-                    Filters=[{"Name": filter_name, "Values": list(batch)}],
-                    PaginationConfig={"PageSize": DESCRIBE_NETWORK_INTERFACES_PAGE_MAX},
-                )
-                enis.extend([slim_eni(eni) for page in pages for eni in page["NetworkInterfaces"]])
-            except AWS_ERRORS as error:
-                if on_error is None:
-                    raise
-                on_error(subnets_of(batch), error)
+
+        def read(batch: Sequence[str]) -> list[dict[str, Any]]:
+            pages = paginator.paginate(
+                Filters=[{"Name": filter_name, "Values": list(batch)}],
+                PaginationConfig={"PageSize": DESCRIBE_NETWORK_INTERFACES_PAGE_MAX},
+            )
+            return [slim_eni(eni) for page in pages for eni in page["NetworkInterfaces"]]
+
+        enis: list[dict[str, Any]] = []
+        for done in concurrently(read, batches, catch=AWS_ERRORS, progress=self._progress, label="ENI reads"):
+            if done.error is None:
+                enis.extend(done.value or ())
+            elif on_error is None:
+                raise done.error
+            else:
+                on_error(subnets_of(done.item), done.error)
         return enis
 
     def instance_types(self, names: Iterable[str]) -> dict[str, dict[str, Any]]:
@@ -298,6 +316,25 @@ class Ec2Reader:
         for page in pages:
             for reservation in page["Reservations"]:
                 yield from reservation["Instances"]
+
+
+def _streams(vpcs: Sequence[str], in_use: Mapping[str, int]) -> list[list[str]]:
+    """``vpcs`` (sorted) cut into at most :data:`READ_WORKERS` runs of about equal addresses in use,
+    each at most 200 IDs: one ENI stream a run, read side by side. One stream for every VPC would
+    be the fewest calls but as many round trips in a row as pages (51 at 10,000 subnets); a run
+    ends on a part-filled page, so this costs at most one call per extra run (9 at most)."""
+    runs = max(1, min(READ_WORKERS, len(vpcs)), math.ceil(len(vpcs) / EC2_FILTER_VALUES_MAX))
+    total = sum(in_use.get(vpc, 0) for vpc in vpcs) or 1
+    streams: list[list[str]] = [[]]
+    taken = 0
+    for vpc in vpcs:
+        # Start a new run once this one holds its share (and never past 200 filter values).
+        share = total * len(streams) / runs
+        if streams[-1] and (taken >= share or len(streams[-1]) == EC2_FILTER_VALUES_MAX):
+            streams.append([])
+        streams[-1].append(vpc)
+        taken += in_use.get(vpc, 0)
+    return streams
 
 
 def _subnet_state(subnet: dict[str, Any]) -> SubnetState | None:

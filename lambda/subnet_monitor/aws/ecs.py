@@ -10,11 +10,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from dataclasses import replace
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from subnet_monitor.aws.batching import batched
+from subnet_monitor.aws.batching import Progress, batched, concurrently
 from subnet_monitor.aws.clients import AWS_ERRORS
 from subnet_monitor.aws.ec2 import Ec2Reader
 from subnet_monitor.core.gaps import HEADROOM, ROLES, WORKLOADS
@@ -57,16 +57,33 @@ ENI_ATTACHMENT_TYPE = "ElasticNetworkInterface"
 ASG_NAME_TAG = "aws:autoscaling:groupName"
 
 
+@dataclass
+class _ClusterRead:
+    """What one cluster's reads found, kept apart until merged in cluster order. ``services`` and
+    ``container_instances`` are ``None`` when an error stopped the reads before them."""
+
+    found: Discovery = field(default_factory=Discovery)
+    services: dict[Workload, EcsServiceSpec] | None = None
+    container_instances: dict[str, Workload] | None = None
+    error: Exception | None = None
+
+
 class EcsDiscoverer:
     """Finds the subnets of every (or every allow-listed) ECS cluster in a region."""
 
     def __init__(
-        self, ecs: BaseClient, autoscaling: BaseClient, application_autoscaling: BaseClient, ec2: Ec2Reader
+        self,
+        ecs: BaseClient,
+        autoscaling: BaseClient,
+        application_autoscaling: BaseClient,
+        ec2: Ec2Reader,
+        progress: Progress | None = None,
     ) -> None:
         self._ecs = ecs
         self._autoscaling = autoscaling
         self._application_autoscaling = application_autoscaling
         self._ec2 = ec2
+        self._progress = progress
 
     def discover(self, found: Discovery, allow: frozenset[str] = frozenset()) -> set[str]:
         """Add the subnets of every cluster (or of those named in ``allow``) to ``found``.
@@ -96,13 +113,16 @@ class EcsDiscoverer:
         container_instances: dict[str, Workload] = {}
         services: dict[Workload, EcsServiceSpec] = {}
         providers: dict[str, str] = {}  # capacity provider -> its cluster (a provider serves one cluster)
-        for cluster in clusters:
-            name = cluster["clusterName"]
-            try:
-                services.update(self._services(found, name))
-                self._standalone_tasks(found, name)
-                container_instances.update(self._container_instances(name))
-            except AWS_ERRORS as error:
+        # The clusters are read side by side, each into a part of its own, merged in DescribeClusters' order.
+        names = [cluster["clusterName"] for cluster in clusters]
+        reads = concurrently(self._read_cluster, names, progress=self._progress, label="ECS clusters")
+        for cluster, done in zip(clusters, reads, strict=True):
+            name, read = done.item, done.value
+            assert read is not None  # _read_cluster keeps its AWS errors
+            found.merge(read.found)
+            services.update(read.services or {})
+            container_instances.update(read.container_instances or {})
+            if (error := read.error) is not None:
                 found.fail("ecs", name, error)
                 found.missing(
                     _read(error, "ListServices"), error, (ROLES, WORKLOADS, *HEADROOM), clusters=[("ecs", name)]
@@ -148,6 +168,18 @@ class EcsDiscoverer:
                 found.fail("ecs", "container instances (DescribeInstances)", error)
         return {c["clusterName"] for c in clusters}
 
+    def _read_cluster(self, name: str) -> _ClusterRead:
+        """One cluster's services, standalone tasks and container instances, in that order, into a
+        :class:`_ClusterRead` of its own; an AWS error stops them as it would a loop."""
+        read = _ClusterRead()
+        try:
+            read.services = self._services(read.found, name)
+            self._standalone_tasks(read.found, name)
+            read.container_instances = self._container_instances(name)
+        except AWS_ERRORS as error:
+            read.error = error
+        return read
+
     def _clusters(self, allow: frozenset[str]) -> list[dict[str, Any]]:
         # List rather than describe the allow-list by name: a name may be an EKS cluster's,
         # which is not an ECS error.
@@ -188,15 +220,22 @@ class EcsDiscoverer:
         """Application Auto Scaling's MaxCapacity of each service that scales, 50 services a call
         across every cluster (the resource ID ``service/<cluster>/<service>`` names both)."""
         by_resource = {f"service/{w.cluster}/{w.name}": w for w in services}
-        maxima = {}
-        for batch in batched(sorted(by_resource), DESCRIBE_SCALABLE_TARGETS_MAX):
-            pages = self._application_autoscaling.get_paginator("describe_scalable_targets").paginate(
+        paginator = self._application_autoscaling.get_paginator("describe_scalable_targets")
+
+        def read(batch: Sequence[str]) -> list[dict[str, Any]]:
+            pages = paginator.paginate(
                 ServiceNamespace="ecs", ResourceIds=list(batch), ScalableDimension=ECS_DESIRED_COUNT_DIMENSION
             )
-            for page in pages:
-                for target in page["ScalableTargets"]:
-                    if target["ResourceId"] in by_resource:
-                        maxima[by_resource[target["ResourceId"]]] = target["MaxCapacity"]
+            return [target for page in pages for target in page["ScalableTargets"]]
+
+        maxima = {}
+        # The batches side by side; the first error, in batch order, fails the read as a loop's would.
+        for done in concurrently(read, batched(sorted(by_resource), DESCRIBE_SCALABLE_TARGETS_MAX), catch=AWS_ERRORS):
+            if done.error is not None:
+                raise done.error
+            for target in done.value or ():
+                if target["ResourceId"] in by_resource:
+                    maxima[by_resource[target["ResourceId"]]] = target["MaxCapacity"]
         return maxima
 
     def _trunking_enabled(self) -> bool:

@@ -23,10 +23,11 @@ values are the CNI settings the capacity model uses (core.cni).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import replace
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from subnet_monitor.aws.batching import NESTED_READ_WORKERS, Progress, concurrently
 from subnet_monitor.aws.clients import AWS_ERRORS
 from subnet_monitor.aws.ec2 import Ec2Reader, TemplateVersion
 from subnet_monitor.core.cni import VPC_CNI_ADDON, AddonState, VpcCniAddon
@@ -73,12 +74,24 @@ CNI_SUBNET_TAG = "kubernetes.io/role/cni"
 CNI_SUBNET_TAG_VALUE = "1"
 
 
+@dataclass
+class _ClusterRead:
+    """What one cluster's reads found, kept apart until merged in cluster order."""
+
+    found: Discovery = field(default_factory=Discovery)
+    pending: dict[Workload, TemplateVersion] = field(default_factory=dict)
+    auto_mode: set[str] = field(default_factory=set)
+    vpcs: dict[str, str | tuple[str, ...]] = field(default_factory=dict)
+    error: Exception | None = None
+
+
 class EksDiscoverer:
     """Finds the subnets of every (or every allow-listed) EKS cluster in a region."""
 
-    def __init__(self, eks: BaseClient, ec2: Ec2Reader) -> None:
+    def __init__(self, eks: BaseClient, ec2: Ec2Reader, progress: Progress | None = None) -> None:
         self._eks = eks
         self._ec2 = ec2
+        self._progress = progress
         # Cluster name -> its VPC (or its subnets when DescribeCluster gave no VPC), for the subnets
         # tagged kubernetes.io/role/cni.
         self._vpcs: dict[str, str | tuple[str, ...]] = {}
@@ -102,10 +115,15 @@ class EksDiscoverer:
             return set()
         pending: dict[Workload, TemplateVersion] = {}
         auto_mode: set[str] = set()  # the clusters with EKS Auto Mode on
-        for name in names:
-            try:
-                self._cluster(found, name, pending, auto_mode)
-            except AWS_ERRORS as error:
+        # The clusters are read side by side, each into a part of its own, merged in ListClusters' order.
+        for done in concurrently(self._read_cluster, names, progress=self._progress, label="EKS clusters"):
+            name, read = done.item, done.value
+            assert read is not None  # _read_cluster keeps its AWS errors
+            found.merge(read.found)
+            pending.update(read.pending)
+            auto_mode |= read.auto_mode
+            self._vpcs.update(read.vpcs)
+            if (error := read.error) is not None:
                 found.fail("eks", name, error)
                 operation = getattr(error, "operation_name", None) or "DescribeCluster"
                 read = f"eks:{operation.rsplit(':', 1)[-1]}"
@@ -119,17 +137,33 @@ class EksDiscoverer:
                 found.fail("eks", "self-managed nodes (DescribeInstances/DescribeSubnets)", error)
         return set(names)
 
+    def _read_cluster(self, name: str) -> _ClusterRead:
+        """One cluster's reads into a :class:`_ClusterRead` of its own; an AWS error stops them, as it
+        would a loop, and is kept with what was read before it."""
+        read = _ClusterRead()
+        try:
+            self._cluster(read.found, name, read.pending, read.auto_mode, read.vpcs)
+        except AWS_ERRORS as error:
+            read.error = error
+        return read
+
     def _cluster(
-        self, found: Discovery, name: str, pending: dict[Workload, TemplateVersion], auto_mode: set[str]
+        self,
+        found: Discovery,
+        name: str,
+        pending: dict[Workload, TemplateVersion],
+        auto_mode: set[str],
+        vpcs: dict[str, str | tuple[str, ...]],
     ) -> None:
         """Add one cluster's subnets and node groups to ``found``; node groups whose instance type is
         in their launch template go to ``pending``, the cluster's name to ``auto_mode`` when EKS Auto
-        Mode is on."""
+        Mode is on, its VPC to ``vpcs``. The node groups (and then the Fargate profiles) are described
+        side by side; an error stops the cluster where a loop over them would have stopped."""
         cluster = self._eks.describe_cluster(name=name)["cluster"]
         subnets = cluster.get("resourcesVpcConfig", {}).get("subnetIds", [])
         # VpcConfigResponse.vpcId (API_VpcConfigResponse.html); moto 5.2.5 leaves it out, and then the
         # VPC of the cluster's subnets stands in (read only if a subnet is tagged kubernetes.io/role/cni).
-        self._vpcs[name] = cluster.get("resourcesVpcConfig", {}).get("vpcId") or tuple(subnets)
+        vpcs[name] = cluster.get("resourcesVpcConfig", {}).get("vpcId") or tuple(subnets)
         found.add_all(subnets, Role.EKS_CONTROL_PLANE, Workload(KIND_EKS_CLUSTER, name, name))
         # computeConfig {enabled, nodePools, nodeRoleArn}: Auto Mode's built-in node pools ("general-purpose",
         # "system"). https://docs.aws.amazon.com/eks/latest/APIReference/API_ComputeConfigResponse.html
@@ -143,33 +177,40 @@ class EksDiscoverer:
         # EKS sends no event for health issues: the scan reads them (InsufficientFreeAddresses only).
         found.health_issues.extend(health_issues(name, None, cluster.get("health")))
         found.cni_addons[name] = self._vpc_cni_addon(found, name)
-        for page in self._eks.get_paginator("list_nodegroups").paginate(clusterName=name):
-            for nodegroup_name in page["nodegroups"]:
-                nodegroup = self._eks.describe_nodegroup(clusterName=name, nodegroupName=nodegroup_name)["nodegroup"]
-                workload = Workload(KIND_EKS_NODEGROUP, name, nodegroup_name)
-                found.health_issues.extend(health_issues(name, nodegroup_name, nodegroup.get("health")))
-                subnets = tuple(nodegroup.get("subnets", []))
-                found.add_all(subnets, Role.EKS_NODE, workload)
-                scaling = nodegroup.get("scalingConfig", {})
-                instance_types = tuple(nodegroup.get("instanceTypes") or ())
-                template = nodegroup.get("launchTemplate") or {}
-                ref = (template.get("id", ""), template.get("name", ""), template.get("version") or "$Default")
-                if not instance_types and (ref[0] or ref[1]):
-                    pending[workload] = ref
-                found.specs[workload] = NodegroupSpec(
-                    subnets=subnets,
-                    max_size=scaling.get("maxSize", 0),
-                    desired=scaling.get("desiredSize", 0),
-                    instance_types=instance_types,
-                    launch_template=f"{ref[0] or ref[1]} version {ref[2]}" if workload in pending else None,
-                )
-        for page in self._eks.get_paginator("list_fargate_profiles").paginate(clusterName=name):
-            for profile_name in page["fargateProfileNames"]:
-                profile = self._eks.describe_fargate_profile(clusterName=name, fargateProfileName=profile_name)
-                workload = Workload(KIND_EKS_FARGATE_PROFILE, name, profile_name)
-                subnets = tuple(profile["fargateProfile"].get("subnets", []))
-                found.add_all(subnets, Role.EKS_FARGATE, workload)
-                found.specs[workload] = FargateProfileSpec(subnets=subnets)
+        nodegroup_pages = self._eks.get_paginator("list_nodegroups").paginate(clusterName=name)
+        nodegroups = _described(
+            (page["nodegroups"] for page in nodegroup_pages),
+            lambda nodegroup_name: self._eks.describe_nodegroup(clusterName=name, nodegroupName=nodegroup_name),
+        )
+        for nodegroup_name, described in nodegroups:
+            nodegroup = described["nodegroup"]
+            workload = Workload(KIND_EKS_NODEGROUP, name, nodegroup_name)
+            found.health_issues.extend(health_issues(name, nodegroup_name, nodegroup.get("health")))
+            subnets = tuple(nodegroup.get("subnets", []))
+            found.add_all(subnets, Role.EKS_NODE, workload)
+            scaling = nodegroup.get("scalingConfig", {})
+            instance_types = tuple(nodegroup.get("instanceTypes") or ())
+            template = nodegroup.get("launchTemplate") or {}
+            ref = (template.get("id", ""), template.get("name", ""), template.get("version") or "$Default")
+            if not instance_types and (ref[0] or ref[1]):
+                pending[workload] = ref
+            found.specs[workload] = NodegroupSpec(
+                subnets=subnets,
+                max_size=scaling.get("maxSize", 0),
+                desired=scaling.get("desiredSize", 0),
+                instance_types=instance_types,
+                launch_template=f"{ref[0] or ref[1]} version {ref[2]}" if workload in pending else None,
+            )
+        profile_pages = self._eks.get_paginator("list_fargate_profiles").paginate(clusterName=name)
+        profiles = _described(
+            (page["fargateProfileNames"] for page in profile_pages),
+            lambda profile_name: self._eks.describe_fargate_profile(clusterName=name, fargateProfileName=profile_name),
+        )
+        for profile_name, profile in profiles:
+            workload = Workload(KIND_EKS_FARGATE_PROFILE, name, profile_name)
+            subnets = tuple(profile["fargateProfile"].get("subnets", []))
+            found.add_all(subnets, Role.EKS_FARGATE, workload)
+            found.specs[workload] = FargateProfileSpec(subnets=subnets)
 
     def _launch_template_types(self, found: Discovery, pending: Mapping[Workload, TemplateVersion]) -> None:
         """The instance type (and any custom AMI) of node groups deployed with a launch template:
@@ -261,6 +302,28 @@ class EksDiscoverer:
             named = [name for name in in_vpc if CLUSTER_TAG_PREFIX + name in state.tags]
             for cluster in named or in_vpc:
                 found.add_pod_subnet(subnet_id, Workload(KIND_EKS_TAGGED_SUBNET, cluster, CNI_SUBNET_TAG))
+
+
+def _described(
+    name_pages: Iterable[Sequence[str]], describe: Callable[[str], dict[str, Any]]
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """``(name, description)`` of every listed name, in listed order, the descriptions read side by
+    side (EKS has no batch describe for node groups or Fargate profiles: one call each). The first
+    error a loop over pages and names would have met is raised where it would have met it: after the
+    names before it were yielded."""
+    names: list[str] = []
+    listing_error: Exception | None = None
+    try:
+        for page in name_pages:
+            names.extend(page)
+    except AWS_ERRORS as error:
+        listing_error = error  # the names of the pages before it are still described
+    for done in concurrently(describe, names, catch=AWS_ERRORS, workers=NESTED_READ_WORKERS):
+        if done.error is not None:
+            raise done.error
+        yield done.item, done.value
+    if listing_error is not None:
+        raise listing_error
 
 
 def _pod_subnets(found: Discovery, instance: Mapping[str, Any], workload: Workload) -> None:

@@ -226,6 +226,25 @@ class Discovery:
     def fail(self, source: str, target: str, error: Exception | str) -> None:
         self.errors.append(ScanError(source=source, target=target, message=str(error)))
 
+    def merge(self, part: Discovery) -> None:
+        """Take in what ``part`` found, as if its adds and failures had been made on this one after
+        what this one holds: the same subnets, specs and records, in the same order. Reads done side
+        by side each fill a part of their own, merged in the order a loop would have run them."""
+        for subnet_id, use in part.uses.items():
+            mine = self.uses.setdefault(subnet_id, SubnetUse())
+            mine.roles |= use.roles
+            mine.workloads |= use.workloads
+        self.errors.extend(part.errors)
+        self.specs.update(part.specs)
+        self.instance_owners.update(part.instance_owners)
+        self.ecs_trunking = self.ecs_trunking or part.ecs_trunking
+        self.health_issues.extend(part.health_issues)
+        self.gaps.extend(part.gaps)
+        self.cni_addons.update(part.cni_addons)
+        for workload, subnets in part.pod_subnets.items():
+            self.pod_subnets.setdefault(workload, set()).update(subnets)
+        self.custom_networking_seen |= part.custom_networking_seen
+
     def missing(
         self,
         read: str,
