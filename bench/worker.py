@@ -8,10 +8,12 @@ Measured, per run:
 
 - API calls by ``service.Operation`` through botocore's ``before-call`` event (retries of a call count
   once), like ``tests/integration/moto_estate.CallCounter``;
-- wall time of the run, split with botocore's events into the HTTP round trip (``before-send`` to
-  ``before-parse``: the server, here moto), botocore's own work (building and signing the request,
-  parsing the response) and the rest, which is the monitor's code (discovery bookkeeping, the analysis,
-  the log records);
+- wall time of the run, and the time of its calls split with botocore's events into the HTTP round trip
+  (``before-send`` to ``before-parse``: the server, here moto, and the modelled latency) and botocore's
+  own work (building and signing the request, parsing the response), each summed over the calls: the
+  monitor reads side by side, so these sums can exceed the wall time;
+- with ``latency_ms`` in the job, every request waits that long before it is sent (a ``before-send``
+  handler that sleeps), the round trip moto's loopback does not have;
 - CPU time of this process (``time.process_time``), which excludes the server;
 - peak memory: the peak resident set of the whole process (``VmHWM``: interpreter, boto3, Powertools,
   the scan), which is what Lambda reports as "Max Memory Used", before and after the run.
@@ -25,6 +27,7 @@ import json
 import math
 import os
 import sys
+import threading
 import time
 from collections import Counter
 from typing import Any
@@ -35,13 +38,16 @@ from fixtures.vpc_cni_addon import VpcCniAddons, serving
 
 
 class CallClock:
-    """Counts calls and splits their time into request building, HTTP round trip and parsing."""
+    """Counts calls and splits their time into request building, HTTP round trip and parsing, summed
+    over the calls. Calls run side by side on several threads: each thread keeps its own marks, and
+    the sums are taken under a lock."""
 
     def __init__(self) -> None:
         self.calls: Counter[str] = Counter()
         self.seconds: Counter[str] = Counter()
         self.build = self.http = self.parse = 0.0
-        self._mark = self._began = 0.0
+        self._lock = threading.Lock()
+        self._local = threading.local()
 
     def watch(self, clients: Any) -> CallClock:
         for client in clients:
@@ -54,25 +60,46 @@ class CallClock:
         return self
 
     def _start(self, **_: Any) -> None:
-        self._mark = self._began = time.perf_counter()
+        self._local.mark = self._local.began = time.perf_counter()
 
     def _count(self, event_name: str, **_: Any) -> None:
-        self.calls[event_name.split(".", 1)[1]] += 1
+        with self._lock:
+            self.calls[event_name.split(".", 1)[1]] += 1
+
+    def _lap(self) -> float:
+        now = time.perf_counter()
+        lap, self._local.mark = now - self._local.mark, now
+        return lap
 
     def _sent(self, **_: Any) -> None:
-        now = time.perf_counter()
-        self.build += now - self._mark
-        self._mark = now
+        lap = self._lap()
+        with self._lock:
+            self.build += lap
 
     def _received(self, **_: Any) -> None:
-        now = time.perf_counter()
-        self.http += now - self._mark
-        self._mark = now
+        lap = self._lap()
+        with self._lock:
+            self.http += lap
 
     def _parsed(self, event_name: str, **_: Any) -> None:
-        now = time.perf_counter()
-        self.parse += now - self._mark
-        self.seconds[event_name.split(".", 1)[1]] += now - self._began
+        lap = self._lap()
+        with self._lock:
+            self.parse += lap
+            self.seconds[event_name.split(".", 1)[1]] += self._local.mark - self._local.began
+
+
+def add_latency(clients: Any, latency_ms: float) -> None:
+    """Make every request of ``clients`` wait ``latency_ms`` before it is sent: the network round trip
+    to AWS that moto on loopback does not have. A ``before-send`` handler that returns nothing lets
+    botocore send the request; registered after the clock's, so the wait counts as HTTP time."""
+    if latency_ms <= 0:
+        return
+
+    def wait(**_: Any) -> None:
+        time.sleep(latency_ms / 1000)
+
+    for client in clients:
+        client.meta.events.register("before-send", wait)
 
 
 class _CountingSink(io.TextIOBase):
@@ -108,6 +135,7 @@ def run_monitor(job: dict[str, Any]) -> dict[str, Any]:
 
     clients = handler._clients()
     clock = CallClock().watch(vars(clients).values())
+    add_latency(vars(clients).values(), job.get("latency_ms", 0))
     sink = _CountingSink()
     handler.logger.registered_handler.setStream(sink)
     rss_before = _maxrss_mb()
@@ -145,6 +173,7 @@ def run_naive(job: dict[str, Any]) -> dict[str, Any]:
 
     clients = AwsClients.from_session()
     clock = CallClock().watch([clients.ec2, clients.cloudwatch])
+    add_latency([clients.ec2, clients.cloudwatch], job.get("latency_ms", 0))
     subnet_ids = job["subnet_ids"]
     sample = subnet_ids[: job.get("sample") or len(subnet_ids)]
     rss_before = _maxrss_mb()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import threading
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -17,10 +18,11 @@ ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/test"
 
 class CallCounter:
     """Counts API calls by ``service.Operation`` through botocore's event hooks (retries of one
-    call count once)."""
+    call count once). The scan reads side by side: the count is taken under a lock."""
 
     def __init__(self) -> None:
         self.calls: Counter[str] = Counter()
+        self._lock = threading.Lock()
 
     def watch(self, clients: AwsClients) -> CallCounter:
         for client in vars(clients).values():
@@ -29,7 +31,8 @@ class CallCounter:
 
     def _count(self, event_name: str, **_: object) -> None:
         # "before-call.ecs.ListClusters" -> "ecs.ListClusters"
-        self.calls[event_name.split(".", 1)[1]] += 1
+        with self._lock:
+            self.calls[event_name.split(".", 1)[1]] += 1
 
 
 @dataclass

@@ -24,8 +24,9 @@ R = TypeVar("R")
 # sessions are not, which is why AwsClients builds every client up front on the calling thread.
 READ_WORKERS = 10
 # A fan-out inside one of those (the node groups and Fargate profiles of one cluster): at most
-# READ_WORKERS x NESTED_READ_WORKERS = 40 reads in flight.
+# READ_WORKERS x NESTED_READ_WORKERS = 40 reads of one client in flight.
 NESTED_READ_WORKERS = 4
+MAX_IN_FLIGHT = READ_WORKERS * NESTED_READ_WORKERS
 
 # Told each finished item: what is being read, how many are done, of how many.
 Progress = Callable[[str, int, int], None]

@@ -11,15 +11,20 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.utils import parse_timestamp
 
+from subnet_monitor.aws.batching import MAX_IN_FLIGHT
+
 if TYPE_CHECKING:
     from botocore.client import BaseClient
 
 # Adaptive retry mode adds client-side rate limiting on throttling errors.
 # https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html
 RETRY_MAX_ATTEMPTS = 10  # the first try included
+# One connection for each read a client can have in flight (botocore keeps 10 by default and drops
+# the connections past them after use, warning "Connection pool is full").
 CLIENT_CONFIG = Config(
     retries={"mode": "adaptive", "total_max_attempts": RETRY_MAX_ATTEMPTS},
     user_agent_extra="subnet-ip-monitor",
+    max_pool_connections=MAX_IN_FLIGHT,
 )
 
 
