@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TextIO
 
 from subnet_monitor import __version__
 from subnet_monitor.aws.clients import AWS_ERRORS, AwsClients
@@ -15,10 +16,12 @@ from subnet_monitor.core.config import ConfigError, MonitorConfig, ScanConfig
 from subnet_monitor.core.config.documents import read_document
 from subnet_monitor.core.models import Status
 from subnet_monitor.core.whatif import parse_what_ifs
-from subnet_monitor.render.terminal import say
+from subnet_monitor.render.terminal import REWRITE_LINE, progress_line, say
 from subnet_monitor.render.text import errors_text, findings_text, to_json, to_table, what_if_text
 from subnet_monitor.scan import run_scan
 
+# A scan that runs longer than this shows how its reads go, on stderr when that is a terminal.
+PROGRESS_AFTER_SECONDS = 2.0
 EXIT_OK = 0
 EXIT_FAIL_ON_MET = 1
 EXIT_BAD_INPUT = 2
@@ -172,7 +175,36 @@ def scan_estate(args: argparse.Namespace, *, publish: bool = False) -> cli_desig
     if what_if and publish:
         raise ConfigError("--what-if", None, "cannot go with --publish: CloudWatch gets the estate's figures only")
     clients = AwsClients.for_profile(args.profile, args.region)
-    return cli_design.Scanned(run_scan(clients, config, publish=publish, what_if=what_if), clients, config)
+    progress = ScanProgress(sys.stderr)
+    try:
+        outcome = run_scan(clients, config, publish=publish, what_if=what_if, progress=progress)
+    finally:
+        progress.close()
+    return cli_design.Scanned(outcome, clients, config)
+
+
+class ScanProgress:
+    """The scan's progress on one line of ``stream``, rewritten in place ("scanning: EKS clusters
+    12/50"): only when ``stream`` is a terminal, and only once the scan has run
+    :data:`PROGRESS_AFTER_SECONDS`. A pipe or a file gets nothing; the line is erased at the end."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._terminal = stream.isatty()
+        self._started = time.monotonic()
+        self._shown = False
+
+    def __call__(self, label: str, done: int, total: int) -> None:
+        if not self._terminal or time.monotonic() - self._started < PROGRESS_AFTER_SECONDS:
+            return
+        self._stream.write(progress_line(f"scanning: {label} {done}/{total}"))
+        self._stream.flush()
+        self._shown = True
+
+    def close(self) -> None:
+        if self._shown:
+            self._stream.write(REWRITE_LINE)
+            self._stream.flush()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

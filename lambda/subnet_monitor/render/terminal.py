@@ -28,6 +28,20 @@ def for_terminal(text: str) -> str:
     return UNSAFE.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", text)
 
 
+# Back to the start of the line, then erase to its end (ECMA-48: CR, and EL as CSI K): what follows
+# rewrites the line in place.
+REWRITE_LINE = "\r\x1b[K"
+
+
+def progress_line(text: str) -> str:
+    r"""``text`` made safe, written over the terminal's current line (no line feed).
+
+    >>> progress_line("reading ENIs 2/7")
+    '\r\x1b[Kreading ENIs 2/7'
+    """
+    return REWRITE_LINE + for_terminal(text)
+
+
 def say(text: str, file: TextIO | None = None) -> None:
     """``print`` for the CLI: every line it writes goes through :func:`for_terminal`."""
     print(for_terminal(text), file=file or sys.stdout)
