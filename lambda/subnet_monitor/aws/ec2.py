@@ -111,21 +111,16 @@ class Ec2Reader:
         With ``on_error``, a failed call is reported there and the other batches still read;
         without, the error is raised.
         """
+        # One batch after another: by ID they are few (:meth:`subnets` reads the region first), and a
+        # failed region read falls back to them in order.
         states: dict[str, SubnetState] = {}
-        batches = batched(sorted(set(values)), EC2_FILTER_VALUES_MAX)
-        # The batches side by side, their answers and failures taken in batch order.
-        read = concurrently(
-            lambda batch: self._describe_subnets([{"Name": filter_name, "Values": list(batch)}]),
-            batches,
-            catch=AWS_ERRORS,
-        )
-        for done in read:
-            if done.error is None:
-                states.update(done.value or {})
-            elif on_error is None:
-                raise done.error
-            else:
-                on_error(done.item, done.error)
+        for batch in batched(sorted(set(values)), EC2_FILTER_VALUES_MAX):
+            try:
+                states.update(self._describe_subnets([{"Name": filter_name, "Values": list(batch)}]))
+            except AWS_ERRORS as error:
+                if on_error is None:
+                    raise
+                on_error(batch, error)
         return states
 
     def subnets_matching(self, selectors: tuple[TagSelector, ...]) -> dict[str, SubnetState]:

@@ -169,15 +169,37 @@ class EcsDiscoverer:
         return {c["clusterName"] for c in clusters}
 
     def _read_cluster(self, name: str) -> _ClusterRead:
-        """One cluster's services, standalone tasks and container instances, in that order, into a
-        :class:`_ClusterRead` of its own; an AWS error stops them as it would a loop."""
+        """One cluster's services, standalone tasks and container instances into a :class:`_ClusterRead`
+        of its own. The three reads are independent and run side by side, each into a part of its own,
+        taken in that order: an AWS error stops them where a loop doing one after another would have
+        stopped (what a later read found is dropped)."""
+        services: dict[Workload, EcsServiceSpec] = {}
+        instances: dict[str, Workload] = {}
+        steps = (
+            lambda part: services.update(self._services(part, name)),
+            lambda part: self._standalone_tasks(part, name),
+            lambda part: instances.update(self._container_instances(name)),
+        )
+
+        def run(step: Any) -> tuple[Discovery, Exception | None]:
+            part = Discovery()
+            try:
+                step(part)
+            except AWS_ERRORS as error:
+                return part, error  # with what the step added before it failed, as a loop keeps it
+            return part, None
+
         read = _ClusterRead()
-        try:
-            read.services = self._services(read.found, name)
-            self._standalone_tasks(read.found, name)
-            read.container_instances = self._container_instances(name)
-        except AWS_ERRORS as error:
-            read.error = error
+        for index, done in enumerate(concurrently(run, steps, workers=len(steps))):
+            part, error = done.value or (Discovery(), None)
+            read.found.merge(part)
+            if error is not None:
+                read.error = error
+                break
+            if index == 0:
+                read.services = services
+        else:
+            read.container_instances = instances
         return read
 
     def _clusters(self, allow: frozenset[str]) -> list[dict[str, Any]]:
