@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from subnet_monitor.core.capacity import CniSettings, InstanceNetworkLimits
 from subnet_monitor.core.consumers import SubnetAddressUse, addresses_by_instance
 from subnet_monitor.core.findings import Severity
 from subnet_monitor.core.fragmentation import prefix_space
-from subnet_monitor.core.headroom import CapacityInputs, plan_capacity
+from subnet_monitor.core.headroom import CapacityInputs, _details_of, plan_capacity
 from subnet_monitor.core.models import (
     AsgSpec,
     Discovery,
@@ -167,3 +170,25 @@ def test_forecast_needs_a_rising_history() -> None:
     assert abs(capacity.hours_to_exhaustion - 15.1) < 0.2
     flat = [(300.0 * i, 100.0) for i in range(36)]
     assert plan({}, states, history={"subnet-a": flat}, now=36 * 300.0)["subnet-a"].hours_to_exhaustion is None
+
+
+_workloads = st.builds(
+    Workload,
+    st.sampled_from(["eks-nodegroup", "ecs-service", "eks-fargate-profile"]),
+    st.sampled_from(["a", "b", "c"]),
+    st.text(alphabet="xyz", min_size=1, max_size=3),
+)
+
+
+@given(st.lists(_workloads, unique=True, max_size=30), st.sets(_workloads, max_size=15))
+def test_a_subnets_workload_details_are_its_own_in_the_estates_order(
+    estate: list[Workload], own: set[Workload]
+) -> None:
+    # GIVEN the details of every workload of an estate, in planning order, and the workloads of one subnet
+    details = {workload: {"index": index} for index, workload in enumerate(estate)}
+    rank = {workload: index for index, workload in enumerate(details)}
+
+    # WHEN the subnet's details are taken through the rank, THEN they are exactly what a pass over every
+    # workload of the estate keeps, in the same order
+    expected = {w: d for w, d in details.items() if w in own}
+    assert list(_details_of(own, details, rank).items()) == list(expected.items())
