@@ -27,6 +27,10 @@ READ_WORKERS = 10
 # READ_WORKERS x NESTED_READ_WORKERS = 40 reads of one client in flight.
 NESTED_READ_WORKERS = 4
 MAX_IN_FLIGHT = READ_WORKERS * NESTED_READ_WORKERS
+# Reads whose answers are large (a page of 1,000 ENIs, 500 subnets' 6 hours of history: megabytes each
+# once parsed) go 4 at a time: with 10 in flight the 10,000-subnet scan peaked at 285 MB, over the
+# 256 MB it must fit in (docs/scale-and-cost.md).
+BULK_READ_WORKERS = 4
 
 # Told each finished item: what is being read, how many are done, of how many.
 Progress = Callable[[str, int, int], None]

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from subnet_monitor.aws.batching import batched, concurrently
+from subnet_monitor.aws.batching import BULK_READ_WORKERS, batched, concurrently
 from subnet_monitor.aws.clients import AWS_ERRORS
 from subnet_monitor.core.forecast import Series
 from subnet_monitor.core.metrics import DIMENSION_SUBNET, NAMESPACE
@@ -114,7 +114,7 @@ class MetricHistory:
             for offset in range(0, len(subnet_ids), GET_METRIC_DATA_MAX_QUERIES)
         ]
         history: dict[str, Series] = {}
-        for done in concurrently(read, batches, catch=AWS_ERRORS):
+        for done in concurrently(read, batches, catch=AWS_ERRORS, workers=BULK_READ_WORKERS):
             if done.error is not None:
                 raise done.error
             history.update(done.value or {})

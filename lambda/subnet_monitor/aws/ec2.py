@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from subnet_monitor.aws.batching import READ_WORKERS, Progress, batched, concurrently
+from subnet_monitor.aws.batching import BULK_READ_WORKERS, Progress, batched, concurrently
 from subnet_monitor.aws.clients import AWS_ERRORS
 from subnet_monitor.core.config import TagSelector
 from subnet_monitor.core.consumers import slim_eni
@@ -190,7 +190,10 @@ class Ec2Reader:
             return [slim_eni(eni) for page in pages for eni in page["NetworkInterfaces"]]
 
         enis: list[dict[str, Any]] = []
-        for done in concurrently(read, batches, catch=AWS_ERRORS, progress=self._progress, label="ENI reads"):
+        reads = concurrently(
+            read, batches, catch=AWS_ERRORS, workers=BULK_READ_WORKERS, progress=self._progress, label="ENI reads"
+        )
+        for done in reads:
             if done.error is None:
                 enis.extend(done.value or ())
             elif on_error is None:
@@ -314,11 +317,11 @@ class Ec2Reader:
 
 
 def _streams(vpcs: Sequence[str], in_use: Mapping[str, int]) -> list[list[str]]:
-    """``vpcs`` (sorted) cut into at most :data:`READ_WORKERS` runs of about equal addresses in use,
-    each at most 200 IDs: one ENI stream a run, read side by side. One stream for every VPC would
-    be the fewest calls but as many round trips in a row as pages (51 at 10,000 subnets); a run
-    ends on a part-filled page, so this costs at most one call per extra run (9 at most)."""
-    runs = max(1, min(READ_WORKERS, len(vpcs)), math.ceil(len(vpcs) / EC2_FILTER_VALUES_MAX))
+    """``vpcs`` (sorted) cut into at most :data:`BULK_READ_WORKERS` runs of about equal addresses in
+    use, each at most 200 IDs: one ENI stream a run, read side by side. One stream for every VPC would
+    be the fewest calls but as many round trips in a row as pages (51 at 10,000 subnets); a run ends
+    on a part-filled page, so this costs at most one call per extra run (3)."""
+    runs = max(1, min(BULK_READ_WORKERS, len(vpcs)), math.ceil(len(vpcs) / EC2_FILTER_VALUES_MAX))
     total = sum(in_use.get(vpc, 0) for vpc in vpcs) or 1
     streams: list[list[str]] = [[]]
     taken = 0
