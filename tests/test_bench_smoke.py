@@ -53,6 +53,13 @@ def test_the_benchmark_runs_and_reports_every_figure(tmp_path: Path) -> None:
     assert row["naive_calls"] == 2 * SIZE
     assert row["naive_sampled_subnets"] == NAIVE_SAMPLE
     assert row["rss_peak_mb"] > 0
+    # ... and both ran again with the modelled AWS latency (50 ms a request by default): the same scan,
+    # its wall time beside the naive loop's
+    assert row["latency_ms"] == 50
+    assert row["calls_at_latency"] == row["calls"]
+    assert row["at_latency"]["monitor"]["errors"] == []
+    assert row["wall_ratio_at_latency"] == row["naive_wall_at_latency_s"] / row["wall_at_latency_s"]
+    assert "at 50 ms a call: wall time" in completed.stdout
     # ... and check --plan's figures sit beside the scan's
     assert [plan["subnets"] for plan in results["check_plan"]["sizes"]] == list(PLAN_SIZES)
 

@@ -27,10 +27,13 @@ READ_WORKERS = 10
 # READ_WORKERS x NESTED_READ_WORKERS = 40 reads of one client in flight.
 NESTED_READ_WORKERS = 4
 MAX_IN_FLIGHT = READ_WORKERS * NESTED_READ_WORKERS
-# Reads whose answers are large (a page of 1,000 ENIs, 500 subnets' 6 hours of history: megabytes each
-# once parsed) go 4 at a time: with 10 in flight the 10,000-subnet scan peaked at 285 MB, over the
-# 256 MB it must fit in (docs/scale-and-cost.md).
+# Reads whose answers are large go fewer at a time, because every page in flight is held whole while
+# botocore parses it, and the peak memory is a Lambda's limit: 500 subnets' 6 hours of history (some
+# megabytes) 4 at a time; the ENI streams, read while the scan holds every ENI it has read so far (the
+# scan's peak; a page of 1,000 ENIs is about 7 MB while parsed), 2 at a time. With 10 of both the
+# 10,000-subnet scan peaked at 285 MB, with 4 at 274 MB, over the 256 MB it must fit in.
 BULK_READ_WORKERS = 4
+ENI_STREAMS = 2
 
 # Told each finished item: what is being read, how many are done, of how many.
 Progress = Callable[[str, int, int], None]

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from subnet_monitor.aws.batching import BULK_READ_WORKERS, Progress, batched, concurrently
+from subnet_monitor.aws.batching import ENI_STREAMS, Progress, batched, concurrently
 from subnet_monitor.aws.clients import AWS_ERRORS
 from subnet_monitor.core.config import TagSelector
 from subnet_monitor.core.consumers import slim_eni
@@ -191,7 +191,7 @@ class Ec2Reader:
 
         enis: list[dict[str, Any]] = []
         reads = concurrently(
-            read, batches, catch=AWS_ERRORS, workers=BULK_READ_WORKERS, progress=self._progress, label="ENI reads"
+            read, batches, catch=AWS_ERRORS, workers=ENI_STREAMS, progress=self._progress, label="ENI reads"
         )
         for done in reads:
             if done.error is None:
@@ -317,11 +317,11 @@ class Ec2Reader:
 
 
 def _streams(vpcs: Sequence[str], in_use: Mapping[str, int]) -> list[list[str]]:
-    """``vpcs`` (sorted) cut into at most :data:`BULK_READ_WORKERS` runs of about equal addresses in
-    use, each at most 200 IDs: one ENI stream a run, read side by side. One stream for every VPC would
-    be the fewest calls but as many round trips in a row as pages (51 at 10,000 subnets); a run ends
-    on a part-filled page, so this costs at most one call per extra run (3)."""
-    runs = max(1, min(BULK_READ_WORKERS, len(vpcs)), math.ceil(len(vpcs) / EC2_FILTER_VALUES_MAX))
+    """``vpcs`` (sorted) cut into at most :data:`ENI_STREAMS` runs of about equal addresses in use,
+    each at most 200 IDs: one ENI stream a run, read side by side. One stream for every VPC would be
+    the fewest calls but as many round trips in a row as pages (51 at 10,000 subnets); a run ends on a
+    part-filled page, so this costs at most one call per extra run."""
+    runs = max(1, min(ENI_STREAMS, len(vpcs)), math.ceil(len(vpcs) / EC2_FILTER_VALUES_MAX))
     total = sum(in_use.get(vpc, 0) for vpc in vpcs) or 1
     streams: list[list[str]] = [[]]
     taken = 0
