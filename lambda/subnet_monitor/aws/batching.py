@@ -29,11 +29,12 @@ NESTED_READ_WORKERS = 4
 MAX_IN_FLIGHT = READ_WORKERS * NESTED_READ_WORKERS
 # Reads whose answers are large go fewer at a time, because every page in flight is held whole while
 # botocore parses it, and the peak memory is a Lambda's limit: 500 subnets' 6 hours of history (some
-# megabytes) 4 at a time; the ENI streams, read while the scan holds every ENI it has read so far (the
-# scan's peak; a page of 1,000 ENIs is about 7 MB while parsed), 2 at a time. With 10 of both the
-# 10,000-subnet scan peaked at 285 MB, with 4 at 274 MB, over the 256 MB it must fit in.
+# megabytes) 4 at a time, read after the ENIs are dropped. The ENI streams are read while the scan holds
+# every ENI read so far, which is the scan's peak (a page of 1,000 ENIs is about 7 MB while parsed): at
+# 10,000 subnets, 254 MB with one stream, 267 MB with 2, 274 MB with 4 and 285 MB with 10, against the
+# 256 MB the scan must fit in. So one stream: the ENI pages stay in a row (docs/scale-and-cost.md).
 BULK_READ_WORKERS = 4
-ENI_STREAMS = 2
+ENI_STREAMS = 1
 
 # Told each finished item: what is being read, how many are done, of how many.
 Progress = Callable[[str, int, int], None]
