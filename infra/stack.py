@@ -85,7 +85,6 @@ class SubnetMonitorStack(Stack):
         self.alarms = MonitorAlarms(
             self,
             "Alarms",
-            scan=config.scan,
             timing=timing,
             function=self.collector.function,
             topic=self.notifications.topic,

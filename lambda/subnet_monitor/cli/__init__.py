@@ -16,7 +16,7 @@ from subnet_monitor.core.config.documents import read_document
 from subnet_monitor.core.models import Status
 from subnet_monitor.core.whatif import parse_what_ifs
 from subnet_monitor.render.terminal import say
-from subnet_monitor.render.text import errors_text, findings_text, to_json, to_table, what_if_text
+from subnet_monitor.render.text import errors_text, findings_text, reasons_text, to_json, to_table, what_if_text
 from subnet_monitor.scan import run_scan
 
 EXIT_OK = 0
@@ -196,7 +196,8 @@ def _scan(args: argparse.Namespace) -> int:
         say(to_json(outcome.reports, outcome.what_if))
     else:
         what_if = what_if_text(outcome.reports, outcome.what_if) if outcome.what_if is not None else ""
-        say("\n\n".join(text for text in (to_table(outcome.reports), what_if, findings_text(outcome.reports)) if text))
+        texts = (to_table(outcome.reports), reasons_text(outcome.reports), what_if, findings_text(outcome.reports))
+        say("\n\n".join(text for text in texts if text))
     if outcome.errors:
         say(errors_text(outcome.errors), file=sys.stderr)
     if outcome.published is not None:

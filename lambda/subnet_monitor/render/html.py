@@ -76,6 +76,7 @@ table.grid{table-layout:fixed}
 .legend i{display:inline-block;width:12px;height:12px;border-radius:2px;margin-right:4px;vertical-align:-2px}
 .finding{background:#fff;border:1px solid var(--line);border-left:4px solid #e08a00;border-radius:6px;
 padding:8px 12px;margin:6px 0}
+.why{display:block;color:var(--muted);font-size:11px;margin-top:2px}
 .badge.partial{background:#fff;color:#8a5a00;border:1px dashed #e08a00}
 .finding .fix{color:#1b5e20;margin-top:4px}.finding.error{border-left-color:#c62828}
 .finding.info{border-left-color:#1565c0}.finding .sources{margin-top:2px}
@@ -126,6 +127,13 @@ def _partial(report: SubnetReport) -> str:
     return f' <span class="badge partial" title="{_e("not fully seen: " + reads)}">partial view</span>'
 
 
+def _reasons(report: SubnetReport) -> str:
+    """Why the subnet has its status (the verdict's reasons, worst first), under its badge."""
+    return "".join(
+        f'<small class="why" title="{_e(reason.code)}">{_e(reason.reason)}</small>' for reason in report.status_reasons
+    )
+
+
 def _workloads(report: SubnetReport) -> str:
     names = [f"{w.cluster}/{w.name}" if w.name != w.cluster else w.cluster for w in report.workloads]
     roles = ", ".join(str(r) for r in report.roles) or "—"
@@ -170,12 +178,13 @@ def _subnet_row(report: SubnetReport, page: ReportPage) -> str:
         f"<td>{bar}</td>"
         f'<td class="num">{report.utilization_percent:.1f} %<small>{report.used_ips} / {report.usable_ips}</small></td>'
         f'<td class="num">{report.available_ips}</td>{headroom_cell}{blocks_cell}{_hours(report, page.horizon_hours)}'
-        f"<td>{_badge(str(report.status), STATUS_COLORS[report.status])}{_partial(report)}</td>{_workloads(report)}"
+        f"<td>{_badge(str(report.status), STATUS_COLORS[report.status])}{_partial(report)}{_reasons(report)}</td>"
+        f"{_workloads(report)}"
         f"<td>{_consumers(report, consumers)}</td></tr>"
     )
 
 
-SUBNET_COLUMNS = (200, 266, 84, 52, 80, 80, 66, 96, None, 156)
+SUBNET_COLUMNS = (200, 266, 84, 52, 80, 80, 66, 150, None, 156)
 SIZING_COLUMNS = (200, 266, 130, 80, 120, None)
 CHECK_COLUMNS = (64, 200, 300, None)
 

@@ -133,6 +133,16 @@ def _moved(before: float | str | None, after: float | str | None) -> str:
     return f"{_optional(before)}{ARROW}{_optional(after)}"
 
 
+def reasons_text(reports: Sequence[SubnetReport]) -> str:
+    """Why each subnet that is not OK has its status, one line a reason, worst first, in the table's order."""
+    lines = [
+        f"- {report.subnet_id} {reason.status}: {reason.reason} ({reason.code})"
+        for report in reports
+        for reason in report.status_reasons
+    ]
+    return "\n".join(["why (status reasons):", *lines]) if lines else ""
+
+
 def findings_text(reports: Sequence[SubnetReport]) -> str:
     """Every finding, fullest subnet first, one paragraph each."""
     lines = [
