@@ -34,6 +34,8 @@ from fixtures.estate import (  # demo/__init__ put lambda/ on the path
 from fixtures.vpc_cni_addon import VpcCniAddons, serving
 from subnet_monitor.cli import main as cli_main
 from subnet_monitor.core.config import MonitorConfig
+from subnet_monitor.core.metrics import STATUS_LEVEL
+from subnet_monitor.core.models import Status
 from subnet_monitor.handlers import scan as handler
 
 REGION = "eu-west-1"
@@ -126,10 +128,15 @@ def run(endpoint: str) -> int:
     mismatches = [
         subnet_id
         for subnet_id, report in reports.items()
-        if stored.get(subnet_id) != (float(report["available_ips"]), float(report["utilization_percent"]))
+        if stored.get(subnet_id)
+        != (
+            float(report["available_ips"]),
+            float(report["utilization_percent"]),
+            float(STATUS_LEVEL[Status(report["status"])]),  # the verdict, as the two subnet alarms see it
+        )
     ]
     print(
-        f"read back from CloudWatch (Custom/VPC, dimension SubnetId): {2 * len(stored)} series for "
+        f"read back from CloudWatch (Custom/VPC, dimension SubnetId): {3 * len(stored)} series for "
         f"{len(stored)} subnets; {len(reports) - len(mismatches)}/{len(reports)} match the handler's report"
     )
     unused = sorted(estate.name_of(s) for s in estate.unused_subnet_ids if s not in reports)
@@ -172,8 +179,8 @@ def simulate_earlier_scans(cloudwatch: Any, subnet_id: str, available_now: int) 
     cloudwatch.put_metric_data(Namespace="Custom/VPC", MetricData=datums)
 
 
-def read_back(cloudwatch: Any, subnet_ids: list[str]) -> dict[str, tuple[float, float]]:
-    """Latest AvailableIPCount and IPUtilization per subnet, in GetMetricData calls of 500 queries."""
+def read_back(cloudwatch: Any, subnet_ids: list[str]) -> dict[str, tuple[float, float, float]]:
+    """Latest AvailableIPCount, IPUtilization and SubnetStatus per subnet, in GetMetricData calls of 500 queries."""
     now = datetime.now(UTC)
     queries = [
         {
@@ -189,7 +196,7 @@ def read_back(cloudwatch: Any, subnet_ids: list[str]) -> dict[str, tuple[float, 
             },
         }
         for index, subnet_id in enumerate(subnet_ids)
-        for metric in ("AvailableIPCount", "IPUtilization")
+        for metric in ("AvailableIPCount", "IPUtilization", "SubnetStatus")
     ]
     values: dict[str, float] = {}
     for start in range(0, len(queries), GET_METRIC_DATA_MAX_QUERIES):
@@ -200,9 +207,9 @@ def read_back(cloudwatch: Any, subnet_ids: list[str]) -> dict[str, tuple[float, 
         )
         values.update({r["Id"]: r["Values"][0] for r in response["MetricDataResults"] if r["Values"]})
     return {
-        subnet_id: (values[f"m{index}_a"], values[f"m{index}_i"])
+        subnet_id: (values[f"m{index}_a"], values[f"m{index}_i"], values[f"m{index}_s"])
         for index, subnet_id in enumerate(subnet_ids)
-        if f"m{index}_a" in values and f"m{index}_i" in values
+        if all(f"m{index}_{key}" in values for key in "ais")
     }
 
 
