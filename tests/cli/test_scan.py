@@ -125,6 +125,31 @@ def test_fail_on_exit_codes(estate: dict[str, str], argv: list[str], expected: i
     assert main(["scan", "--json", *argv]) == expected
 
 
+def test_fail_on_follows_the_verdict_not_utilization_alone(
+    aws: boto3.Session, vpc: Vpc, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN a nearly empty /27 (1 of 27 addresses in use) whose service may scale to 30 tasks
+    roomy = vpc.subnet(prefix=27)
+    vpc.ecs_cluster("payments")
+    vpc.ecs_service("payments", "api", [roomy])
+    aws.client("application-autoscaling").register_scalable_target(
+        ServiceNamespace="ecs",
+        ResourceId="service/payments/api",
+        ScalableDimension="ecs:service:DesiredCount",
+        MinCapacity=1,
+        MaxCapacity=30,
+    )
+    # WHEN gated on warnings: 30 tasks surge to 60 in a rolling deployment, far more than the 27 free
+    assert main(["scan", "--json", "--fail-on", "warning"]) == 1
+    [report] = json.loads(capsys.readouterr().out)
+    # THEN the pipeline stops although utilization is below every threshold, and the report says why
+    assert report["utilization_percent"] < 80
+    assert report["status"] == "WARNING"
+    assert [r["code"] for r in report["status_reasons"]] == ["headroom.short-at-max"]
+    # AND a gate on CRITICAL lets it through: nothing fails until the service scales that far
+    assert main(["scan", "--json", "--fail-on", "critical"]) == 0
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [

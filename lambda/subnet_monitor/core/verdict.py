@@ -85,12 +85,6 @@ def judge(
     return status, tuple(reasons)
 
 
-def status_of(utilization: float, available: int, config: ScanConfig) -> Status:
-    """The status from the measured figures alone (utilization and free addresses), for a subnet
-    without a capacity model."""
-    return judge(utilization, available, None, config)[0]
-
-
 def _reasons(
     utilization: float, available: int, capacity: SubnetCapacity | None, config: ScanConfig
 ) -> Iterator[StatusReason]:
