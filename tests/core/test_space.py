@@ -99,7 +99,7 @@ def fewest_blocks(candidates: list[Net], need: int) -> int | None:
     return best[0]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(layout=layouts())
 def test_free_blocks_are_exactly_the_maximal_free_aligned_blocks(layout: Layout) -> None:
     blocks = free_blocks(layout.cidrs, layout.subnets)
@@ -109,7 +109,7 @@ def test_free_blocks_are_exactly_the_maximal_free_aligned_blocks(layout: Layout)
     assert sorted(covered) == sorted(layout.units())  # every free address once, none taken
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(layout=layouts(), need=st.integers(1, 1200))
 def test_new_subnets_are_the_fewest_aligned_free_blocks_covering_the_need(layout: Layout, need: int) -> None:
     chosen = blocks_for(need, free_blocks(layout.cidrs, layout.subnets))
@@ -199,7 +199,7 @@ def candidates_in(pool: Net, length: int) -> Iterator[Net]:
     return pool.subnets(new_prefix=length)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(case=neighbourhoods())
 def test_secondary_cidr_is_the_first_allowed_block_overlapping_nothing(case: tuple[list[str], list[Net], int]) -> None:
     own, avoid, length = case
@@ -253,7 +253,7 @@ def prefix_subnets(draw: st.DrawFn) -> tuple[str, list[str], int, list[str]]:
     return str(subnet), [str(ip) for ip in used], draw(st.integers(1, 8)), reservations
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(case=prefix_subnets())
 def test_prefix_reservation_is_the_emptiest_allowed_aligned_range(case: tuple[str, list[str], int, list[str]]) -> None:
     cidr, used, wanted, reservations = case

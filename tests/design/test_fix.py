@@ -18,7 +18,8 @@ from subnet_monitor.core.models import (
     SubnetState,
     Workload,
 )
-from subnet_monitor.design.fix import FixInputs, PrefixUsage, plan_fixes
+from subnet_monitor.core.space import PrefixUsage
+from subnet_monitor.design.fix import FixInputs, plan_fixes
 
 SERVICE = Workload(KIND_ECS_SERVICE, "payments", "api")
 NODES = Workload(KIND_EKS_NODEGROUP, "k8s", "general")
@@ -186,8 +187,9 @@ def test_a_critical_control_plane_subnet_moves_the_cluster_to_new_room_in_two_zo
     assert set(plan["problems"]) == {"status.critical", "eks-control-plane.below-required"}
     assert plan["shortfall"] == 13  # 16 recommended - 3 free
     [update] = steps(plan, "update-workload")
-    assert update["commands"]["aws_cli"].startswith(
-        'aws eks update-cluster-config --name k8s --resources-vpc-config subnetIds=subnet-c1,subnet-c2,"$SUBNET_1"'
+    # The cluster leaves the short subnet for the new one in its zone, and keeps its other zone.
+    assert update["commands"]["aws_cli"] == (
+        'aws eks update-cluster-config --name k8s --resources-vpc-config subnetIds=subnet-c2,"$SUBNET_1"'
     )
 
 
@@ -196,3 +198,33 @@ def test_an_unread_vpc_is_said_not_guessed() -> None:
     plan = plan_fixes(FixInputs([short], {})).to_dict()["plans"][0]
     assert steps(plan, "create-subnet") == []
     assert "could not be read" in plan["notes"][0]
+
+
+def test_a_node_group_short_in_two_zones_gets_one_new_node_group_over_both_new_subnets() -> None:
+    a = report("subnet-a", "10.0.0.0/24", used=200, roles=(Role.EKS_NODE,), workloads=(NODES,), ips_needed_at_max=200)
+    b = report(
+        "subnet-b",
+        "10.0.1.0/24",
+        used=200,
+        zone="eu-west-1b",
+        roles=(Role.EKS_NODE,),
+        workloads=(NODES,),
+        ips_needed_at_max=100,
+    )
+    plans = plan_fixes(FixInputs([a, b], {"vpc-1": ["10.0.0.0/16"]})).to_dict()["plans"]
+    handles = [s["handle"] for p in plans for s in steps(p, "create-subnet")]
+    assert handles == ["SUBNET_1", "SUBNET_2"]  # one shell session: no two new subnets share a name
+    updates = [s for p in plans for s in steps(p, "update-workload")]
+    assert len(updates) == 1
+    assert updates[0]["subnets"] == ["subnet-a", "subnet-b", "SUBNET_1", "SUBNET_2"]
+    assert "takes this new subnet in the plan of subnet-b" in plans[0]["notes"][0]
+
+
+def test_a_pod_subnet_in_the_secondary_range_gets_its_new_room_there() -> None:
+    pods = report("subnet-p", "100.64.0.0/26", used=50, roles=(Role.EKS_POD,), workloads=(NODES,), ips_needed_at_max=60)
+    inputs = FixInputs([pods], {"vpc-1": ["10.0.0.0/16", "100.64.0.0/16"]})
+    plan = plan_fixes(inputs).to_dict()["plans"][0]
+    [create] = steps(plan, "create-subnet")
+    assert ipaddress.ip_network(create["cidr"]).subnet_of(ipaddress.ip_network("100.64.0.0/16"))
+    [update] = steps(plan, "update-workload")
+    assert "kubectl patch eniconfig eu-west-1a" in update["commands"]["aws_cli"]

@@ -10,6 +10,7 @@ from typing import Any
 from subnet_monitor import __version__
 from subnet_monitor.aws.clients import AWS_ERRORS, AwsClients
 from subnet_monitor.cli import design as cli_design
+from subnet_monitor.cli import fix as cli_fix
 from subnet_monitor.core.config import ConfigError, MonitorConfig, ScanConfig
 from subnet_monitor.core.config.documents import read_document
 from subnet_monitor.core.models import Status
@@ -64,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--publish", action="store_true", help="also put the metrics into CloudWatch (Custom/VPC)")
     scan.add_argument("--fail-on", choices=sorted(FAIL_ON), help="exit 1 when a subnet is at this status or worse")
     cli_design.add_parsers(commands, add_scan_arguments)
+    cli_fix.add_parser(commands, add_scan_arguments)
     return parser
 
 
@@ -163,6 +165,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """The one door of the CLI: the project's errors become exit codes here and nowhere else."""
     args = build_parser().parse_args(argv)
     try:
+        if args.command == "fix":
+            return cli_fix.run(args, scan_estate)
         return _scan(args) if args.command == "scan" else cli_design.run(args, scan_estate)
     except ConfigError as error:
         shown = "" if error.value is None else f" {error.shown}"

@@ -192,10 +192,17 @@ class VpcSpace:
     def free(self) -> list[Network]:
         return free_blocks(self.cidrs, self.taken)
 
-    def propose(self, addresses: int) -> list[Network] | None:
+    def propose(self, addresses: int, near: str | None = None) -> list[Network] | None:
         """The fewest new subnets holding ``addresses`` usable ones, now taken; ``None`` (and
-        nothing taken) when the free space cannot hold them."""
-        blocks = blocks_for(addresses, self.free())
+        nothing taken) when the free space cannot hold them. With ``near`` (a subnet's CIDR), the
+        VPC CIDR block holding it is tried first (pod subnets stay in the pod range)."""
+        free = self.free()
+        blocks = None
+        if near is not None:
+            home = [network(c) for c in self.cidrs if network(near).subnet_of(network(c))]
+            blocks = blocks_for(addresses, [b for b in free if any(b.subnet_of(h) for h in home)])
+        if blocks is None:
+            blocks = blocks_for(addresses, free)
         if blocks:
             self.taken.extend(blocks)
         return blocks
@@ -259,6 +266,16 @@ def choose_secondary_cidr(
 def cidr_quota_reached(vpc_cidrs: Sequence[str], quota: int = DEFAULT_CIDR_BLOCKS_PER_VPC) -> bool:
     """Whether one more CIDR block would exceed the VPC's quota (5 by default, primary included)."""
     return len(vpc_cidrs) + 1 > quota
+
+
+@dataclass(frozen=True)
+class PrefixUsage:
+    """What a prefix-delegation subnet holds, to choose the range to reserve: every address and
+    prefix in use, and its existing CIDR reservations (any type)."""
+
+    used_ips: tuple[str, ...] = ()
+    used_prefixes: tuple[str, ...] = ()
+    reservations: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

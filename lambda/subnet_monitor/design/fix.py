@@ -42,12 +42,14 @@ from subnet_monitor.core.models import (
     Status,
     SubnetReport,
     SubnetState,
+    Workload,
 )
 from subnet_monitor.core.space import (
     SUBNET_CIDR_RESERVATION_URL,
     SUBNET_SIZING_URL,
     VPC_CIDR_BLOCKS_URL,
     VPC_LIMITS_URL,
+    PrefixUsage,
     VpcSpace,
     choose_secondary_cidr,
     cidr_quota_reached,
@@ -65,16 +67,6 @@ CRITICAL_UTILIZATION = "status.critical"
 EKS_CONTROL_PLANE_PREFIX = "eks-control-plane."
 DELETE_ENI_URL = cmd.DELETE_ENI_URL
 DEFAULT_WARNING_PERCENT = 80.0
-
-
-@dataclass(frozen=True)
-class PrefixUsage:
-    """What a prefix-delegation subnet holds, to choose the range to reserve: every address and
-    prefix in use, and its existing CIDR reservations (any type)."""
-
-    used_ips: tuple[str, ...] = ()
-    used_prefixes: tuple[str, ...] = ()
-    reservations: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -252,6 +244,7 @@ class _Work:
     plan: Plan
     blocks: list[str] = field(default_factory=list)
     in_secondary: str | None = None
+    handles: list[str] = field(default_factory=list)
 
 
 def plan_fixes(inputs: FixInputs) -> FixReport:
@@ -286,7 +279,7 @@ def plan_fixes(inputs: FixInputs) -> FixReport:
                 f"the CIDR blocks of {work.report.vpc_id} could not be read: no new subnet is proposed"
             )
             continue
-        blocks = space.propose(work.plan.new_room)
+        blocks = space.propose(work.plan.new_room, near=work.report.cidr)
         if blocks is None:
             wanting.setdefault(work.report.vpc_id, []).append(work)
         else:
@@ -294,10 +287,15 @@ def plan_fixes(inputs: FixInputs) -> FixReport:
     for vpc_id, waiting in wanting.items():
         _secondary(vpc_id, waiting, spaces[vpc_id], maps[vpc_id], inputs)
 
+    # In print order, new subnets numbered across all plans: the CLI lines are one shell session.
+    works.sort(key=lambda w: (w.report.vpc_id, w.report.subnet_id))
+    count = 0
     for work in works:
-        _steps(work, inputs, maps.get(work.report.vpc_id))
-    plans = sorted((w.plan for w in works), key=lambda p: (p.vpc_id, p.subnet_id))
-    return FixReport(vpcs=[maps[v] for v in sorted(maps)], plans=plans, margin_percent=inputs.margin_percent)
+        count = _steps(work, inputs, maps.get(work.report.vpc_id), count)
+    _workloads(works, inputs)
+    return FixReport(
+        vpcs=[maps[v] for v in sorted(maps)], plans=[w.plan for w in works], margin_percent=inputs.margin_percent
+    )
 
 
 def _spaces(inputs: FixInputs) -> dict[str, VpcSpace]:
@@ -379,14 +377,17 @@ def _secondary(vpc_id: str, waiting: list[_Work], space: VpcSpace, vpc_map: VpcM
             first = False
 
 
-def _steps(work: _Work, inputs: FixInputs, vpc_map: VpcMap | None) -> None:
+def _steps(work: _Work, inputs: FixInputs, vpc_map: VpcMap | None, count: int) -> int:
+    """The plan's own steps; ``count`` new subnets were numbered before it. Returns the new count."""
     plan, report = work.plan, work.report
     state = inputs.vpc_subnets.get(report.subnet_id)
     tags = dict(state.tags) if state is not None else {}
     base_name = tags.get(cmd.NAME_TAG) or report.subnet_id
-    handles = []
-    for index, cidr in enumerate(work.blocks, start=1):
-        new_tags = {**tags, cmd.NAME_TAG: f"{base_name}-{index + 1}"}
+    handles = work.handles
+    for position, cidr in enumerate(work.blocks, start=2):
+        count += 1
+        index = count
+        new_tags = {**tags, cmd.NAME_TAG: f"{base_name}-{position}"}
         fields: dict[str, Any] = {
             "vpc_id": report.vpc_id,
             "availability_zone": report.availability_zone,
@@ -423,8 +424,7 @@ def _steps(work: _Work, inputs: FixInputs, vpc_map: VpcMap | None) -> None:
         _custom_networking(work, handles)
     _reservation(work, inputs)
     _leaked(work, inputs)
-    if handles:
-        _workloads(work, inputs, handles)
+    return count
 
 
 def _custom_networking(work: _Work, handles: list[str]) -> None:
@@ -514,28 +514,53 @@ def _leaked(work: _Work, inputs: FixInputs) -> None:
     )
 
 
-def _workloads(work: _Work, inputs: FixInputs, handles: list[str]) -> None:
-    report = work.report
-    for workload in sorted(report.workloads):
-        if workload.kind == KIND_EKS_CLUSTER and Role.EKS_CONTROL_PLANE not in report.roles:
+def _workloads(works: list[_Work], inputs: FixInputs) -> None:
+    """One ``update-workload`` per workload, in the last plan (in print order) that gives it new
+    subnets, listing all of them: a node group gets one new node group, not one per short subnet."""
+    touching: dict[Workload, list[_Work]] = {}
+    for work in works:
+        if not work.handles:
             continue
+        for workload in sorted(work.report.workloads):
+            if workload.kind == KIND_EKS_CLUSTER and Role.EKS_CONTROL_PLANE not in work.report.roles:
+                continue
+            if workload.kind == KIND_EKS_NODEGROUP and Role.EKS_POD in work.report.roles:
+                _eni_config(work, workload)
+                continue
+            touching.setdefault(workload, []).append(work)
+    for workload, group in touching.items():
+        last, new = group[-1], [h for w in group for h in w.handles]
+        relieved = {w.report.subnet_id for w in group}
         current = [r.subnet_id for r in inputs.reports if workload in r.workloads]
         if workload.kind == KIND_EKS_CLUSTER:
+            # The cluster moves off the short subnets onto the new ones, zone for zone.
             current = [
-                r.subnet_id for r in inputs.reports if workload in r.workloads and Role.EKS_CONTROL_PLANE in r.roles
+                r.subnet_id
+                for r in inputs.reports
+                if workload in r.workloads and Role.EKS_CONTROL_PLANE in r.roles and r.subnet_id not in relieved
             ]
-        if Role.EKS_POD in report.roles and workload.kind == KIND_EKS_NODEGROUP:
-            commands = cmd.eni_config(workload.cluster, report.availability_zone, handles[0])
-            how = (
-                f"{report.subnet_id} is a pod subnet (VPC CNI custom networking): point the ENIConfig of "
-                f"{report.availability_zone} at the new subnet"
-            )
-            source = CUSTOM_NETWORKING_URL
-            subnets = [*handles]
-        else:
-            subnets = [*current, *handles]
-            commands, how, source = cmd.update_workload(workload, subnets)
+        subnets = [*current, *new]
+        commands, how, source = cmd.update_workload(workload, subnets)
         fields: dict[str, Any] = {"workload": workload.to_dict(), "subnets": subnets}
-        if workload.kind in (KIND_EKS_NODEGROUP, KIND_EKS_FARGATE_PROFILE) and Role.EKS_POD not in report.roles:
+        if workload.kind in (KIND_EKS_NODEGROUP, KIND_EKS_FARGATE_PROFILE):
             fields["replaces"] = workload.name
-        work.plan.steps.append(Step("update-workload", fields, how, source, commands))
+        last.plan.steps.append(Step("update-workload", fields, how, source, commands))
+        for work in group[:-1]:
+            work.plan.notes.append(
+                f"{workload.kind} {workload.cluster}/{workload.name} takes this new subnet in the plan of "
+                f"{last.report.subnet_id} (one update for all its new subnets)"
+            )
+
+
+def _eni_config(work: _Work, workload: Workload) -> None:
+    report = work.report
+    work.plan.steps.append(
+        Step(
+            "update-workload",
+            {"workload": workload.to_dict(), "subnets": list(work.handles)},
+            f"{report.subnet_id} is a pod subnet (VPC CNI custom networking): point the ENIConfig of "
+            f"{report.availability_zone} at the new subnet",
+            CUSTOM_NETWORKING_URL,
+            cmd.eni_config(workload.cluster, report.availability_zone, work.handles[0]),
+        )
+    )
