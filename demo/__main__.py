@@ -23,6 +23,7 @@ from typing import Any
 from moto.server import ThreadedMotoServer
 
 from demo.failures import run_failures_demo
+from demo.fix import run_fix_demo
 from fixtures.estate import (  # demo/__init__ put lambda/ on the path
     hold_ecs_tasks_running,
     moto_client_factory,
@@ -145,9 +146,10 @@ def run(endpoint: str) -> int:
     html_file = os.path.relpath(REPORT_FILE)
     print(f"\n$ python -m subnet_monitor report --config demo/subnet-monitor.json --check --html {html_file}")
     cli_main(["report", "--config", str(DEMO_CONFIG_FILE), "--check", "--html", html_file])
+    fix_shown = run_fix_demo(estate, DEMO_CONFIG_FILE)  # demo/fix.py
     failures_shown = run_failures_demo(make_client, estate, DemoContext())  # demo/failures.py
     print(f"\ndemo finished in {time.perf_counter() - started:.1f} s")
-    return 0 if not mismatches and summary["errors"] == [] and failures_shown else 1
+    return 0 if not mismatches and summary["errors"] == [] and failures_shown and fix_shown else 1
 
 
 def simulate_earlier_scans(cloudwatch: Any, subnet_id: str, available_now: int) -> None:

@@ -137,13 +137,14 @@ def test_a_full_vpc_gets_a_secondary_cidr_and_eks_custom_networking() -> None:
     assert update["replaces"] == "general"
 
 
-def test_no_free_prefix_gets_the_emptiest_aligned_range_reserved() -> None:
+def test_no_free_prefix_gets_the_aligned_range_with_the_fewest_addresses_in_use_per_28_reserved() -> None:
     finding = Finding("fragmentation.no-free-prefix", Severity.ERROR, "subnet-p", "no /28 free")
     fragmented = report(
         "subnet-p", "10.0.0.0/24", used=30, roles=(Role.EKS_NODE,), workloads=(NODES,), findings=(finding,)
     )
-    # One address in every /28 but in 10.0.0.128/28..10.0.0.191/28 (one there): that /26 wins.
-    used = [f"10.0.0.{16 * i + 5}" for i in range(16) if not 8 <= i < 12] + ["10.0.0.130"]
+    # Two addresses in every /28 but in 10.0.0.128/28..10.0.0.176/28 (one each): no /28 is free, and
+    # the /26 over those four holds 1 address per /28, as few as any single /28: the larger wins.
+    used = [f"10.0.0.{16 * i + k}" for i in range(16) for k in ((5,) if 8 <= i < 12 else (5, 9))]
     inputs = FixInputs(
         [fragmented],
         {"vpc-1": ["10.0.0.0/16"]},
@@ -154,7 +155,8 @@ def test_no_free_prefix_gets_the_emptiest_aligned_range_reserved() -> None:
     [reserve] = steps(plan, "create-subnet-cidr-reservation")
     assert reserve["cidr"] == "10.0.0.128/26"
     assert reserve["reservation_type"] == "prefix"
-    assert reserve["addresses_in_use"] == 1 and reserve["free_prefix_blocks_now"] == 3
+    assert reserve["addresses_in_use"] == 4 and reserve["free_prefix_blocks_now"] == 0
+    assert reserve["prefix_blocks"] == 4
     assert reserve["commands"]["aws_cli"] == (
         "aws ec2 create-subnet-cidr-reservation --subnet-id subnet-p --cidr 10.0.0.128/26 --reservation-type prefix"
     )

@@ -458,10 +458,13 @@ def _reservation(work: _Work, inputs: FixInputs) -> None:
         )
         return
     needed = report.capacity.ips_needed_at_max if report.capacity else None
+    # As many /28s as the need at max takes (at least minFreePrefixBlocks), or any smaller aligned
+    # range: the one with the fewest addresses in use per /28 wins (the larger on a tie), so the
+    # reservation frees /28s soonest as addresses are released.
     wanted = max(inputs.min_free_prefix_blocks, math.ceil((needed or 0) / PREFIX_BLOCK_SIZE), 1)
-    chosen = None
-    while wanted >= 1 and chosen is None:
-        chosen = prefix_reservation(
+    candidates = []
+    while wanted >= 1:
+        found = prefix_reservation(
             report.subnet_id,
             report.cidr,
             usage.used_ips,
@@ -469,7 +472,10 @@ def _reservation(work: _Work, inputs: FixInputs) -> None:
             blocks_wanted=wanted,
             reservations=usage.reservations,
         )
+        if found is not None:
+            candidates.append(found)
         wanted //= 2
+    chosen = min(candidates, key=lambda r: (r.addresses_in_use / r.prefix_blocks, -r.prefix_blocks), default=None)
     if chosen is None:
         plan.notes.append(f"{report.subnet_id} has no aligned range free of reservations to reserve for prefixes")
         return
@@ -484,7 +490,8 @@ def _reservation(work: _Work, inputs: FixInputs) -> None:
                 "prefix_blocks": chosen.prefix_blocks,
                 "free_prefix_blocks_now": chosen.free_prefix_blocks_now,
             },
-            f"{chosen.cidr} is the aligned range with the fewest addresses in use ({chosen.addresses_in_use}): "
+            f"{chosen.cidr} is the aligned range with the fewest addresses in use per /28 "
+            f"({chosen.addresses_in_use} in {chosen.prefix_blocks}): "
             f"{chosen.free_prefix_blocks_now} of its {chosen.prefix_blocks} /28s can be delegated at once, and "
             "each address released inside it stays free for /28 prefixes",
             SUBNET_CIDR_RESERVATION_URL,
