@@ -154,7 +154,15 @@ def test_a_need_no_single_subnet_can_hold_takes_the_largest_blocks_first() -> No
 
 # --- secondary CIDR ------------------------------------------------------------------------------
 
-PRIMARIES = ["10.20.0.0/16", "172.20.0.0/16", "192.168.0.0/20", "100.64.0.0/16", "198.19.0.0/20", "52.0.0.0/20"]
+PRIMARIES = [
+    "10.20.0.0/16",
+    "10.1.0.0/16",
+    "172.20.0.0/16",
+    "192.168.0.0/20",
+    "100.64.0.0/16",
+    "198.19.0.0/20",
+    "52.0.0.0/20",
+]
 RFC1918 = [Net("10.0.0.0/8"), Net("172.16.0.0/12"), Net("192.168.0.0/16")]
 # The association table (https://docs.aws.amazon.com/vpc/latest/userguide/vpc-cidr-blocks.html),
 # written again here row by row: what a VPC whose primary is in the key may NOT add.
@@ -227,6 +235,14 @@ def test_a_10_slash_8_vpc_whose_shared_space_is_taken_gets_a_10_block_not_anothe
     chosen = choose_secondary_cidr(["10.0.0.0/16"], 16, ["100.64.0.0/10", "10.1.0.0/16"])
     # 10.0.0.0/16 is the VPC's; 10.1.0.0/16 a peer's.
     assert str(chosen) == "10.2.0.0/16"
+
+
+def test_a_vpc_with_a_cidr_in_10_0_slash_15_may_not_add_10_0_slash_16() -> None:
+    # The 10.0.0.0/8 row of the association table: "If any of the CIDR blocks associated with the
+    # VPC are from the 10.0.0.0/15 range ..., you cannot add a CIDR block from the 10.0.0.0/16 range".
+    chosen = choose_secondary_cidr(["10.1.0.0/16"], 16, ["100.64.0.0/10"])
+    assert str(chosen) == "10.2.0.0/16"
+    assert str(choose_secondary_cidr(["10.20.0.0/16"], 16, ["100.64.0.0/10"])) == "10.0.0.0/16"
 
 
 def test_a_vpc_in_the_shared_space_cannot_fall_back_to_private_ranges() -> None:
