@@ -182,6 +182,9 @@ def test_a_full_vpc_gets_a_secondary_cidr_clear_of_peers_other_vpcs_and_routes(f
     assert f"--vpc-id {fixed.full_vpc} --cidr-block {cidr}" in associate["commands"]["aws_cli"]
     [create] = [s for s in plan["steps"] if s["action"] == "create-subnet"]
     assert Net(create["cidr"]).subnet_of(cidr)
+    # Selected by --subnet-id, used by no workload: the plan says who must move, not a made-up command.
+    assert [s["action"] for s in plan["steps"]] == ["associate-vpc-cidr", "create-subnet"]
+    assert "no ECS or EKS workload" in plan["notes"][0]
 
 
 def test_text_says_each_step_with_its_aws_cli_lines(fixed: Fixed) -> None:
