@@ -25,6 +25,17 @@ def for_terminal(text: str) -> str:
     return escape_unsafe(text)
 
 
+def one_line(text: str) -> str:
+    r"""A value that must stay on its line (a table cell, a finding, a check's subject): unsafe characters
+    and the line feed written as escapes, so a name cannot start a line of its own that looks like one
+    of ours (a forged ``CRITICAL`` row).
+
+    >>> one_line("web\nCRITICAL")
+    'web\\x0aCRITICAL'
+    """
+    return escape_unsafe(text, keep_newlines=False)
+
+
 def say(text: str, file: TextIO | None = None) -> None:
     """``print`` for the CLI: every line it writes goes through :func:`for_terminal`."""
     print(for_terminal(text), file=file or sys.stdout)
