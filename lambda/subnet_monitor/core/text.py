@@ -31,3 +31,14 @@ def escape_unsafe(text: str, *, keep_newlines: bool = True) -> str:
     'a\\u202eb\\x0ac'
     """
     return (UNSAFE if keep_newlines else UNSAFE_OR_NEWLINE).sub(_escape, text)
+
+
+def json_unsafe_escaped(text: str) -> str:
+    r"""JSON text (``json.dumps(..., ensure_ascii=False)``, which keeps non-ASCII readable but writes DEL,
+    C1 and format characters as themselves) with those written as ``\uXXXX`` escapes: the same JSON, and
+    a log viewer shows it as written.
+
+    >>> json_unsafe_escaped('{"name": "a\u202eb é"}')
+    '{"name": "a\\u202eb é"}'
+    """
+    return UNSAFE.sub(lambda match: f"\\u{ord(match[0]):04x}", text)
