@@ -365,12 +365,13 @@ def _bounded(message: str, budget: int) -> str:
     """``message`` cut, with a marker, so that it fits ``budget`` bytes once written as a JSON string
     (a stopped task's reason, or any event text, can be megabytes)."""
     limit = budget
-    while True:
+    while limit > len(TRUNCATED):
         kept = _cut(message, limit)
         over = _json_size(kept) - budget
         if over <= 0:
             return kept
         limit -= over  # each byte cut shortens the JSON string by at least one byte
+    return ""  # no room even for the marker (the chat message and attributes are bounded well below)
 
 
 def _json_size(text: str) -> int:
