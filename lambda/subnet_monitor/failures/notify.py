@@ -278,11 +278,8 @@ def chat_message(failure: Failure, state: SubnetState | None, *, window_minutes:
     finding = failure_finding(failure)
     zone = (state.availability_zone if state else None) or failure.availability_zone
     where = workload_text(failure.workload, _code)
-    title = (
-        f"IP exhaustion: {failure.subnet_id}{f' ({_code(zone)})' if zone else ''}"
-        if failure.subnet_id
-        else (f"IP exhaustion: {where}")
-    )
+    zone_text = f" ({_code(zone)})" if zone else ""
+    title = f"IP exhaustion: {failure.subnet_id}{zone_text}" if failure.subnet_id else f"IP exhaustion: {where}"
     lines = [
         finding.message,
         f"*What failed:* {where}",
