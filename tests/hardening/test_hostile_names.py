@@ -82,6 +82,7 @@ def doors(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Doors]:
             runs = {
                 "scan": run("scan"),
                 "scan --json": run("scan", "--json"),
+                "scan --what-if": run("scan", "--what-if", f"asg:{XML_NAME}:maxSize=9"),
                 "check": run("check"),
                 "check --json": run("check", "--json"),
                 "check --plan": run("check", "--plan", plan, "--html", str(tmp / "plan.html")),
@@ -110,6 +111,19 @@ def test_the_text_a_terminal_shows_holds_no_control_character_and_no_forged_line
     # AND a name's line break is written as an escape too: "second line" never starts a line of its own
     assert "\\x0asecond line" in shown.out
     assert not [line for line in shown.out.splitlines() if line.startswith("second line")]
+
+
+def test_a_refused_what_if_on_a_hostile_name_is_one_line_of_error(doors: Doors) -> None:
+    # GIVEN a what-if on an Auto Scaling group named with escapes, markup and a line break, which the scan
+    # does not find as a capacity provider's group
+    shown = doors.runs["scan --what-if"]
+    # THEN it is refused as bad input, on one line of stderr that forges no second line
+    assert shown.code == 2
+    assert shown.out == ""
+    assert shown.err.count("\n") == 1
+    assert shown.err.startswith("subnet_monitor: error: --what-if: ")
+    assert_no_control_character(shown.err)
+    assert "\\x0asecond line" in shown.err
 
 
 def test_the_scan_table_keeps_one_row_per_subnet(doors: Doors) -> None:

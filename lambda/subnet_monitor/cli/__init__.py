@@ -15,7 +15,7 @@ from subnet_monitor.core.config import ConfigError, MonitorConfig, ScanConfig
 from subnet_monitor.core.config.documents import read_document
 from subnet_monitor.core.models import Status
 from subnet_monitor.core.whatif import parse_what_ifs
-from subnet_monitor.render.terminal import say
+from subnet_monitor.render.terminal import one_line, say
 from subnet_monitor.render.text import errors_text, findings_text, to_json, to_table, what_if_text
 from subnet_monitor.scan import run_scan
 
@@ -184,9 +184,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _scan(args) if args.command == "scan" else cli_design.run(args, scan_estate)
     except ConfigError as error:
         shown = "" if error.value is None else f" {error.shown}"
-        say(f"subnet_monitor: error: {error.key}:{shown} {error.reason}", file=sys.stderr)
+        say(one_line(f"subnet_monitor: error: {error.key}:{shown} {error.reason}"), file=sys.stderr)
     except AWS_ERRORS as error:
-        say(f"subnet_monitor: error: {error}", file=sys.stderr)
+        say(one_line(f"subnet_monitor: error: {error}"), file=sys.stderr)
     return EXIT_BAD_INPUT
 
 

@@ -94,7 +94,7 @@ def what_if_text(reports: Sequence[SubnetReport], what_if: WhatIfOutcome) -> str
     in the report's order."""
     lines = [WHAT_IF_HEADING]
     lines += [
-        f"  {change.spec}: {change.setting} {_optional(change.before)}{ARROW}{_optional(change.after)}"
+        one_line(f"  {change.spec}: {change.setting} {_optional(change.before)}{ARROW}{_optional(change.after)}")
         for change in what_if.changes
     ]
     rows = [WHAT_IF_COLUMNS]
@@ -111,7 +111,7 @@ def what_if_text(reports: Sequence[SubnetReport], what_if: WhatIfOutcome) -> str
                 _moved(before.scale_headroom, after.scale_headroom),
                 _moved(before.free_prefix_blocks, after.free_prefix_blocks),
                 _moved(str(before.status), str(after.status)),
-                _changed(report, reached.changes),
+                one_line(_changed(report, reached.changes)),
             )
         )
     if len(rows) == 1:
