@@ -34,8 +34,10 @@ test: $(STAMP) lint
 scan: $(STAMP)
 	PYTHONPATH=lambda $(PY) -m subnet_monitor scan $(ARGS)
 
-# One full scan of 100, 1,000 and 10,000 subnets on a moto server, and the naive approach beside it
-# (a few minutes); figures printed and written to bench/results.json. E.g. make bench ARGS="--sizes 100,1000"
+# One full scan of 100, 1,000 and 10,000 subnets on a moto server, and the naive approach beside it, then
+# check --plan on generated plans of 1,000, 5,000 and 20,000 subnets (a few minutes); figures printed and
+# written to bench/results.json. E.g. make bench ARGS="--sizes 100,1000"; the plan part alone (seconds):
+# make bench ARGS=--plan-only
 bench: $(STAMP)
 	$(PY) -m bench.run $(ARGS)
 

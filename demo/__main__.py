@@ -4,7 +4,8 @@
 2. seed a realistic ECS + EKS estate (demo/estate.py);
 3. invoke the real Lambda handler as the schedule would, with the environment the stack renders;
 4. read the metrics back from the server's CloudWatch and check them against the handler's log;
-5. run the CLI (`python -m subnet_monitor scan --fail-on critical`) against the same server.
+5. run the CLI (`python -m subnet_monitor scan --fail-on critical`) against the same server, and one
+   what-if (`scan --what-if`, demo/whatif.py).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from moto.server import ThreadedMotoServer
 
 from demo.failures import run_failures_demo
 from demo.fix import run_fix_demo
+from demo.reclaim import run_reclaim_demo
+from demo.whatif import run_what_if_demo
 from fixtures.estate import (  # demo/__init__ put lambda/ on the path
     hold_ecs_tasks_running,
     moto_client_factory,
@@ -147,7 +150,9 @@ def run(endpoint: str) -> int:
     print(f"\n$ python -m subnet_monitor report --config demo/subnet-monitor.json --check --html {html_file}")
     cli_main(["report", "--config", str(DEMO_CONFIG_FILE), "--check", "--html", html_file])
     fix_shown = run_fix_demo(estate, DEMO_CONFIG_FILE)  # demo/fix.py
+    run_what_if_demo(DEMO_CONFIG_FILE)  # demo/whatif.py
     failures_shown = run_failures_demo(make_client, estate, DemoContext())  # demo/failures.py
+    run_reclaim_demo(make_client, estate)  # demo/reclaim.py: a reclaim-enis dry run; raises if it deleted anything
     print(f"\ndemo finished in {time.perf_counter() - started:.1f} s")
     return 0 if not mismatches and summary["errors"] == [] and failures_shown and fix_shown else 1
 

@@ -27,13 +27,14 @@ from infra.collector import (
     LOG_RETENTION,
     PUT_METRIC_DATA,
     PUT_METRIC_DATA_REASON,
+    CollectorFunction,
     package_function,
     put_metric_data_statement,
     write_log_group_statement,
 )
 from infra.nag import WILDCARD_RESOURCE, Acknowledgement, acknowledge
 from infra.timing import FUNCTION_MEMORY_MB
-from subnet_monitor.aws.failures import DEDUP_EXPIRY_ATTRIBUTE, DEDUP_KEY_ATTRIBUTE
+from subnet_monitor.aws.failures import DEDUP_EXPIRY_ATTRIBUTE, DEDUP_KEY_ATTRIBUTE, EPISODE_KEY_PREFIX
 from subnet_monitor.core.config import ENV_FAILURE_DEDUP_TABLE, ENV_FAILURE_TOPIC_ARN, FailureConfig
 from subnet_monitor.core.metrics import NOTIFICATION_ERRORS
 from subnet_monitor.failures.patterns import CLOUDTRAIL_PATTERNS, DEFAULT_PATTERNS, EVENT_SOURCE
@@ -57,15 +58,20 @@ READ_INTERFACES = {
 # https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html
 KMS_FOR_PUBLISH = ("kms:GenerateDataKey", "kms:Decrypt")
 DEDUP_ACTIONS = ("dynamodb:PutItem", "dynamodb:DeleteItem")
+# The collector's record of EKS health episodes (subnet_monitor.aws.failures.HealthEpisodes), on its
+# own keys only: dynamodb:LeadingKeys is the partition key of each item a request touches, and
+# ForAllValues requires every one to match.
+# https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html
+EPISODE_ACTIONS = ("dynamodb:GetItem", "dynamodb:UpdateItem")
 PUT_EVENTS = "events:PutEvents"
 NO_BACKUP_FOR_WINDOWS = "AwsSolutions-DDB3"
 
 
 class FailureNotifications(Construct):
     """The rules, the event function (same asset and Powertools layer as the collector), its log group,
-    role and de-duplication table, two alarms on its own health; and the one write the collector
-    needs to hand over EKS health issues (``events:PutEvents`` of source ``subnet-monitor`` on the
-    default bus).
+    role and de-duplication table, two alarms on its own health; and what the collector needs to hand
+    over EKS health issues once per episode: ``events:PutEvents`` of source ``subnet-monitor`` on the
+    default bus, and the table's ``eks-health#`` items (its name in ``FAILURE_DEDUP_TABLE``).
 
     Attributes
     ----------
@@ -85,12 +91,13 @@ class FailureNotifications(Construct):
         environment: Mapping[str, str],
         topic: sns.ITopic,
         key: kms.IKey,
-        collector_policy: iam.PolicyDocument,
+        collector: CollectorFunction,
     ) -> None:
         super().__init__(scope, id_)
         stack = Stack.of(self)
         self.log_group = logs.LogGroup(self, "LogGroup", retention=LOG_RETENTION, removal_policy=RemovalPolicy.DESTROY)
-        # Items are markers that expire after the window: nothing to keep, nothing to back up.
+        # Items are markers that expire (a notification window; an EKS health episode, some weeks after
+        # the last scan that saw it): nothing to keep, nothing to back up.
         self.table = dynamodb.Table(
             self,
             "Windows",
@@ -162,15 +169,23 @@ class FailureNotifications(Construct):
                 )
             )
             self.rules[name] = rule
-        # The scan hands over EKS health issues as events of its own source, on the default bus only.
-        collector_policy.add_statements(
+        # The scan hands over EKS health issues as events of its own source, on the default bus only,
+        # once per episode: it records the episodes in the table, under its own keys.
+        collector.policy.add_statements(
             iam.PolicyStatement(
                 sid="PutEksHealthEventsOnDefaultBus",
                 actions=[PUT_EVENTS],
                 resources=[stack.format_arn(service="events", resource="event-bus", resource_name="default")],
                 conditions={"StringEquals": {"events:source": EVENT_SOURCE}},
-            )
+            ),
+            iam.PolicyStatement(
+                sid="RecordEksHealthEpisodes",
+                actions=list(EPISODE_ACTIONS),
+                resources=[self.table.table_arn],
+                conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{EPISODE_KEY_PREFIX}*"]}},
+            ),
         )
+        collector.function.add_environment(ENV_FAILURE_DEDUP_TABLE, self.table.table_name)
         self.alarms = self._alarms(stack.stack_name, topic)
         unscoped = "; ".join(f"{action}: {why}" for action, why in self.unscoped_actions.items())
         self.acknowledgements = acknowledge(
@@ -186,8 +201,9 @@ class FailureNotifications(Construct):
                     self.table,
                     NO_BACKUP_FOR_WINDOWS,
                     "The table holds only notification windows (one item per subnet, expiring after "
-                    f"{config.window_minutes} minutes through TTL); a restored copy would only hold back "
-                    "notifications, so point-in-time recovery would protect nothing.",
+                    f"{config.window_minutes} minutes through TTL) and when the scan last saw each EKS health "
+                    "issue; a restored copy would only hold back notifications or count an issue again, so "
+                    "point-in-time recovery would protect nothing.",
                 ),
             ]
         )

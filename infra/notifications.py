@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack, Token
 from aws_cdk import aws_chatbot as chatbot
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk.region_info import RegionInfo
 from constructs import Construct
 
 from infra.naming import account_unique_name
-from subnet_monitor.core.config import SlackTarget
+from subnet_monitor.core.config import ConfigError, SlackTarget
 
 # Days KMS waits before deleting the key after the stack is deleted (the minimum is 7).
 KEY_DELETION_WINDOW = Duration.days(7)
@@ -21,6 +22,34 @@ KEY_DELETION_WINDOW = Duration.days(7)
 # channel is for notifications, not for running commands.
 SLACK_GUARDRAIL_POLICY = "CloudWatchReadOnlyAccess"
 CLOUDWATCH_PRINCIPAL = "cloudwatch.amazonaws.com"
+# AWS Chatbot (now Amazon Q Developer in chat applications) runs in the commercial partition only: every
+# Region its "Regions and quotas" page lists is there, none in China (aws-cn) or GovCloud (aws-us-gov),
+# and CloudFormation has no AWS::Chatbot::SlackChannelConfiguration in those regions.
+# https://docs.aws.amazon.com/chatbot/latest/adminguide/chatbot-regions.html
+CHATBOT_PARTITION = "aws"
+
+
+def refuse_slack_outside_chatbot(stack: Stack) -> None:
+    """Stop synth when ``slack`` is set for a region without AWS Chatbot (a stack whose region is only
+    known at deploy cannot be checked).
+
+    Raises
+    ------
+    ConfigError
+        (key ``slack``) naming the region and why.
+    """
+    region = stack.region
+    if Token.is_unresolved(region):
+        return
+    partition = RegionInfo.get(region).partition
+    if partition is not None and partition != CHATBOT_PARTITION:
+        raise ConfigError(
+            "slack",
+            region,
+            f"has no AWS Chatbot (Amazon Q Developer in chat applications), which the Slack channel needs: "
+            f"it runs in commercial regions only, not in the {partition} partition; leave slack out for this "
+            "environment and use notificationEmails",
+        )
 
 
 class AlarmTopic(Construct):
@@ -92,6 +121,7 @@ class AlarmTopic(Construct):
             self.topic.add_subscription(subscriptions.EmailSubscription(email))
         self.slack_channel: chatbot.SlackChannelConfiguration | None = None
         if slack is not None:
+            refuse_slack_outside_chatbot(stack)
             self.slack_channel = chatbot.SlackChannelConfiguration(
                 self,
                 "Slack",

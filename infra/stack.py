@@ -98,7 +98,7 @@ class SubnetMonitorStack(Stack):
             environment=POWERTOOLS_ENVIRONMENT,
             topic=self.notifications.topic,
             key=self.notifications.key,
-            collector_policy=self.collector.policy,
+            collector=self.collector,
         )
         self.dashboard = MonitorDashboard(
             self,

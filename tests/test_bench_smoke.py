@@ -14,15 +14,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 SIZE = 40
 NAIVE_SAMPLE = 10
+PLAN_SIZES = (20, 50)
 
 
-def test_the_benchmark_runs_and_reports_every_figure(tmp_path: Path) -> None:
-    # GIVEN the smallest estate the layout allows (one VPC, one ECS and one EKS cluster)
-    output = tmp_path / "results.json"
-
-    # WHEN the benchmark runs on it
-    completed = subprocess.run(
-        [sys.executable, "-m", "bench.run", "--sizes", str(SIZE), "--naive-sample", str(NAIVE_SAMPLE), "-o", output],
+def bench(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bench.run", *map(str, args)],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -30,11 +27,22 @@ def test_the_benchmark_runs_and_reports_every_figure(tmp_path: Path) -> None:
         check=False,
     )
 
+
+def test_the_benchmark_runs_and_reports_every_figure(tmp_path: Path) -> None:
+    # GIVEN the smallest estate the layout allows (one VPC, one ECS and one EKS cluster)
+    output = tmp_path / "results.json"
+
+    # WHEN the benchmark runs on it, and check --plan on two small generated plans
+    completed = bench(
+        "--sizes", SIZE, "--naive-sample", NAIVE_SAMPLE, "--plan-sizes", ",".join(map(str, PLAN_SIZES)), "-o", output
+    )
+
     # THEN it succeeds, prints the table and the targets, and writes the figures it printed
     assert completed.returncode == 0, completed.stderr[-3000:]
     assert "API calls, one scan" in completed.stdout
     assert f"results written to {output}" in completed.stdout
-    [row] = json.loads(output.read_text())["sizes"]
+    results = json.loads(output.read_text())
+    [row] = results["sizes"]
     assert row["size"] == SIZE
     assert row["monitor"]["subnets"] == SIZE, "discovery found every subnet of the estate"
     assert row["errors"] == []
@@ -45,3 +53,26 @@ def test_the_benchmark_runs_and_reports_every_figure(tmp_path: Path) -> None:
     assert row["naive_calls"] == 2 * SIZE
     assert row["naive_sampled_subnets"] == NAIVE_SAMPLE
     assert row["rss_peak_mb"] > 0
+    # ... and check --plan's figures sit beside the scan's
+    assert [plan["subnets"] for plan in results["check_plan"]["sizes"]] == list(PLAN_SIZES)
+
+
+def test_the_plan_part_runs_alone_and_keeps_the_other_figures(tmp_path: Path) -> None:
+    # GIVEN a results file with the scan's figures
+    output = tmp_path / "results.json"
+    output.write_text(json.dumps({"sizes": [{"size": 100}], "targets": []}))
+
+    # WHEN only the check --plan part runs
+    completed = bench("--plan-only", "--plan-sizes", "30", "-o", output)
+
+    # THEN it times check --plan on a generated plan of that size, which reports every rule it checked,
+    # and writes its figures beside the scan's, which it keeps
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert "moto server" not in completed.stdout
+    results = json.loads(output.read_text())
+    assert results["sizes"] == [{"size": 100}]
+    [plan] = results["check_plan"]["sizes"]
+    assert plan["subnets"] == 30
+    assert plan["seconds"] > 0
+    assert plan["exit_code"] == 2, "the generated plan has subnets too small for their workloads"
+    assert plan["results"]["fail"] > 0 and plan["results"]["pass"] > 0

@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -27,7 +27,7 @@ from subnet_monitor.core.consumers import (
     vpc_cni_instances,
 )
 from subnet_monitor.core.forecast import Series
-from subnet_monitor.core.fragmentation import prefix_space, reservations_by_type
+from subnet_monitor.core.fragmentation import PrefixSpace, prefix_space, reservations_by_type
 from subnet_monitor.core.gaps import (
     ENI_FIGURES,
     FREE_PREFIX_BLOCKS,
@@ -51,6 +51,7 @@ from subnet_monitor.core.models import (
     SubnetUse,
 )
 from subnet_monitor.core.subnet import build_report, sort_for_people, usable_ips
+from subnet_monitor.core.whatif import Change, Target, WhatIf, WhatIfOutcome, apply, cni_after, compare, resolve
 from subnet_monitor.failures.health import with_health_findings
 
 # The forecast reads back the last 6 hours of AvailableIPCount at 5-minute resolution (72 points),
@@ -69,6 +70,8 @@ class ScanOutcome:
     status_counts: Counter[str] = field(default_factory=Counter)
     # EKS health issues about addresses: findings of their subnets, and events for the failure path.
     health_issues: list[HealthIssue] = field(default_factory=list)
+    # With what-ifs: the changes and the subnets they reach; ``reports`` are then the after-state.
+    what_if: WhatIfOutcome | None = None
 
     def summary(self) -> dict[str, Any]:
         """The short result the Lambda returns: counts, and what went wrong or was not published."""
@@ -132,13 +135,29 @@ def measure(found: Discovery, config: ScanConfig, reader: Ec2Reader) -> dict[str
     return states
 
 
+@dataclass
+class Assessed:
+    """The capacity model's answer, and with what-ifs the answer after them and the changes."""
+
+    capacities: dict[str, SubnetCapacity]
+    after: dict[str, SubnetCapacity] | None = None
+    changes: tuple[Change, ...] = ()
+
+
 def assess(
-    clients: AwsClients, found: Discovery, states: dict[str, SubnetState], config: ScanConfig, reader: Ec2Reader
-) -> dict[str, SubnetCapacity]:
+    clients: AwsClients,
+    found: Discovery,
+    states: dict[str, SubnetState],
+    config: ScanConfig,
+    reader: Ec2Reader,
+    *,
+    what_if: Sequence[Target] = (),
+) -> Assessed:
     """The capacity model's inputs, read in batches (ENIs 200 subnets a call, instance types 100 a
     call, history 500 subnets a call; CIDR reservations one call per prefix-delegation subnet, the
     only per-subnet call), then the pure model. A read that fails is recorded and the model runs on
-    what was read."""
+    what was read. With what-ifs the model runs a second time over the same reads, with the changes
+    (core.whatif); the /28 search also covers the subnets a what-if turns prefix delegation on in."""
     now = datetime.now(UTC)
     subnet_ids = sorted(states)
     cni = _cni(found, config)
@@ -157,25 +176,10 @@ def assess(
     address_use = summarize_by_subnet(enis, cni_instances=vpc_cni_instances(enis))
     instance_addresses = addresses_by_instance(enis)
     del enis  # the largest thing a scan holds: gone before the history is read
-    prefix_spaces = {}
+    prefixed = _prefix_subnets(found, address_use, cni)
+    prefixed_after = _prefix_subnets(found, address_use, cni_after(what_if, cni), what_if) if what_if else prefixed
     # A subnet whose ENIs were not read would look all free: no /28 search there.
-    for subnet_id in sorted(_prefix_subnets(found, address_use, cni) - unread):
-        use = address_use.get(subnet_id)
-        try:
-            explicit, prefix = reservations_by_type(reader.cidr_reservations(subnet_id))
-        except AWS_ERRORS as error:
-            found.fail("ec2", f"GetSubnetCidrReservations {subnet_id}", error)
-            found.missing(
-                "ec2:GetSubnetCidrReservations", error, (FREE_PREFIX_BLOCKS, LARGEST_FREE_BLOCK), subnets=[subnet_id]
-            )
-            continue
-        prefix_spaces[subnet_id] = prefix_space(
-            states[subnet_id].cidr,
-            use.ips if use else (),
-            use.prefixes if use else (),
-            explicit_reservations=explicit,
-            prefix_reservations=prefix,
-        )
+    prefix_spaces = _prefix_spaces(found, states, address_use, (prefixed | prefixed_after) - unread, reader)
     instance_types = {
         t for spec in found.specs.values() if isinstance(spec, NodegroupSpec) for t in spec.instance_types
     }
@@ -202,23 +206,57 @@ def assess(
     except AWS_ERRORS as error:
         found.fail("cloudwatch", "GetMetricData (history)", error)
         found.missing("cloudwatch:GetMetricData", error, (HOURS_TO_EXHAUSTION,), everywhere=True)
-    return plan_capacity(
-        CapacityInputs(
-            discovery=found,
-            states=states,
-            address_use=address_use,
-            instance_addresses=instance_addresses,
-            instance_limits=limits,
-            cni={cluster: resolved.settings for cluster, resolved in cni.items()},
-            cni_resolved=cni,
-            fargate_max_pods=config.fargate_max_pods,
-            prefix_spaces=prefix_spaces,
-            history=history,
-            now=now.timestamp(),
-            horizon_hours=config.exhaustion_horizon_hours,
-            min_free_prefix_blocks=config.min_free_prefix_blocks,
-        )
+    inputs = CapacityInputs(
+        discovery=found,
+        states=states,
+        address_use=address_use,
+        instance_addresses=instance_addresses,
+        instance_limits=limits,
+        cni={cluster: resolved.settings for cluster, resolved in cni.items()},
+        cni_resolved=cni,
+        fargate_max_pods=config.fargate_max_pods,
+        prefix_spaces={s: space for s, space in prefix_spaces.items() if s in prefixed},
+        history=history,
+        now=now.timestamp(),
+        horizon_hours=config.exhaustion_horizon_hours,
+        min_free_prefix_blocks=config.min_free_prefix_blocks,
     )
+    assessed = Assessed(plan_capacity(inputs))
+    if what_if:
+        spaces_after = {s: space for s, space in prefix_spaces.items() if s in prefixed_after}
+        after, assessed.changes = apply(what_if, replace(inputs, prefix_spaces=spaces_after))
+        assessed.after = plan_capacity(after)
+    return assessed
+
+
+def _prefix_spaces(
+    found: Discovery,
+    states: Mapping[str, SubnetState],
+    address_use: Mapping[str, SubnetAddressUse],
+    subnet_ids: set[str],
+    reader: Ec2Reader,
+) -> dict[str, PrefixSpace]:
+    """The /28 search of each subnet, with its CIDR reservations (one call a subnet); a subnet whose
+    reservations could not be read is left out, its gap recorded."""
+    spaces = {}
+    for subnet_id in sorted(subnet_ids):
+        use = address_use.get(subnet_id)
+        try:
+            explicit, prefix = reservations_by_type(reader.cidr_reservations(subnet_id))
+        except AWS_ERRORS as error:
+            found.fail("ec2", f"GetSubnetCidrReservations {subnet_id}", error)
+            found.missing(
+                "ec2:GetSubnetCidrReservations", error, (FREE_PREFIX_BLOCKS, LARGEST_FREE_BLOCK), subnets=[subnet_id]
+            )
+            continue
+        spaces[subnet_id] = prefix_space(
+            states[subnet_id].cidr,
+            use.ips if use else (),
+            use.prefixes if use else (),
+            explicit_reservations=explicit,
+            prefix_reservations=prefix,
+        )
+    return spaces
 
 
 def _batch_target(operation: str, subnet_ids: Sequence[str]) -> str:
@@ -232,42 +270,74 @@ def _cni(found: Discovery, config: ScanConfig) -> dict[str, ResolvedCni]:
 
 
 def _prefix_subnets(
-    found: Discovery, address_use: Mapping[str, SubnetAddressUse], cni: Mapping[str, ResolvedCni]
+    found: Discovery,
+    address_use: Mapping[str, SubnetAddressUse],
+    cni: Mapping[str, ResolvedCni],
+    what_if: Sequence[Target] = (),
 ) -> set[str]:
     """Subnets that hand out /28 prefixes: seen on their ENIs, or node subnets of a cluster
-    running prefix delegation (configured, or set on its vpc-cni add-on)."""
-    seen = {subnet_id for subnet_id, use in address_use.items() if use.prefixes}
+    running prefix delegation (configured, or set on its vpc-cni add-on). A what-if that sets
+    prefixDelegation for a cluster decides for its node groups' subnets, whatever their ENIs show."""
+    given = {t.what_if.name for t in what_if if t.what_if.kind == "cluster" and t.what_if.key == "prefixDelegation"}
     configured = {cluster for cluster, resolved in cni.items() if resolved.settings.prefix_delegation}
+    decided: set[str] = set()
+    for workload, spec in found.specs.items():
+        if isinstance(spec, NodegroupSpec) and workload.cluster in given:
+            decided.update(spec.subnets, found.pod_subnets.get(workload, ()))
+    seen = {subnet_id for subnet_id, use in address_use.items() if use.prefixes and subnet_id not in decided}
     for workload, spec in found.specs.items():
         if isinstance(spec, NodegroupSpec) and workload.cluster in configured:
             seen.update(spec.subnets, found.pod_subnets.get(workload, ()))
     return seen
 
 
-def run_scan(clients: AwsClients, config: ScanConfig, *, publish: bool) -> ScanOutcome:
+def run_scan(clients: AwsClients, config: ScanConfig, *, publish: bool, what_if: Sequence[WhatIf] = ()) -> ScanOutcome:
     """Discover, measure and judge every subnet in use; publish the metrics when asked.
 
     A failing cluster, service or API call is recorded in the outcome's ``errors``; it never
-    loses the results of the others.
+    loses the results of the others. With ``what_if`` (parsed ``--what-if`` specs) the reports are
+    the estate after those changes and ``outcome.what_if`` holds each reached subnet before and after;
+    nothing is published then (the metrics are the estate's, never a what-if's).
+
+    Raises
+    ------
+    ConfigError
+        keyed ``--what-if`` when a what-if names a workload the scan did not find (checked before the
+        subnets are read).
+    ValueError
+        when asked to publish a what-if.
     """
+    if publish and what_if:
+        raise ValueError("a what-if is never published: its figures are not the estate's")
     started = time.perf_counter()
     timestamp = datetime.now(UTC).replace(microsecond=0)
     reader = Ec2Reader(clients.ec2)
     found = discover(clients, config, reader)
+    targets = resolve(what_if, found)
     states = measure(found, config, reader)
-    capacities = assess(clients, found, states, config, reader) if states else {}
-    capacities = with_health_findings(capacities, found.health_issues, states)
-    capacities = with_gaps(capacities, found, states)
-    reports = sort_for_people(
-        [
-            build_report(state, found.uses.get(subnet_id, SubnetUse()), config, capacities.get(subnet_id))
-            for subnet_id, state in states.items()
-        ]
-    )
+    assessed = assess(clients, found, states, config, reader, what_if=targets) if states else Assessed({})
+    reports = _reports(assessed.after if assessed.after is not None else assessed.capacities, found, states, config)
     outcome = ScanOutcome(reports=reports, errors=found.errors, timestamp=timestamp, health_issues=found.health_issues)
+    if what_if:
+        before = _reports(assessed.capacities, found, states, config)
+        outcome.what_if = compare(assessed.changes, before, reports)
     outcome.status_counts = Counter(str(report.status) for report in reports)
     if publish:
         outcome.published = MetricPublisher(clients.cloudwatch).publish(subnet_datums(reports, timestamp))
         outcome.errors.extend(outcome.published.errors)
     outcome.duration_ms = (time.perf_counter() - started) * 1000
     return outcome
+
+
+def _reports(
+    capacities: Mapping[str, SubnetCapacity], found: Discovery, states: Mapping[str, SubnetState], config: ScanConfig
+) -> list[SubnetReport]:
+    """Every measured subnet judged, with its capacity, health findings and gaps, fullest first."""
+    capacities = with_health_findings(capacities, found.health_issues, states)
+    capacities = with_gaps(capacities, found, states)
+    return sort_for_people(
+        [
+            build_report(state, found.uses.get(subnet_id, SubnetUse()), config, capacities.get(subnet_id))
+            for subnet_id, state in states.items()
+        ]
+    )

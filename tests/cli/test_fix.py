@@ -10,6 +10,7 @@ import ipaddress
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from moto import mock_aws
 from moto.moto_api import state_manager
 
 from fixtures.estate import Estate, hold_ecs_tasks_running, seed_estate
+from fixtures.leaked_enis import cni_eni
 from fixtures.vpc_cni_addon import VpcCniAddons, serving
 from subnet_monitor.cli import main
 from tests.moto_estate import REGION
@@ -42,6 +44,8 @@ class Fixed:
     subnets: dict[str, tuple[str, str, str]]  # subnet ID -> (VPC, CIDR, zone), every subnet of the region
     json_run: tuple[int, str, str]
     text_run: tuple[int, str, str]
+    what_if_run: tuple[int, str, str]
+    leaked: tuple[str, str]  # (old, young) VPC CNI ENIs left in eks-nodes-c
 
 
 def run(*argv: str) -> tuple[int, str, str]:
@@ -82,6 +86,11 @@ def fixed() -> Iterator[Fixed]:
             estate = seed_estate(session.client)
             ec2 = session.client("ec2")
             vpc, subnet = full_vpc(ec2, estate.availability_zones[0])
+            now, nodes_c = datetime.now(UTC), estate.subnet_id("eks-nodes-c")
+            leaked = (
+                cni_eni(ec2, nodes_c, created=now - timedelta(hours=30), cluster=estate.eks_cluster, addresses=5),
+                cni_eni(ec2, nodes_c, created=now - timedelta(minutes=10), cluster=estate.eks_cluster),
+            )
             hold_ecs_tasks_running()
             subnets = {
                 s["SubnetId"]: (s["VpcId"], s["CidrBlock"], s["AvailabilityZone"])
@@ -91,9 +100,10 @@ def fixed() -> Iterator[Fixed]:
                 args = ("fix", "--config", DEMO_CONFIG, "--subnet-id", subnet)
                 json_run = run(*args, "--json")
                 text_run = run(*args)
+                what_if_run = run(*args, "--json", "--what-if", "service:payments/checkout-web:maxTasks=100")
             finally:
                 state_manager.unset_transition("ecs::task")
-    yield Fixed(estate, vpc, subnet, subnets, json_run, text_run)
+    yield Fixed(estate, vpc, subnet, subnets, json_run, text_run, what_if_run, leaked)
 
 
 def document(fixed: Fixed) -> dict[str, Any]:
@@ -182,6 +192,28 @@ def test_a_full_vpc_gets_a_secondary_cidr_clear_of_peers_other_vpcs_and_routes(f
     assert f"--vpc-id {fixed.full_vpc} --cidr-block {cidr}" in associate["commands"]["aws_cli"]
     [create] = [s for s in plan["steps"] if s["action"] == "create-subnet"]
     assert Net(create["cidr"]).subnet_of(cidr)
+    # Selected by --subnet-id, used by no workload: the plan says who must move, not a made-up command.
+    assert [s["action"] for s in plan["steps"]] == ["associate-vpc-cidr", "create-subnet"]
+    assert "no ECS or EKS workload" in plan["notes"][0]
+
+
+def test_leaked_cni_enis_of_a_short_subnet_are_listed_the_young_one_not(fixed: Fixed) -> None:
+    nodes_c = fixed.estate.subnet_id("eks-nodes-c")
+    [(_, step)] = [(p, s) for p, s in all_steps(fixed, "delete-leaked-enis") if p["subnet_id"] == nodes_c]
+    old, young = fixed.leaked
+    assert step["network_interface_ids"] == [old] and young not in step["network_interface_ids"]
+    assert step["addresses"] == 5
+    assert step["commands"]["aws_cli"] == f"aws ec2 delete-network-interface --network-interface-id {old}"
+
+
+def test_with_what_if_the_plans_are_for_the_after_state(fixed: Fixed) -> None:
+    code, out, _ = fixed.what_if_run
+    assert code == 0
+    fargate_a = fixed.estate.subnet_id("ecs-fargate-a")
+    before = next(p for p in document(fixed)["plans"] if p["subnet_id"] == fargate_a)
+    after = next(p for p in json.loads(out)["plans"] if p["subnet_id"] == fargate_a)
+    # checkout-web may run 100 tasks instead of 36: its subnets are short of more.
+    assert after["shortfall"] > before["shortfall"]
 
 
 def test_text_says_each_step_with_its_aws_cli_lines(fixed: Fixed) -> None:

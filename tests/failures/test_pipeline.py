@@ -5,96 +5,23 @@ group health issue into a finding and an event the rules deliver."""
 
 from __future__ import annotations
 
-import json
-import sys
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
 import pytest
 
 from fixtures import failure_samples as samples
-from fixtures.estate import moto_client_factory
 from fixtures.failure_samples import NEAR_MISSES
-from fixtures.failure_stack import LocalFailureStack, mark_nodegroup_unhealthy
+from fixtures.failure_stack import mark_nodegroup_unhealthy
 from subnet_monitor.aws.failures import FailureClients
 from subnet_monitor.core.config import ConfigError, FailureConfig
-from subnet_monitor.failures.patterns import CLOUDTRAIL_PATTERNS, DEFAULT_PATTERNS
 from subnet_monitor.failures.pipeline import handle_failures
-from subnet_monitor.handlers import events as event_handler
-from tests.conftest import Invoke, LambdaContext
+from tests.conftest import Invoke
+from tests.failures.support import failures_counted
 from tests.moto_estate import REGION, Vpc
 
 WINDOW_MINUTES = 15
-
-
-@dataclass
-class Invocation:
-    summary: dict[str, Any]
-    records: list[dict[str, Any]]
-
-    def logged(self, message: str) -> list[dict[str, Any]]:
-        return [r for r in self.records if r.get("message") == message]
-
-    def emf(self) -> dict[str, Any]:
-        return next(r for r in self.records if "_aws" in r)
-
-
-@pytest.fixture
-def stack(aws: boto3.Session) -> LocalFailureStack:
-    return LocalFailureStack.create(
-        moto_client_factory(None, region=REGION), {**DEFAULT_PATTERNS, **CLOUDTRAIL_PATTERNS}
-    )
-
-
-@pytest.fixture
-def failures(
-    stack: LocalFailureStack, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> Iterator[Callable[..., Invocation]]:
-    """Invoke the event handler as EventBridge would, with the environment the stack renders."""
-    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "subnet-monitor")
-    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "Custom/VPC")
-    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
-    event_handler._clients.cache_clear()
-
-    def run(event: Any, config: FailureConfig | None = None) -> Invocation:
-        event_handler._settings.cache_clear()
-        for name, value in stack.environment(config or FailureConfig(cloudtrail=True)).items():
-            monkeypatch.setenv(name, value)
-        monkeypatch.setattr(event_handler.logger.registered_handler, "stream", sys.stdout)
-        summary = event_handler.lambda_handler(event, LambdaContext(function_name="subnet-monitor-failures"))
-        out = capsys.readouterr().out
-        return Invocation(summary, [json.loads(line) for line in out.splitlines() if line.startswith("{")])
-
-    yield run
-    event_handler._clients.cache_clear()
-    event_handler._settings.cache_clear()
-
-
-def failures_counted(aws: boto3.Session, subnet_id: str) -> float | None:
-    """Sum of IPExhaustionFailures{SubnetId} over the last hour, as CloudWatch returns it."""
-    now = datetime.now(UTC)
-    [result] = aws.client("cloudwatch").get_metric_data(
-        MetricDataQueries=[
-            {
-                "Id": "f",
-                "MetricStat": {
-                    "Metric": {
-                        "Namespace": "Custom/VPC",
-                        "MetricName": "IPExhaustionFailures",
-                        "Dimensions": [{"Name": "SubnetId", "Value": subnet_id}],
-                    },
-                    "Period": 3600,
-                    "Stat": "Sum",
-                },
-            }
-        ],
-        StartTime=now - timedelta(hours=1),
-        EndTime=now + timedelta(minutes=5),
-    )["MetricDataResults"]
-    return sum(result["Values"]) if result["Values"] else None
 
 
 def here(event: dict[str, Any]) -> dict[str, Any]:

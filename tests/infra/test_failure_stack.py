@@ -188,6 +188,19 @@ def test_collector_may_put_only_its_own_events_on_the_default_bus(default):
     assert statement["Condition"] == {"StringEquals": {"events:source": "subnet-monitor"}}
 
 
+def test_collector_may_read_and_write_only_its_episode_items_in_the_table(default):
+    # The scan counts EKS health issues once per episode (docs/failures.md, "Episodes"): it reads and
+    # updates the table's eks-health# items, and no other item (not the notification windows).
+    scan = collector(default)
+    table_id = next(iter(resources(default, "AWS::DynamoDB::Table")))
+    assert scan["Environment"]["Variables"]["FAILURE_DEDUP_TABLE"] == {"Ref": table_id}
+    role = scan["Role"]["Fn::GetAtt"][0]
+    [statement] = [s for s in statements(default, role) if any(a.startswith("dynamodb:") for a in actions_of(s))]
+    assert sorted(actions_of(statement)) == ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+    assert statement["Resource"] == {"Fn::GetAtt": [table_id, "Arn"]}
+    assert statement["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["eks-health#*"]}}
+
+
 def test_windows_table_expires_its_items(default):
     table = next(iter(resources(default, "AWS::DynamoDB::Table").values()))
     properties = table["Properties"]

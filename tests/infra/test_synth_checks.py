@@ -25,9 +25,10 @@ CONFIGS = {
             {"account": "222222222222", "region": "eu-central-1"},
         ],
     },
-    # AWS Chatbot (Slack) does not exist in the China regions; CDK's CloudFormation validation
-    # refuses the resource type there at synth.
+    # The other partitions, without Slack (AWS Chatbot has no resource there: refused at synth,
+    # tests/infra/test_regions.py): their own Powertools layer, every resource known to cfn-lint there.
     "china": {"environments": [{"account": "333333333333", "region": "cn-north-1"}]},
+    "govcloud": {"environments": [{"account": "444444444444", "region": "us-gov-west-1"}]},
     # Cross-account observability: the monitoring account's sink, a source's link, a source without one.
     "observability": {
         "environments": [

@@ -262,7 +262,10 @@ class EcsDiscoverer:
                     found.add_all(subnets, Role.ECS_INSTANCE, workload)
                     instances = group.get("Instances", [])
                     found.specs[workload] = AsgSpec(
-                        subnets=tuple(subnets), max_size=group["MaxSize"], instances=len(instances)
+                        subnets=tuple(subnets),
+                        max_size=group["MaxSize"],
+                        instances=len(instances),
+                        name=group["AutoScalingGroupName"],
                     )
                     for instance in instances:
                         found.instance_owners[instance["InstanceId"]] = workload

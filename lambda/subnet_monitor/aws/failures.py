@@ -1,9 +1,11 @@
 """AWS adapters of the failure path: the de-duplication gate (DynamoDB), the notifier (SNS), the
-emitter of the scan's EKS health events (EventBridge) and the ENI-to-subnet read. Clients are
-injected; they come from :mod:`subnet_monitor.aws.clients`' one retry policy."""
+emitter of the scan's EKS health events (EventBridge), the record of EKS health episodes (DynamoDB,
+the same table) and the ENI-to-subnet read. Clients are injected; they come from
+:mod:`subnet_monitor.aws.clients`' one retry policy."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -23,6 +25,16 @@ if TYPE_CHECKING:
 DEDUP_KEY_ATTRIBUTE = "pk"
 DEDUP_EXPIRY_ATTRIBUTE = "expires_at"
 CONDITIONAL_CHECK_FAILED = "ConditionalCheckFailedException"
+
+# The scan's EKS health episodes share the table; every key it touches starts with this, and the
+# collector's role may touch no other (dynamodb:LeadingKeys).
+EPISODE_KEY_PREFIX = "eks-health#"
+LAST_SCAN_KEY = f"{EPISODE_KEY_PREFIX}last-scan"
+SCAN_ATTRIBUTE = "scan"  # the counter on LAST_SCAN_KEY; on an issue, the last scan that saw it
+# How long an episode (and the record of the last scan) outlives the last scan that saw it, only for
+# the table's housekeeping: five weeks, longer than any gap between two scans of a rate() schedule
+# (under 7 days, infra/timing.py) or of a monthly cron(), with Scheduler's retries (at most a day).
+EPISODE_RETENTION_SECONDS = 35 * 86_400
 
 # PutEvents takes at most 10 entries a call.
 # https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEvents.html
@@ -105,17 +117,32 @@ class FailureNotifier:
         self._client = client
         self._topic = topic_arn
 
-    def publish(self, subject: str, message: str, attributes: Mapping[str, str]) -> str:
-        """The SNS message ID. The attributes let a subscription filter by ``subnet_id`` or ``signal``."""
+    def publish(self, subject: str, message: Mapping[str, str], attributes: Mapping[str, str]) -> str:
+        """The SNS message ID. The attributes let a subscription filter by ``subnet_id`` or ``signal``.
+
+        ``message`` is one text per protocol, ``default`` for the protocols without their own, sent with
+        ``MessageStructure=json`` (https://docs.aws.amazon.com/sns/latest/api/API_Publish.html) exactly
+        as ``failures.notify.sns_message_json`` writes it, which is what its size is counted on.
+        """
         response = self._client.publish(
             TopicArn=self._topic,
             Subject=subject,
-            Message=message,
+            Message=json.dumps(dict(message), ensure_ascii=False),
+            MessageStructure="json",
             MessageAttributes={
                 name: {"DataType": "String", "StringValue": value} for name, value in attributes.items()
             },
         )
         return str(response["MessageId"])
+
+
+@dataclass
+class Emitted:
+    """What :meth:`FailureEventEmitter.emit` could not do: the errors, and the positions of the entries
+    not put (their events are lost unless the caller tries again)."""
+
+    errors: list[ScanError]
+    not_put: set[int]
 
 
 class FailureEventEmitter:
@@ -124,27 +151,103 @@ class FailureEventEmitter:
     def __init__(self, client: BaseClient) -> None:
         self._client = client
 
-    def emit(self, entries: Iterable[Mapping[str, str]]) -> list[ScanError]:
-        """What could not be put; every other entry is sent."""
-        errors = []
-        for batch in batched(list(entries), PUT_EVENTS_MAX_ENTRIES):
+    def emit(self, entries: Iterable[Mapping[str, str]]) -> Emitted:
+        """Put every entry; say which could not be put, and why."""
+        entries = list(entries)
+        result = Emitted(errors=[], not_put=set())
+        for number, batch in enumerate(batched(entries, PUT_EVENTS_MAX_ENTRIES)):
+            start = number * PUT_EVENTS_MAX_ENTRIES
             try:
                 response = self._client.put_events(Entries=[dict(entry) for entry in batch])
             except AWS_ERRORS as error:
-                errors.append(
+                result.not_put.update(range(start, start + len(batch)))
+                result.errors.append(
                     ScanError(source="events", target=f"PutEvents ({len(batch)} EKS health events)", message=str(error))
                 )
                 continue
-            for entry, result in zip(batch, response.get("Entries", []), strict=False):
-                if result.get("ErrorCode"):
-                    errors.append(
+            # PutEvents answers one entry per entry sent, in order; a failed one has an ErrorCode.
+            # https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEvents.html
+            for offset, (entry, answer) in enumerate(zip(batch, response.get("Entries", []), strict=False)):
+                if answer.get("ErrorCode"):
+                    result.not_put.add(start + offset)
+                    result.errors.append(
                         ScanError(
                             source="events",
                             target=f"PutEvents {entry['DetailType']}",
-                            message=f"{result['ErrorCode']}: {result.get('ErrorMessage', '')}",
+                            message=f"{answer['ErrorCode']}: {answer.get('ErrorMessage', '')}",
                         )
                     )
-        return errors
+        return result
+
+
+class HealthEpisodes:
+    """Which scan last saw each EKS health issue: enough to tell an issue that persists from one that is
+    back (docs/failures.md, "Episodes"). Scans are numbered by a counter in the table, so "the previous
+    scan" does not depend on the schedule or on clocks.
+
+    Items live in the de-duplication table under :data:`EPISODE_KEY_PREFIX`; each write sets
+    ``expires_at`` :data:`EPISODE_RETENTION_SECONDS` ahead for DynamoDB's TTL. TTL deletes only
+    eventually, so a read treats an item past ``expires_at`` as absent.
+    https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/howitworks-ttl.html
+
+    Every method raises ``ClientError``/``BotoCoreError`` when DynamoDB could not be asked.
+    """
+
+    def __init__(self, client: BaseClient, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    @classmethod
+    def for_table(cls, table_name: str, session: boto3.Session | None = None) -> HealthEpisodes:
+        """The episodes of ``table_name``, through a client with the one retry policy."""
+        return cls((session or boto3.Session()).client("dynamodb", config=CLIENT_CONFIG), table_name)
+
+    def begin_scan(self, now: float) -> int:
+        """This scan's number: one more than the scan before (1 for the first).
+
+        An atomic counter: ``ADD`` on a number attribute, the new value returned by ``UPDATED_NEW``
+        (``ADD`` on a missing item or attribute starts from 0).
+        https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.UpdateExpressions.html
+        """
+        response = self._client.update_item(
+            TableName=self._table,
+            Key={DEDUP_KEY_ATTRIBUTE: {"S": LAST_SCAN_KEY}},
+            UpdateExpression="ADD #scan :one SET #expires = :expires",
+            ExpressionAttributeNames={"#scan": SCAN_ATTRIBUTE, "#expires": DEDUP_EXPIRY_ATTRIBUTE},
+            ExpressionAttributeValues={":one": {"N": "1"}, ":expires": _expiry(now)},
+            ReturnValues="UPDATED_NEW",
+        )
+        return int(response["Attributes"][SCAN_ATTRIBUTE]["N"])
+
+    def last_seen(self, key: str, now: float) -> int | None:
+        """The number of the last scan that saw the issue ``key`` (``None``: none, or too long ago)."""
+        item = self._client.get_item(
+            TableName=self._table, Key={DEDUP_KEY_ATTRIBUTE: {"S": key}}, ConsistentRead=True
+        ).get("Item")
+        if not item or SCAN_ATTRIBUTE not in item:
+            return None
+        if DEDUP_EXPIRY_ATTRIBUTE in item and int(item[DEDUP_EXPIRY_ATTRIBUTE]["N"]) <= int(now):
+            return None
+        return int(item[SCAN_ATTRIBUTE]["N"])
+
+    def seen(self, key: str, scan: int, now: float, description: str) -> None:
+        """Record that scan number ``scan`` saw the issue ``key``; ``description`` says which issue, for
+        a person reading the table."""
+        self._client.update_item(
+            TableName=self._table,
+            Key={DEDUP_KEY_ATTRIBUTE: {"S": key}},
+            UpdateExpression="SET #scan = :scan, #expires = :expires, #issue = :issue",
+            ExpressionAttributeNames={"#scan": SCAN_ATTRIBUTE, "#expires": DEDUP_EXPIRY_ATTRIBUTE, "#issue": "issue"},
+            ExpressionAttributeValues={
+                ":scan": {"N": str(scan)},
+                ":expires": _expiry(now),
+                ":issue": {"S": description},
+            },
+        )
+
+
+def _expiry(now: float) -> dict[str, str]:
+    return {"N": str(int(now) + EPISODE_RETENTION_SECONDS)}
 
 
 def interface_subnets(client: BaseClient, interface_ids: Iterable[str]) -> dict[str, str]:

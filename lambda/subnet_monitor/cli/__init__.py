@@ -11,11 +11,13 @@ from subnet_monitor import __version__
 from subnet_monitor.aws.clients import AWS_ERRORS, AwsClients
 from subnet_monitor.cli import design as cli_design
 from subnet_monitor.cli import fix as cli_fix
+from subnet_monitor.cli import reclaim as cli_reclaim
 from subnet_monitor.core.config import ConfigError, MonitorConfig, ScanConfig
 from subnet_monitor.core.config.documents import read_document
 from subnet_monitor.core.models import Status
-from subnet_monitor.render.terminal import say
-from subnet_monitor.render.text import errors_text, findings_text, to_json, to_table
+from subnet_monitor.core.whatif import parse_what_ifs
+from subnet_monitor.render.terminal import one_line, say
+from subnet_monitor.render.text import errors_text, findings_text, to_json, to_table, what_if_text
 from subnet_monitor.scan import run_scan
 
 EXIT_OK = 0
@@ -53,6 +55,16 @@ def add_scan_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="take the scan settings of cdk.json's subnet-monitor block (or of a JSON file holding the block)",
     )
+    parser.add_argument(
+        "--what-if",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="judge the estate as if changed (repeatable; nothing in AWS is changed): "
+        "nodegroup:CLUSTER/NAME:maxSize=N, service:CLUSTER/NAME:maxTasks=N, asg:NAME:maxSize=N, "
+        "fargate:CLUSTER/PROFILE:maxPods=N, cluster:NAME:prefixDelegation=true|false, "
+        "cluster:NAME:KEY=N (warmIpTarget, warmEniTarget, warmPrefixTarget, minimumIpTarget)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -66,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--fail-on", choices=sorted(FAIL_ON), help="exit 1 when a subnet is at this status or worse")
     cli_design.add_parsers(commands, add_scan_arguments)
     cli_fix.add_parser(commands, add_scan_arguments)
+    cli_reclaim.add_parser(commands)
     return parser
 
 
@@ -157,8 +170,11 @@ def scan_estate(args: argparse.Namespace, *, publish: bool = False) -> cli_desig
         per-cluster and per-call failures and carries on.
     """
     config = config_from_args(args)
+    what_if = parse_what_ifs(args.what_if)
+    if what_if and publish:
+        raise ConfigError("--what-if", None, "cannot go with --publish: CloudWatch gets the estate's figures only")
     clients = AwsClients.for_profile(args.profile, args.region)
-    return cli_design.Scanned(run_scan(clients, config, publish=publish), clients, config)
+    return cli_design.Scanned(run_scan(clients, config, publish=publish, what_if=what_if), clients, config)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -167,21 +183,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "fix":
             return cli_fix.run(args, scan_estate)
+        if args.command == cli_reclaim.COMMAND:
+            return cli_reclaim.run(args)
         return _scan(args) if args.command == "scan" else cli_design.run(args, scan_estate)
     except ConfigError as error:
         shown = "" if error.value is None else f" {error.shown}"
-        say(f"subnet_monitor: error: {error.key}:{shown} {error.reason}", file=sys.stderr)
+        say(one_line(f"subnet_monitor: error: {error.key}:{shown} {error.reason}"), file=sys.stderr)
     except AWS_ERRORS as error:
-        say(f"subnet_monitor: error: {error}", file=sys.stderr)
+        say(one_line(f"subnet_monitor: error: {error}"), file=sys.stderr)
     return EXIT_BAD_INPUT
 
 
 def _scan(args: argparse.Namespace) -> int:
     outcome = scan_estate(args, publish=args.publish).outcome
     if args.json:
-        say(to_json(outcome.reports))
+        say(to_json(outcome.reports, outcome.what_if))
     else:
-        say("\n\n".join(text for text in (to_table(outcome.reports), findings_text(outcome.reports)) if text))
+        what_if = what_if_text(outcome.reports, outcome.what_if) if outcome.what_if is not None else ""
+        say("\n\n".join(text for text in (to_table(outcome.reports), what_if, findings_text(outcome.reports)) if text))
     if outcome.errors:
         say(errors_text(outcome.errors), file=sys.stderr)
     if outcome.published is not None:

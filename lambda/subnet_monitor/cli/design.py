@@ -130,7 +130,7 @@ def _live(scanned: Scanned, margin: float | None, peered: dict[str, str]) -> tup
         vpc_labels=extras.vpc_labels,
         other_cidrs=extras.other_cidrs,
         margin_percent=DEFAULT_SAFETY_MARGIN_PERCENT if margin is None else margin,
-        source=f"the live estate ({_region(scanned)})",
+        source=f"the live estate ({_region(scanned)})" + _what_if_label(scanned),
     )
     extras.errors = list(reader.errors)
     return design, extras
@@ -164,6 +164,14 @@ def live_extras(reader: DesignReader, reports: Sequence[SubnetReport]) -> LiveEx
         other_cidrs=other_cidrs,
         errors=list(reader.errors),
     )
+
+
+def _what_if_label(scanned: Scanned) -> str:
+    """What a design check of a what-if says it judged: the estate after the changes, not as it is."""
+    what_if = scanned.outcome.what_if
+    if what_if is None:
+        return ""
+    return ", as if " + ", ".join(change.spec for change in what_if.changes)
 
 
 def _region(scanned: Scanned) -> str:
@@ -220,6 +228,7 @@ def _report(args: argparse.Namespace, scan_estate: ScanEstate, margin: float | N
         horizon_hours=scanned.config.exhaustion_horizon_hours,
         checks=tuple(c for c in (live_report, plan_report) if c is not None),
         errors=errors,
+        what_if=scanned.outcome.what_if,
     )
     _write(args.html, render_html(page))
     if errors:

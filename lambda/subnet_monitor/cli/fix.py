@@ -1,9 +1,12 @@
 """``python -m subnet_monitor fix``: for every short subnet, the steps and commands that give it room.
 
-It scans like ``scan``, reads the VPCs' address space (their CIDR blocks and all their subnets, the
-region's other VPCs, peering connections, route destinations, transit gateway routes, and what the
-prefix-delegation subnets hold), and prints the plans of :mod:`subnet_monitor.design.fix`. It changes
-nothing. A read that fails is said on stderr (and in the JSON ``errors``) and the plans go without it.
+It scans like ``scan`` (``--what-if`` included: the plans are then for the after-state), reads the
+VPCs' address space (their CIDR blocks and all their subnets, the region's other VPCs, peering
+connections, route destinations, transit gateway routes, and what the prefix-delegation subnets
+hold) and the detached ENIs of the scanned subnets (those ``reclaim-enis --apply`` would delete are
+the leaked ones, :func:`subnet_monitor.core.leaks.classify`), and prints the plans of
+:mod:`subnet_monitor.design.fix`. It changes nothing. A read that fails is said on stderr (and in the
+JSON ``errors``) and the plans go without it.
 
 Exit codes: 0 the plans were printed (or no subnet is short), 2 bad input (a refused flag or
 config, no credentials or region).
@@ -14,13 +17,16 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
+from subnet_monitor.aws.enis import EniReclaimer
 from subnet_monitor.aws.network import NAME_TAG, DesignReader
 from subnet_monitor.cli.design import ScanEstate
 from subnet_monitor.core.config import ConfigError
 from subnet_monitor.core.fragmentation import FEW_FREE_PREFIXES, NO_FREE_PREFIX
-from subnet_monitor.core.models import SubnetReport
+from subnet_monitor.core.leaks import DEFAULT_OLDER_THAN, classify
+from subnet_monitor.core.models import ScanError, SubnetReport
 from subnet_monitor.design.fix import FixInputs, FixReport, plan_fixes
 from subnet_monitor.design.plan import DEFAULT_SAFETY_MARGIN_PERCENT
 from subnet_monitor.render.fix import to_json, to_text
@@ -97,8 +103,22 @@ def read_inputs(
     )
 
 
-def run(args: argparse.Namespace, scan_estate: ScanEstate, leaked_enis: LeakedEnis | None = None) -> int:
-    """Scan, read, plan, print. ``leaked_enis``: what leak detection found (none given: none listed).
+def leaked_enis(reclaimer: EniReclaimer, subnet_ids: Sequence[str]) -> dict[str, list[tuple[str, int]]]:
+    """The leaked ENIs of the subnets, by subnet: the detached ones ``reclaim-enis --apply`` would
+    delete (their origin leaks and is safe to delete, older than its default threshold), each with the
+    addresses it holds. A failed read is in ``reclaimer.errors``."""
+    now = datetime.now(UTC)
+    found: dict[str, list[tuple[str, int]]] = {}
+    for eni in reclaimer.detached(subnet_ids=subnet_ids):
+        candidate = classify(eni, now=now, older_than=DEFAULT_OLDER_THAN)
+        if candidate.deletable:
+            found.setdefault(candidate.subnet_id, []).append((candidate.network_interface_id, candidate.addresses))
+    return found
+
+
+def run(args: argparse.Namespace, scan_estate: ScanEstate, leaked: LeakedEnis | None = None) -> int:
+    """Scan, read, plan, print. ``leaked``: leaked ENIs by subnet when the caller has them, else
+    they are read (:func:`leaked_enis`).
 
     Raises
     ------
@@ -110,7 +130,10 @@ def run(args: argparse.Namespace, scan_estate: ScanEstate, leaked_enis: LeakedEn
     margin = DEFAULT_SAFETY_MARGIN_PERCENT if args.margin is None else args.margin
     scanned = scan_estate(args)
     reader = DesignReader(scanned.clients.ec2, scanned.clients.eks)
+    reclaimer = EniReclaimer(scanned.clients.ec2)
     config = scanned.config
+    if leaked is None:
+        leaked = leaked_enis(reclaimer, [r.subnet_id for r in scanned.outcome.reports])
     inputs = read_inputs(
         reader,
         scanned.outcome.reports,
@@ -118,10 +141,10 @@ def run(args: argparse.Namespace, scan_estate: ScanEstate, leaked_enis: LeakedEn
         warning_percent=config.warning_percent,
         horizon_hours=config.exhaustion_horizon_hours,
         min_free_prefix_blocks=config.min_free_prefix_blocks,
-        leaked_enis=leaked_enis or {},
+        leaked_enis=leaked,
     )
     report: FixReport = plan_fixes(inputs)
-    errors = [*scanned.outcome.errors, *reader.errors]
+    errors: list[ScanError] = [*scanned.outcome.errors, *reader.errors, *reclaimer.errors]
     say(to_json(report, errors) if args.json else to_text(report))
     if errors:
         say(errors_text(errors), file=sys.stderr)

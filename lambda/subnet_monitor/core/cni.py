@@ -76,6 +76,8 @@ class Source(StrEnum):
     UNKNOWN = "unknown"
     # Prefix delegation only: /28 prefixes on the node group's ENIs, whatever the settings say.
     ENIS = "enis"
+    # A --what-if set it (core.whatif): the report is the estate as it would be, not as it is.
+    WHAT_IF = "what-if"
 
 
 @dataclass(frozen=True)

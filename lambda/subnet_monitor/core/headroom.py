@@ -107,6 +107,9 @@ class CapacityInputs:
     now: float = 0.0
     horizon_hours: float = 168.0
     min_free_prefix_blocks: int = 1
+    # Clusters whose prefix_delegation setting holds as given, even where the ENIs show /28 prefixes
+    # today: a what-if sets it (core.whatif), and asks about the nodes that run with it.
+    prefix_delegation_given: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -281,8 +284,9 @@ def _nodegroup_needs(
     custom = seen or (resolved is not None and resolved.custom_networking)
     pod_subnets = _pod_subnets(inputs, workload, subnets) if custom else []
     # Prefix mode: configured for the cluster, or seen on the ENIs of the node group's (pod) subnets.
-    prefixed = settings.prefix_delegation or any(
-        inputs.address_use[s].prefixes for s in (*subnets, *pod_subnets) if s in inputs.address_use
+    prefixed = settings.prefix_delegation or (
+        workload.cluster not in inputs.prefix_delegation_given
+        and any(inputs.address_use[s].prefixes for s in (*subnets, *pod_subnets) if s in inputs.address_use)
     )
     known = [inputs.instance_limits[t] for t in spec.instance_types if t in inputs.instance_limits]
     details[workload] = {

@@ -121,11 +121,12 @@ class EcsServiceSpec:
 
 @dataclass(frozen=True)
 class AsgSpec:
-    """A capacity provider's Auto Scaling group."""
+    """A capacity provider's Auto Scaling group; ``name`` the group's own (``None``: not read)."""
 
     subnets: tuple[str, ...]
     max_size: int
     instances: int
+    name: str | None = None
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,9 @@ and overlaps between subnets, VPCs and peered networks. Pure: no AWS, no I/O.
 from __future__ import annotations
 
 import ipaddress
+from bisect import bisect_left
+from collections import defaultdict
+from collections.abc import Sequence
 
 from subnet_monitor.core.findings import Finding
 from subnet_monitor.core.models import ClusterDesign
@@ -13,10 +16,10 @@ from subnet_monitor.design.model import WORKLOAD_ROLES, Design, Result, SubnetDe
 from subnet_monitor.design.sizing import (
     DEFAULT_SERVICE_CIDR_FOR_10_VPC,
     AddressNeed,
+    FreeBlocks,
     default_service_cidr,
     empty_free_blocks,
     fits,
-    free_block,
     smallest_fitting_prefix,
     with_margin,
 )
@@ -151,8 +154,17 @@ def prefix_block_rules(subnet: SubnetDesign) -> list[Finding]:
     ]
 
 
-def sizing_rule(design: Design, subnet: SubnetDesign, suggested: list[str]) -> tuple[Finding, SubnetSizing] | None:
-    """``suggested``: blocks already proposed for other subnets, so that no two proposals collide."""
+def free_space(design: Design) -> FreeBlocks:
+    """The free space of the design's VPCs, for :func:`sizing_rule` to propose blocks from."""
+    subnets: dict[str, list[str]] = defaultdict(list)
+    for subnet in design.subnets.values():
+        subnets[subnet.vpc].append(subnet.cidr)
+    return FreeBlocks(design.vpcs, subnets, design.other_cidrs, design.peered.values())
+
+
+def sizing_rule(design: Design, subnet: SubnetDesign, free: FreeBlocks) -> tuple[Finding, SubnetSizing] | None:
+    """``free``: :func:`free_space`, shared by the subnets in turn; a block proposed here is taken
+    from it, so that no two proposals collide."""
     if subnet.needed_at_max is None or not subnet.roles & WORKLOAD_ROLES:
         return None
     margin = design.margin_percent
@@ -191,12 +203,9 @@ def sizing_rule(design: Design, subnet: SubnetDesign, suggested: list[str]) -> t
         if smallest is None:
             fix = "not even a /16 holds it: spread the workloads over more subnets"
         else:
-            others = [s.cidr for s in design.subnets.values() if s.key != subnet.key and s.vpc == subnet.vpc]
-            others += design.other_cidrs.get(subnet.vpc, ())
-            taken = [*others, *design.peered.values(), *suggested]
-            block = free_block(design.vpcs.get(subnet.vpc, ()), taken, smallest)
+            block = free.first(subnet.vpc, smallest, own=subnet.cidr)
             if block:
-                suggested.append(block)
+                free.take(block)
             where = f" (e.g. {block} is free in VPC {design.vpc_label(subnet.vpc)})" if block else ""
             fix = (
                 f"/{smallest} is the smallest subnet that fits with the {margin:g} % margin: "
@@ -223,15 +232,21 @@ def sizing_rule(design: Design, subnet: SubnetDesign, suggested: list[str]) -> t
 
 
 def overlap_rules(design: Design) -> list[Finding]:
+    """Each subnet inside its VPC; the overlapping pairs of subnets (in address order); each VPC's
+    CIDRs against the peered networks and the other VPCs'. Near-linear: a sweep over the subnets in
+    address order, and an index of the VPC and peered CIDRs (see :func:`_overlapping_pairs` and
+    :class:`_CidrIndex`), rather than comparing every pair."""
     results = []
-    subnets = sorted(design.subnets.values(), key=lambda s: ipaddress.IPv4Network(s.cidr))
+    networks = {s.key: ipaddress.IPv4Network(s.cidr) for s in design.subnets.values()}
+    vpc_networks = {vpc: [ipaddress.IPv4Network(c) for c in cidrs] for vpc, cidrs in design.vpcs.items()}
+    subnets = sorted(design.subnets.values(), key=lambda s: networks[s.key])
     for subnet in subnets:
-        network = ipaddress.IPv4Network(subnet.cidr)
+        network = networks[subnet.key]
         vpc_cidrs = design.vpcs.get(subnet.vpc)
         if vpc_cidrs is None:
             continue
         vpc = design.vpc_label(subnet.vpc)
-        if any(network.subnet_of(ipaddress.IPv4Network(c)) for c in vpc_cidrs):
+        if any(network.subnet_of(n) for n in vpc_networks[subnet.vpc]):
             results.append(
                 verdict(
                     "subnet-in-vpc", f"subnet {subnet.label}", Result.PASS, f"inside VPC {vpc} ({', '.join(vpc_cidrs)})"
@@ -247,11 +262,7 @@ def overlap_rules(design: Design) -> list[Finding]:
                     "pick a range inside the VPC, or associate a secondary CIDR block with the VPC that holds it",
                 )
             )
-    clashes = []
-    for index, first in enumerate(subnets):
-        for second in subnets[index + 1 :]:
-            if ipaddress.IPv4Network(first.cidr).overlaps(ipaddress.IPv4Network(second.cidr)):
-                clashes.append((first, second))
+    clashes = _overlapping_pairs(subnets, [networks[s.key] for s in subnets])
     for first, second in clashes:
         same = first.vpc == second.vpc
         results.append(
@@ -270,22 +281,21 @@ def overlap_rules(design: Design) -> list[Finding]:
         )
     if not clashes and subnets:
         results.append(verdict("subnet-overlap", "all subnets", Result.PASS, f"no two of the {len(subnets)} overlap"))
+    # The peered networks first, then every VPC's CIDRs: the order the problems are told in.
+    others = [(None, f"{name} {cidr}", ipaddress.IPv4Network(cidr)) for name, cidr in design.peered.items()]
+    others += [
+        (vpc, f"VPC {design.vpc_label(vpc)} {cidr}", network)
+        for vpc, cidrs in design.vpcs.items()
+        for cidr, network in zip(cidrs, vpc_networks[vpc], strict=True)
+    ]
+    index = _CidrIndex([network for _, _, network in others])
     for vpc, cidrs in sorted(design.vpcs.items()):
-        problems = []
-        for cidr in cidrs:
-            network = ipaddress.IPv4Network(cidr)
-            problems += [
-                f"{cidr} overlaps {name} {other}"
-                for name, other in design.peered.items()
-                if network.overlaps(ipaddress.IPv4Network(other))
-            ]
-            problems += [
-                f"{cidr} overlaps VPC {design.vpc_label(other_vpc)} {other}"
-                for other_vpc, others in design.vpcs.items()
-                if other_vpc != vpc
-                for other in others
-                if network.overlaps(ipaddress.IPv4Network(other))
-            ]
+        problems = [
+            f"{cidr} overlaps {others[i][1]}"
+            for cidr, network in zip(cidrs, vpc_networks[vpc], strict=True)
+            for i in index.overlapping(network)
+            if others[i][0] != vpc
+        ]
         subject = f"VPC {design.vpc_label(vpc)}"
         if problems:
             results.append(
@@ -303,3 +313,46 @@ def overlap_rules(design: Design) -> list[Finding]:
                 verdict("vpc-overlap", subject, Result.PASS, f"{', '.join(cidrs)} overlap no other network ({checked})")
             )
     return results
+
+
+def _overlapping_pairs(
+    items: Sequence[SubnetDesign], networks: Sequence[ipaddress.IPv4Network]
+) -> list[tuple[SubnetDesign, SubnetDesign]]:
+    """Every overlapping pair of ``items``, whose ``networks`` are in address order: for each, the
+    later ones that start before it ends (no later one that starts after it can overlap it)."""
+    pairs = []
+    for first, network in enumerate(networks):
+        end = int(network.broadcast_address)
+        second = first + 1
+        while second < len(networks) and int(networks[second].network_address) <= end:
+            pairs.append((items[first], items[second]))
+            second += 1
+    return pairs
+
+
+class _CidrIndex:
+    """Which of some CIDR blocks overlap a block. Two CIDR blocks overlap only when one holds the
+    other, so those are the block's supernets (found by range) and the blocks that start within it
+    (found by bisecting the blocks in address order)."""
+
+    def __init__(self, networks: Sequence[ipaddress.IPv4Network]) -> None:
+        self._at: dict[tuple[int, int], list[int]] = defaultdict(list)
+        for position, network in enumerate(networks):
+            self._at[int(network.network_address), network.prefixlen].append(position)
+        self._ranges = sorted(self._at)
+
+    def overlapping(self, network: ipaddress.IPv4Network) -> list[int]:
+        """The positions of the blocks that overlap ``network``, in order."""
+        start, prefix = int(network.network_address), network.prefixlen
+        found = [p for length in range(prefix) for p in self._at.get(_supernet(start, length), ())]
+        index = bisect_left(self._ranges, (start, prefix))
+        while index < len(self._ranges) and self._ranges[index][0] < start + network.num_addresses:
+            found += self._at[self._ranges[index]]
+            index += 1
+        return sorted(found)
+
+
+def _supernet(start: int, prefix_length: int) -> tuple[int, int]:
+    """The block of ``prefix_length`` holding the address ``start``, as (start, prefix length)."""
+    shift = 32 - prefix_length
+    return start >> shift << shift, prefix_length

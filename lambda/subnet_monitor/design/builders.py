@@ -100,11 +100,11 @@ def design_from_plan(plan: Plan, source: str = "plan") -> Design:
         for name, s in plan.subnets.items()
     }
 
-    def capacity_of(specs: Mapping[Workload, WorkloadSpec]) -> dict[str, int | None]:
-        discovery = Discovery(uses=found.uses, specs=dict(specs), ecs_trunking=found.ecs_trunking)
+    def capacity_of(workload: Workload, spec: WorkloadSpec) -> dict[str, int | None]:
+        """What one workload needs at its maximum in each of its subnets, by the headroom model."""
         inputs = CapacityInputs(
-            discovery=discovery,
-            states=states,
+            discovery=Discovery(uses=found.uses, specs={workload: spec}, ecs_trunking=found.ecs_trunking),
+            states={name: states[name] for name in spec.subnets},
             address_use={},
             instance_addresses={},
             instance_limits=plan.instance_limits,
@@ -114,11 +114,18 @@ def design_from_plan(plan: Plan, source: str = "plan") -> Design:
         )
         return {name: capacity.ips_needed_at_max for name, capacity in plan_capacity(inputs).items()}
 
-    needed = capacity_of(found.specs)
-    # Each workload on its own, for the breakdown (and the single addresses of prefix subnets).
+    # Each workload on its own, over its own subnets (all it needs lands there: a plan has no
+    # custom-networking pod subnets), for the breakdown and the single addresses of prefix subnets.
+    # A subnet needs their sum, as the model over the whole plan says (each workload's need is
+    # spread over its subnets on its own), without the model's per-subnet work growing with the
+    # plan's node groups; a subnet no modelled workload uses needs None.
+    needed: dict[str, int] = {}
     shares: dict[str, dict[Workload, int]] = defaultdict(dict)
     for workload, spec in found.specs.items():
-        for name, share in capacity_of({workload: spec}).items():
+        for name, share in capacity_of(workload, spec).items():
+            if share is None:
+                continue
+            needed[name] = needed.get(name, 0) + share
             if share:
                 shares[name][workload] = share
 

@@ -420,6 +420,10 @@ def _steps(work: _Work, inputs: FixInputs, vpc_map: VpcMap | None, count: int) -
         handles.append(cmd.handle(index))
         if vpc_map is not None:
             vpc_map.proposed.append(Proposed(cidr, report.availability_zone, report.subnet_id))
+    if handles and not report.workloads:
+        plan.notes.append(
+            f"no ECS or EKS workload the scan found uses {report.subnet_id}: point what runs there at the new subnet"
+        )
     if work.in_secondary and handles:
         _custom_networking(work, handles)
     _reservation(work, inputs)

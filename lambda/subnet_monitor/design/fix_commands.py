@@ -190,16 +190,12 @@ def prefix_reservation(subnet_id: str, cidr: str) -> Commands:
             f"aws ec2 create-subnet-cidr-reservation --subnet-id {_q(subnet_id)} --cidr {cidr} "
             "--reservation-type prefix"
         ),
+        # AWS::EC2::SubnetCidrReservation (CDK ec2.CfnSubnetCidrReservation):
+        # https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-ec2-subnetcidrreservation.html
         cdk=(
-            "from aws_cdk import custom_resources as cr\n\n"
-            "# CloudFormation has no subnet CIDR reservation resource: an SDK call\n"
-            'cr.AwsCustomResource(self, "SubnetMonitorPrefixReservation",\n'
-            '    on_create=cr.AwsSdkCall(service="EC2", action="createSubnetCidrReservation",\n'
-            f'        parameters={{"SubnetId": {json.dumps(subnet_id)}, "Cidr": {json.dumps(cidr)}, '
-            '"ReservationType": "prefix"},\n'
-            "        physical_resource_id=cr.PhysicalResourceId.from_response(\n"
-            '            "SubnetCidrReservation.SubnetCidrReservationId")),\n'
-            "    policy=cr.AwsCustomResourcePolicy.from_sdk_calls(resources=cr.AwsCustomResourcePolicy.ANY_RESOURCE))"
+            "from aws_cdk import aws_ec2 as ec2\n\n"
+            'ec2.CfnSubnetCidrReservation(self, "SubnetMonitorPrefixReservation",\n'
+            f'    subnet_id={json.dumps(subnet_id)}, cidr={json.dumps(cidr)}, reservation_type="prefix")'
         ),
         terraform=(
             'resource "aws_ec2_subnet_cidr_reservation" "subnet_monitor_prefix" {\n'

@@ -31,7 +31,13 @@ from subnet_monitor.core.models import (
     ClusterDesign,
     Role,
 )
-from subnet_monitor.design.addressing import overlap_rules, prefix_block_rules, service_cidr_rules, sizing_rule
+from subnet_monitor.design.addressing import (
+    free_space,
+    overlap_rules,
+    prefix_block_rules,
+    service_cidr_rules,
+    sizing_rule,
+)
 from subnet_monitor.design.model import (
     WORKLOAD_ROLES,
     CheckReport,
@@ -87,10 +93,8 @@ def check_design(design: Design) -> CheckReport:
         results.extend(_private(subnet))
         results.extend(prefix_block_rules(subnet))
     results.extend(_spread(design))
-    suggested: list[str] = []
-    sizing = [
-        s for s in (sizing_rule(design, subnet, suggested) for subnet in design.subnets.values()) if s is not None
-    ]
+    free = free_space(design)
+    sizing = [s for s in (sizing_rule(design, subnet, free) for subnet in design.subnets.values()) if s is not None]
     results.extend(result for result, _ in sizing)
     results.extend(overlap_rules(design))
     return CheckReport(

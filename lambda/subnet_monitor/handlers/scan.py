@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from functools import cache
 from typing import Any
@@ -12,10 +13,10 @@ from aws_lambda_powertools.middleware_factory import lambda_handler_decorator
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from subnet_monitor.aws.clients import AwsClients
-from subnet_monitor.aws.failures import FailureEventEmitter
-from subnet_monitor.core.config import ScanConfig
+from subnet_monitor.aws.failures import FailureEventEmitter, HealthEpisodes
+from subnet_monitor.core.config import ENV_FAILURE_DEDUP_TABLE, ScanConfig
 from subnet_monitor.core.metrics import SCAN_DURATION, SCAN_ERRORS, SUBNETS_SCANNED
-from subnet_monitor.failures.health import health_events
+from subnet_monitor.failures.health import hand_over
 from subnet_monitor.handlers.observability import logger, metrics, tracer
 from subnet_monitor.scan import run_scan
 
@@ -35,6 +36,12 @@ def _config() -> ScanConfig:
     return ScanConfig.from_env(os.environ)
 
 
+@cache
+def _episodes(table_name: str) -> HealthEpisodes:
+    # The failure path's table, which the stack names in the collector's environment too.
+    return HealthEpisodes.for_table(table_name)
+
+
 @lambda_handler_decorator
 def validate_environment(handler: Callable[..., Any], event: dict[str, Any], context: LambdaContext) -> Any:
     """Refuse a bad environment before anything else runs; the ConfigError names the variable."""
@@ -48,8 +55,16 @@ def validate_environment(handler: Callable[..., Any], event: dict[str, Any], con
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     outcome = run_scan(_clients(), _config(), publish=True)
-    # EKS sends no event for its health issues: hand them to the failure path as events of our own.
-    outcome.errors.extend(FailureEventEmitter(_clients().events).emit(health_events(outcome.health_issues)))
+    # EKS sends no event for its health issues: hand them to the failure path as events of our own,
+    # one per episode (without the table, as when run by hand, one per scan).
+    table_name = os.environ.get(ENV_FAILURE_DEDUP_TABLE)
+    handed = hand_over(
+        outcome.health_issues,
+        FailureEventEmitter(_clients().events),
+        _episodes(table_name) if table_name else None,
+        now=time.time(),
+    )
+    outcome.errors.extend(handed.errors)
     for report in outcome.reports:
         logger.info(SUBNET_REPORT_MESSAGE, extra=report.to_dict())
     for error in outcome.errors:
@@ -57,4 +72,4 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     metrics.add_metric(name=SUBNETS_SCANNED, unit=MetricUnit.Count, value=len(outcome.reports))
     metrics.add_metric(name=SCAN_ERRORS, unit=MetricUnit.Count, value=len(outcome.errors))
     metrics.add_metric(name=SCAN_DURATION, unit=MetricUnit.Milliseconds, value=outcome.duration_ms)
-    return outcome.summary()
+    return {**outcome.summary(), **handed.summary()}

@@ -6,7 +6,8 @@ stray external reference would show up as a browser error. The script only check
 is laid out, that every chart has a size, and writes the count on ``<body>`` (``data-charts``,
 ``data-charts-drawn``): the browser test reads it.
 
-Sections: a summary; per VPC and Availability Zone, one row per subnet with its utilization bar
+Sections: a summary; with what-ifs, each reached subnet before → after (the rest of the page is then
+the estate after them); per VPC and Availability Zone, one row per subnet with its utilization bar
 (used now, what its workloads need more at their maximum, the warning and critical marks), roles
 and workloads, headroom at max, free /28 blocks, forecast and consumer breakdown; the findings (fix,
 source as text, severity, code); and the design check when one ran (the planned subnets at maximum
@@ -24,6 +25,7 @@ from datetime import datetime
 from typing import TypeVar
 
 from subnet_monitor.core.models import ScanError, Status, SubnetReport
+from subnet_monitor.core.whatif import Figures, WhatIfOutcome
 from subnet_monitor.design.model import RULES, CheckReport, Result, SubnetSizing, result_of
 from subnet_monitor.render.charts import (
     HELD_COLOR,
@@ -101,6 +103,8 @@ class ReportPage:
     horizon_hours: float = 168.0
     checks: Sequence[CheckReport] = ()
     errors: Sequence[ScanError] = ()
+    # With --what-if: the changes and the subnets they reach; ``reports`` are the after-state.
+    what_if: WhatIfOutcome | None = None
 
 
 def _badge(text: str, color: str) -> str:
@@ -212,6 +216,77 @@ def _subnets_section(page: ReportPage) -> str:
                 f'<h3>{_e(zone)}</h3><table class="grid">{_colgroup(SUBNET_COLUMNS)}{SUBNET_HEADER}{cells}</table>'
             )
     return "".join(out)
+
+
+WHAT_IF_COLUMNS = (200, 150, 150, 130, 170, None)
+
+
+def _what_if_value(value: int | bool | None) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "not set" if value is None else str(value)
+
+
+def _moved(before: int | None, after: int | None, *, signed: bool = False) -> str:
+    def shown(value: int | None) -> str:
+        if value is None:
+            return "—"
+        text = f"{value:+d}".replace("+0", "0") if signed else str(value)
+        return f'<span class="neg">{text}</span>' if signed and value < 0 else text
+
+    return f'<td class="num">{shown(before)} → {shown(after)}</td>'
+
+
+def _status_moved(before: Figures, after: Figures) -> str:
+    return (
+        f"<td>{_badge(str(before.status), STATUS_COLORS[before.status])} → "
+        f"{_badge(str(after.status), STATUS_COLORS[after.status])}</td>"
+    )
+
+
+def _what_if_section(page: ReportPage) -> str:
+    """The changes, then each subnet they reach: needed at max, headroom, free /28 and status, before → after."""
+    what_if = page.what_if
+    if what_if is None:
+        return ""
+    changes = "".join(
+        f"<li><code>{_e(c.spec)}</code>: {_e(c.setting)} {_e(_what_if_value(c.before))} → "
+        f"{_e(_what_if_value(c.after))}</li>"
+        for c in what_if.changes
+    )
+    rows = []
+    for report in page.reports:
+        reached = what_if.subnets.get(report.subnet_id)
+        if reached is None:
+            continue
+        name = page.names.get(report.subnet_id)
+        label = f"<b>{_e(name)}</b><small>{_e(report.subnet_id)}</small>" if name else f"<b>{_e(report.subnet_id)}</b>"
+        held = set(report.workloads)
+        workloads = ", ".join(
+            dict.fromkeys(f"{w.cluster}/{w.name}" for c in reached.changes for w in sorted(c.changes & held))
+        )
+        before, after = reached.before, reached.after
+        rows.append(
+            f'<tr id="what-if-{_e(report.subnet_id)}"><td class="sub">{label}<small>{_e(report.cidr)}</small></td>'
+            f"{_moved(before.ips_needed_at_max, after.ips_needed_at_max)}"
+            f"{_moved(before.scale_headroom, after.scale_headroom, signed=True)}"
+            f"{_moved(before.free_prefix_blocks, after.free_prefix_blocks)}"
+            f'{_status_moved(before, after)}<td class="wl">{_e(workloads or "—")}</td></tr>'
+        )
+    header = (
+        "<tr><th>Subnet</th><th>Needed at max</th><th>Headroom at max</th><th>Free /28</th><th>Status</th>"
+        "<th>Changed workloads</th></tr>"
+    )
+    table = (
+        f'<table class="grid">{_colgroup(WHAT_IF_COLUMNS)}{header}{"".join(rows)}</table>'
+        if rows
+        else "<p>No subnet reached: the changed workloads hold no subnet the scan measured.</p>"
+    )
+    return (
+        '<h2 id="what-if">What-if: before → after</h2>'
+        f'<div class="meta">Nothing in AWS was changed. The rest of this page shows the estate after these '
+        f"changes:</div><ul>{changes}</ul>{table}"
+    )
 
 
 def _findings_section(page: ReportPage) -> str:
@@ -351,7 +426,7 @@ def render_html(page: ReportPage) -> str:
         f"<title>{_e(page.title)}</title><style>{STYLE}</style></head><body>{PATTERNS}"
         f"<h1>{_e(page.title)}</h1>"
         f'<div class="meta">{_e(page.source)} · generated {_e(generated)}{_e(thresholds)}</div>'
-        f"{_cards(page)}{_subnets_section(page)}{_findings_section(page)}{checks}{errors}"
+        f"{_cards(page)}{_what_if_section(page)}{_subnets_section(page)}{_findings_section(page)}{checks}{errors}"
         "<footer>subnet-ip-monitor · one self-contained file: no network needed to open it. "
         "Bars: usable addresses of each subnet (2<sup>32−prefix</sup> − 5); headroom = free − what the workloads "
         "need more at their maximum.</footer>"
