@@ -87,7 +87,7 @@ def test_subnets_are_drawn_to_scale_in_their_cidr_band_coloured_by_status() -> N
 
 
 def test_proposals_are_dashed_in_the_band_they_fall_in_and_a_proposed_cidr_gets_its_own_band() -> None:
-    bands = parse(vpc_maps_section([VPC]))
+    bands = parse(vpc_maps_section([VPC], names={"subnet-a": "eks-nodes-a"}))
     # THEN there are two bands: the VPC's CIDR and the secondary CIDR fix proposes (outlined, dashed)
     assert [b["label"] for b in bands] == ["10.0.0.0/16", "100.64.0.0/24 (proposed secondary CIDR)"]
     secondary_background = bands[1]["rects"][0]  # type: ignore[index]
@@ -98,8 +98,8 @@ def test_proposals_are_dashed_in_the_band_they_fall_in_and_a_proposed_cidr_gets_
         for band in bands
     ]
     assert [[r["title"] for r in rects] for rects in dashed] == [
-        ["proposed 10.0.128.0/18 in eu-west-1a for subnet-a"],
-        ["proposed 100.64.0.0/24 in eu-west-1b for subnet-a"],
+        ["proposed 10.0.128.0/18 in eu-west-1a for subnet-a (eks-nodes-a)"],
+        ["proposed 100.64.0.0/24 in eu-west-1b for subnet-a (eks-nodes-a)"],
     ]
     assert float(dashed[0][0]["x"]) == MAP_WIDTH / 2
     assert float(dashed[1][0]["width"]) == MAP_WIDTH

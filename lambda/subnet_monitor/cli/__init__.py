@@ -12,6 +12,7 @@ from subnet_monitor.aws.clients import AWS_ERRORS, AwsClients
 from subnet_monitor.cli import design as cli_design
 from subnet_monitor.cli import fix as cli_fix
 from subnet_monitor.cli import reclaim as cli_reclaim
+from subnet_monitor.cli.scanned import Scanned
 from subnet_monitor.core.config import ConfigError, MonitorConfig, ScanConfig
 from subnet_monitor.core.config.documents import read_document
 from subnet_monitor.core.models import Status
@@ -158,7 +159,7 @@ def config_from_args(args: argparse.Namespace) -> ScanConfig:
         raise
 
 
-def scan_estate(args: argparse.Namespace, *, publish: bool = False) -> cli_design.Scanned:
+def scan_estate(args: argparse.Namespace, *, publish: bool = False) -> Scanned:
     """Scan with the flags' settings.
 
     Raises
@@ -174,7 +175,7 @@ def scan_estate(args: argparse.Namespace, *, publish: bool = False) -> cli_desig
     if what_if and publish:
         raise ConfigError("--what-if", None, "cannot go with --publish: CloudWatch gets the estate's figures only")
     clients = AwsClients.for_profile(args.profile, args.region)
-    return cli_design.Scanned(run_scan(clients, config, publish=publish, what_if=what_if), clients, config)
+    return Scanned(run_scan(clients, config, publish=publish, what_if=what_if), clients, config)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

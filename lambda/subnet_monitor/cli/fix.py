@@ -22,7 +22,7 @@ from typing import Any
 
 from subnet_monitor.aws.enis import EniReclaimer
 from subnet_monitor.aws.network import NAME_TAG, DesignReader
-from subnet_monitor.cli.design import ScanEstate
+from subnet_monitor.cli.scanned import ScanEstate, Scanned
 from subnet_monitor.core.config import ConfigError
 from subnet_monitor.core.fragmentation import FEW_FREE_PREFIXES, NO_FREE_PREFIX
 from subnet_monitor.core.leaks import DEFAULT_OLDER_THAN, classify
@@ -116,19 +116,10 @@ def leaked_enis(reclaimer: EniReclaimer, subnet_ids: Sequence[str]) -> dict[str,
     return found
 
 
-def run(args: argparse.Namespace, scan_estate: ScanEstate, leaked: LeakedEnis | None = None) -> int:
-    """Scan, read, plan, print. ``leaked``: leaked ENIs by subnet when the caller has them, else
-    they are read (:func:`leaked_enis`).
-
-    Raises
-    ------
-    ConfigError
-        for a refused ``--margin`` or scan flag (the CLI's door exits 2).
-    """
-    if args.margin is not None and not 0 <= args.margin <= MARGIN_MAX:
-        raise ConfigError("--margin", args.margin, f"must be a number of percent, 0 to {MARGIN_MAX}")
-    margin = DEFAULT_SAFETY_MARGIN_PERCENT if args.margin is None else args.margin
-    scanned = scan_estate(args)
+def plan(scanned: Scanned, margin: float | None, leaked: LeakedEnis | None = None) -> tuple[FixReport, list[ScanError]]:
+    """The plans for what ``scanned`` found, and the errors of the reads they needed (the scan's own
+    are in its outcome). ``leaked``: leaked ENIs by subnet when the caller has them, else they are read
+    (:func:`leaked_enis`). ``report --html`` draws its VPC map from the same report."""
     reader = DesignReader(scanned.clients.ec2, scanned.clients.eks)
     reclaimer = EniReclaimer(scanned.clients.ec2)
     config = scanned.config
@@ -137,14 +128,28 @@ def run(args: argparse.Namespace, scan_estate: ScanEstate, leaked: LeakedEnis | 
     inputs = read_inputs(
         reader,
         scanned.outcome.reports,
-        margin_percent=margin,
+        margin_percent=DEFAULT_SAFETY_MARGIN_PERCENT if margin is None else margin,
         warning_percent=config.warning_percent,
         horizon_hours=config.exhaustion_horizon_hours,
         min_free_prefix_blocks=config.min_free_prefix_blocks,
         leaked_enis=leaked,
     )
-    report: FixReport = plan_fixes(inputs)
-    errors: list[ScanError] = [*scanned.outcome.errors, *reader.errors, *reclaimer.errors]
+    return plan_fixes(inputs), [*reader.errors, *reclaimer.errors]
+
+
+def run(args: argparse.Namespace, scan_estate: ScanEstate, leaked: LeakedEnis | None = None) -> int:
+    """Scan, read, plan, print.
+
+    Raises
+    ------
+    ConfigError
+        for a refused ``--margin`` or scan flag (the CLI's door exits 2).
+    """
+    if args.margin is not None and not 0 <= args.margin <= MARGIN_MAX:
+        raise ConfigError("--margin", args.margin, f"must be a number of percent, 0 to {MARGIN_MAX}")
+    scanned = scan_estate(args)
+    report, read_errors = plan(scanned, args.margin, leaked)
+    errors = [*scanned.outcome.errors, *read_errors]
     say(to_json(report, errors) if args.json else to_text(report))
     if errors:
         say(errors_text(errors), file=sys.stderr)

@@ -9,7 +9,7 @@ through :func:`escape`, like everywhere else in the report.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from subnet_monitor.core.models import Status
 from subnet_monitor.design.fix import Proposed, VpcMap
@@ -67,29 +67,34 @@ def _subnet_rect(band: ipaddress.IPv4Network, subnet: dict[str, object]) -> str:
     )
 
 
-def _proposed_rect(band: ipaddress.IPv4Network, proposal: Proposed) -> str:
+def _for(proposal: Proposed, names: Mapping[str, str]) -> str:
+    name = names.get(proposal.for_subnet)
+    return f"{proposal.cidr} in {proposal.availability_zone} for {proposal.for_subnet}" + (f" ({name})" if name else "")
+
+
+def _proposed_rect(band: ipaddress.IPv4Network, proposal: Proposed, names: Mapping[str, str]) -> str:
     placed = _place(band, proposal.cidr)
     if placed is None:
         return ""
     x, width = placed
-    title = f"proposed {proposal.cidr} in {proposal.availability_zone} for {proposal.for_subnet}"
+    title = f"proposed {_for(proposal, names)}"
     return (
         f'<rect x="{x}" y="1" width="{width}" height="{BAND_HEIGHT - 2}" fill="#fff" fill-opacity="0.6" '
         f'stroke="{NEED_COLOR}" stroke-width="1.5" stroke-dasharray="4 2"><title>{escape(title)}</title></rect>'
     )
 
 
-def _bands(vpc_map: VpcMap) -> list[str]:
+def _bands(vpc_map: VpcMap, names: Mapping[str, str]) -> list[str]:
     bands = []
     for cidr, proposed in [(c, False) for c in vpc_map.cidrs] + [(c, True) for c in vpc_map.proposed_cidrs]:
         band = ipaddress.IPv4Network(cidr)
         rects = [_subnet_rect(band, s) for s in vpc_map.subnets]
-        rects += [_proposed_rect(band, p) for p in vpc_map.proposed]
+        rects += [_proposed_rect(band, p, names) for p in vpc_map.proposed]
         bands.append(_band(cidr, rects, proposed=proposed))
     return bands
 
 
-def _listing(vpc_map: VpcMap) -> str:
+def _listing(vpc_map: VpcMap, names: Mapping[str, str]) -> str:
     shown = vpc_map.free_blocks[:FREE_BLOCKS_SHOWN]
     more = len(vpc_map.free_blocks) - len(shown)
     free = ", ".join(shown) + (f" and {more} more" if more > 0 else "") if shown else "none"
@@ -97,7 +102,7 @@ def _listing(vpc_map: VpcMap) -> str:
     if vpc_map.proposed_cidrs:
         lines.append(f"Secondary CIDR to associate: {escape(', '.join(vpc_map.proposed_cidrs))}")
     if vpc_map.proposed:
-        items = ", ".join(f"{p.cidr} in {p.availability_zone} for {p.for_subnet}" for p in vpc_map.proposed)
+        items = "; ".join(_for(p, names) for p in vpc_map.proposed)
         lines.append(f"Proposed subnets: {escape(items)}")
     return "".join(f'<div class="sources">{line}</div>' for line in lines)
 
@@ -110,14 +115,18 @@ def _legend() -> str:
     return f'<div class="legend">{spans}{proposed}</div>'
 
 
-def vpc_maps_section(maps: Sequence[VpcMap], labels: dict[str, str] | None = None) -> str:
-    """The section: a heading, the legend, then per VPC its bands and what is free and proposed."""
+def vpc_maps_section(
+    maps: Sequence[VpcMap], labels: Mapping[str, str] | None = None, names: Mapping[str, str] | None = None
+) -> str:
+    """The section: a heading, the legend, then per VPC its bands and what is free and proposed.
+    ``labels``: VPC labels by ID; ``names``: subnet Name tags by ID."""
+    names = names or {}
     if not maps:
         return ""
     out = ['<h2 id="address-space">Address space by VPC</h2>', _legend()]
     for vpc_map in sorted(maps, key=lambda m: m.vpc_id):
         label = (labels or {}).get(vpc_map.vpc_id, vpc_map.vpc_id)
         out.append(f"<h3>VPC {escape(label)} · {escape(', '.join(vpc_map.cidrs))}</h3>")
-        out.extend(_bands(vpc_map))
-        out.append(_listing(vpc_map))
+        out.extend(_bands(vpc_map, names))
+        out.append(_listing(vpc_map, names))
     return "".join(out)
