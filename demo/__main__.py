@@ -24,6 +24,7 @@ from typing import Any
 from moto.server import ThreadedMotoServer
 
 from demo.failures import run_failures_demo
+from demo.fix import run_fix_demo
 from demo.reclaim import run_reclaim_demo
 from demo.whatif import run_what_if_demo
 from fixtures.estate import (  # demo/__init__ put lambda/ on the path
@@ -155,11 +156,12 @@ def run(endpoint: str) -> int:
     html_file = os.path.relpath(REPORT_FILE)
     print(f"\n$ python -m subnet_monitor report --config demo/subnet-monitor.json --check --html {html_file}")
     cli_main(["report", "--config", str(DEMO_CONFIG_FILE), "--check", "--html", html_file])
+    fix_shown = run_fix_demo(estate, DEMO_CONFIG_FILE)  # demo/fix.py
     run_what_if_demo(DEMO_CONFIG_FILE)  # demo/whatif.py
     failures_shown = run_failures_demo(make_client, estate, DemoContext())  # demo/failures.py
     run_reclaim_demo(make_client, estate)  # demo/reclaim.py: a reclaim-enis dry run; raises if it deleted anything
     print(f"\ndemo finished in {time.perf_counter() - started:.1f} s")
-    return 0 if not mismatches and summary["errors"] == [] and failures_shown else 1
+    return 0 if not mismatches and summary["errors"] == [] and failures_shown and fix_shown else 1
 
 
 def simulate_earlier_scans(cloudwatch: Any, subnet_id: str, available_now: int) -> None:

@@ -10,12 +10,14 @@ from typing import Any
 from subnet_monitor import __version__
 from subnet_monitor.aws.clients import AWS_ERRORS, AwsClients
 from subnet_monitor.cli import design as cli_design
+from subnet_monitor.cli import fix as cli_fix
 from subnet_monitor.cli import reclaim as cli_reclaim
+from subnet_monitor.cli.scanned import Scanned
 from subnet_monitor.core.config import ConfigError, MonitorConfig, ScanConfig
 from subnet_monitor.core.config.documents import read_document
 from subnet_monitor.core.models import Status
 from subnet_monitor.core.whatif import parse_what_ifs
-from subnet_monitor.render.terminal import say
+from subnet_monitor.render.terminal import one_line, say
 from subnet_monitor.render.text import errors_text, findings_text, reasons_text, to_json, to_table, what_if_text
 from subnet_monitor.scan import run_scan
 
@@ -76,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--publish", action="store_true", help="also put the metrics into CloudWatch (Custom/VPC)")
     scan.add_argument("--fail-on", choices=sorted(FAIL_ON), help="exit 1 when a subnet is at this status or worse")
     cli_design.add_parsers(commands, add_scan_arguments)
+    cli_fix.add_parser(commands, add_scan_arguments)
     cli_reclaim.add_parser(commands)
     return parser
 
@@ -156,7 +159,7 @@ def config_from_args(args: argparse.Namespace) -> ScanConfig:
         raise
 
 
-def scan_estate(args: argparse.Namespace, *, publish: bool = False) -> cli_design.Scanned:
+def scan_estate(args: argparse.Namespace, *, publish: bool = False) -> Scanned:
     """Scan with the flags' settings.
 
     Raises
@@ -172,21 +175,23 @@ def scan_estate(args: argparse.Namespace, *, publish: bool = False) -> cli_desig
     if what_if and publish:
         raise ConfigError("--what-if", None, "cannot go with --publish: CloudWatch gets the estate's figures only")
     clients = AwsClients.for_profile(args.profile, args.region)
-    return cli_design.Scanned(run_scan(clients, config, publish=publish, what_if=what_if), clients, config)
+    return Scanned(run_scan(clients, config, publish=publish, what_if=what_if), clients, config)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """The one door of the CLI: the project's errors become exit codes here and nowhere else."""
     args = build_parser().parse_args(argv)
     try:
+        if args.command == "fix":
+            return cli_fix.run(args, scan_estate)
         if args.command == cli_reclaim.COMMAND:
             return cli_reclaim.run(args)
         return _scan(args) if args.command == "scan" else cli_design.run(args, scan_estate)
     except ConfigError as error:
         shown = "" if error.value is None else f" {error.shown}"
-        say(f"subnet_monitor: error: {error.key}:{shown} {error.reason}", file=sys.stderr)
+        say(one_line(f"subnet_monitor: error: {error.key}:{shown} {error.reason}"), file=sys.stderr)
     except AWS_ERRORS as error:
-        say(f"subnet_monitor: error: {error}", file=sys.stderr)
+        say(one_line(f"subnet_monitor: error: {error}"), file=sys.stderr)
     return EXIT_BAD_INPUT
 
 

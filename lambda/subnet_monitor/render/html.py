@@ -9,7 +9,8 @@ is laid out, that every chart has a size, and writes the count on ``<body>`` (``
 Sections: a summary; with what-ifs, each reached subnet before → after (the rest of the page is then
 the estate after them); per VPC and Availability Zone, one row per subnet with its utilization bar
 (used now, what its workloads need more at their maximum, the warning and critical marks), roles
-and workloads, headroom at max, free /28 blocks, forecast and consumer breakdown; the findings (fix,
+and workloads, headroom at max, free /28 blocks, forecast and consumer breakdown; each VPC's address
+space (:mod:`subnet_monitor.render.vpcmap`: subnets by status, free space, what ``fix`` proposes); the findings (fix,
 source as text, severity, code); and the design check when one ran (the planned subnets at maximum
 scale for a plan).
 """
@@ -26,6 +27,7 @@ from typing import TypeVar
 
 from subnet_monitor.core.models import ScanError, Status, SubnetReport
 from subnet_monitor.core.whatif import Figures, WhatIfOutcome
+from subnet_monitor.design.fix import VpcMap
 from subnet_monitor.design.model import RULES, CheckReport, Result, SubnetSizing, result_of
 from subnet_monitor.render.charts import (
     HELD_COLOR,
@@ -38,6 +40,7 @@ from subnet_monitor.render.charts import (
     usage_bar,
 )
 from subnet_monitor.render.charts import escape as _e
+from subnet_monitor.render.vpcmap import vpc_maps_section
 
 T = TypeVar("T")
 RESULT_COLORS = {Result.PASS: "#2e7d32", Result.WARN: "#e08a00", Result.FAIL: "#c62828"}
@@ -106,6 +109,7 @@ class ReportPage:
     errors: Sequence[ScanError] = ()
     # With --what-if: the changes and the subnets they reach; ``reports`` are the after-state.
     what_if: WhatIfOutcome | None = None
+    vpc_maps: Sequence[VpcMap] = ()
 
 
 def _badge(text: str, color: str) -> str:
@@ -435,7 +439,8 @@ def render_html(page: ReportPage) -> str:
         f"<title>{_e(page.title)}</title><style>{STYLE}</style></head><body>{PATTERNS}"
         f"<h1>{_e(page.title)}</h1>"
         f'<div class="meta">{_e(page.source)} · generated {_e(generated)}{_e(thresholds)}</div>'
-        f"{_cards(page)}{_what_if_section(page)}{_subnets_section(page)}{_findings_section(page)}{checks}{errors}"
+        f"{_cards(page)}{_what_if_section(page)}{_subnets_section(page)}"
+        f"{vpc_maps_section(page.vpc_maps, page.vpc_labels, page.names)}{_findings_section(page)}{checks}{errors}"
         "<footer>subnet-ip-monitor · one self-contained file: no network needed to open it. "
         "Bars: usable addresses of each subnet (2<sup>32−prefix</sup> − 5); headroom = free − what the workloads "
         "need more at their maximum.</footer>"
