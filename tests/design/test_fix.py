@@ -6,6 +6,8 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
+from subnet_monitor.core.capacity import eks_control_plane_shortfall
+from subnet_monitor.core.config import ScanConfig
 from subnet_monitor.core.findings import Finding, Severity
 from subnet_monitor.core.models import (
     KIND_ECS_SERVICE,
@@ -16,9 +18,11 @@ from subnet_monitor.core.models import (
     SubnetCapacity,
     SubnetReport,
     SubnetState,
+    SubnetUse,
     Workload,
 )
 from subnet_monitor.core.space import PrefixUsage
+from subnet_monitor.core.verdict import build_report
 from subnet_monitor.design.fix import FixInputs, plan_fixes
 
 SERVICE = Workload(KIND_ECS_SERVICE, "payments", "api")
@@ -53,6 +57,16 @@ def report(
         workloads=workloads,
         status=status,
         capacity=SubnetCapacity(findings=findings, **capacity),
+    )
+
+
+def judged(base: SubnetReport, findings: tuple[Finding, ...] = (), **capacity: Any) -> SubnetReport:
+    """``base`` with its capacity, status and reasons as the scan's verdict gives them (core/verdict.py)."""
+    return build_report(
+        SubnetState(base.subnet_id, base.vpc_id, base.availability_zone, base.cidr, base.available_ips),
+        SubnetUse(set(base.roles), set(base.workloads)),
+        ScanConfig(),
+        SubnetCapacity(findings=findings, **capacity),
     )
 
 
@@ -172,27 +186,46 @@ def test_leaked_enis_are_listed_with_the_addresses_they_hold() -> None:
     assert "delete-network-interface --network-interface-id eni-2" in leaked["commands"]["aws_cli"]
 
 
-def test_a_critical_control_plane_subnet_moves_the_cluster_to_new_room_in_two_zones() -> None:
-    cp = report(
-        "subnet-c1",
-        "10.0.0.0/28",
-        used=8,
-        roles=(Role.EKS_CONTROL_PLANE,),
-        workloads=(CLUSTER,),
-        status=Status.CRITICAL,
-        findings=(Finding("eks-control-plane.below-required", Severity.ERROR, "subnet-c1", "3 free"),),
+def test_a_control_plane_subnet_below_what_eks_requires_moves_the_cluster_to_new_room_in_two_zones() -> None:
+    # GIVEN a /28 cluster subnet with 5 free (55 % used: below warningPercent), judged by the verdict
+    below = eks_control_plane_shortfall("k8s", "subnet-c1", 5)
+    assert below is not None
+    cp = judged(
+        report("subnet-c1", "10.0.0.0/28", used=6, roles=(Role.EKS_CONTROL_PLANE,), workloads=(CLUSTER,)),
+        findings=(below,),
     )
     other = report(
         "subnet-c2", "10.0.0.16/28", used=1, zone="eu-west-1b", roles=(Role.EKS_CONTROL_PLANE,), workloads=(CLUSTER,)
     )
     plan = plan_fixes(FixInputs([cp, other], {"vpc-1": ["10.0.0.0/24"]})).to_dict()["plans"][0]
-    assert set(plan["problems"]) == {"status.critical", "eks-control-plane.below-required"}
-    assert plan["shortfall"] == 13  # 16 recommended - 3 free
+    # THEN its problem is the control plane's (not a utilization one it does not have)
+    assert set(plan["problems"]) == {"eks-control-plane.below-required"}
+    assert plan["shortfall"] == 11  # 16 recommended - 5 free
     [update] = steps(plan, "update-workload")
     # The cluster leaves the short subnet for the new one in its zone, and keeps its other zone.
     assert update["commands"]["aws_cli"] == (
         'aws eks update-cluster-config --name k8s --resources-vpc-config subnetIds=subnet-c2,"$SUBNET_1"'
     )
+
+
+def test_only_critical_utilization_or_min_free_is_sized_as_status_critical() -> None:
+    # GIVEN a fragmented prefix subnet, CRITICAL for its missing /28 at 12 % used, and a 95 % used one
+    no_prefix = Finding("fragmentation.no-free-prefix", Severity.ERROR, "subnet-p", "no /28 free")
+    fragmented = judged(
+        report("subnet-p", "10.0.0.0/24", used=30, roles=(Role.EKS_NODE,), workloads=(NODES,)),
+        findings=(no_prefix,),
+        free_prefix_blocks=0,
+    )
+    full = judged(report("subnet-f", "10.0.1.0/24", used=239))
+    assert (fragmented.status, full.status) == (Status.CRITICAL, Status.CRITICAL)
+    plans = {
+        p["subnet_id"]: p
+        for p in plan_fixes(FixInputs([fragmented, full], {"vpc-1": ["10.0.0.0/16"]})).to_dict()["plans"]
+    }
+    # THEN the fragmented one is planned a reservation only, the full one new room under warningPercent
+    assert plans["subnet-p"]["problems"] == ["fragmentation.no-free-prefix"]
+    assert plans["subnet-f"]["problems"] == ["status.critical"]
+    assert plans["subnet-f"]["shortfall"] == 48  # ceil(239 × 100 / 80) - 251
 
 
 def test_an_unread_vpc_is_said_not_guessed() -> None:

@@ -9,7 +9,9 @@ A subnet is short when (each a finding or figure of the scan's report):
 - it fills within the horizon at the rate of the last scans (``forecast.fills-within-horizon``);
   short by what that rate takes over one more horizon beyond what is free,
   ``available × (horizon / hours_to_exhaustion − 1)``;
-- it is at or above the critical utilization (status CRITICAL); short by the addresses that bring
+- it is at or above the critical utilization, or below ``minFreeIps`` (the verdict's ``utilization.critical``
+  and ``free.below-minimum``, docs/verdict.md; a subnet CRITICAL for another reason, such as no free /28,
+  has that reason's own problem below); short by the addresses that bring
   its use under the warning threshold, ``⌈used × 100 / warning⌉ − usable``;
 - an EKS cluster subnet has fewer free addresses than EKS recommends (16; ``eks-control-plane.*``);
   short by the difference (network-reqs.html);
@@ -39,7 +41,6 @@ from subnet_monitor.core.models import (
     KIND_EKS_FARGATE_PROFILE,
     KIND_EKS_NODEGROUP,
     Role,
-    Status,
     SubnetReport,
     SubnetState,
     Workload,
@@ -59,11 +60,14 @@ from subnet_monitor.core.space import (
     usable,
 )
 from subnet_monitor.core.subnet import SUBNET_PREFIX_MAX, SUBNET_PREFIX_MIN
+from subnet_monitor.core.verdict import BELOW_MIN_FREE, UTILIZATION_CRITICAL
 from subnet_monitor.design import fix_commands as cmd
 from subnet_monitor.design.plan import DEFAULT_SAFETY_MARGIN_PERCENT
 from subnet_monitor.design.sizing import with_margin
 
 CRITICAL_UTILIZATION = "status.critical"
+# The verdict's rules on the measured figures alone: the ones this problem sizes (utilization under warning).
+CRITICAL_BY_MEASURE = frozenset({UTILIZATION_CRITICAL, BELOW_MIN_FREE})
 EKS_CONTROL_PLANE_PREFIX = "eks-control-plane."
 DELETE_ENI_URL = cmd.DELETE_ENI_URL
 DEFAULT_WARNING_PERCENT = 80.0
@@ -215,7 +219,7 @@ def problems_of(report: SubnetReport, inputs: FixInputs) -> list[Problem]:
         if hours:
             growth = max(1, math.ceil(report.available_ips * (inputs.horizon_hours / hours - 1)))
         found.append(Problem(FILLS_WITHIN_HORIZON, by_code[FILLS_WITHIN_HORIZON].message, growth))
-    if report.status is Status.CRITICAL:
+    if {reason.code for reason in report.status_reasons} & CRITICAL_BY_MEASURE:
         target = math.ceil(report.used_ips * 100 / inputs.warning_percent) - report.usable_ips
         found.append(
             Problem(
