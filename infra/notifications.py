@@ -44,12 +44,13 @@ CHAT_CONFIGURATION_NAME_MAX = 128
 SECRET_WARNING_ID = "subnet-monitor:integration-key-in-template"
 # AWS Chatbot (now Amazon Q Developer in chat applications) runs in the commercial partition only: every
 # Region its "Regions and quotas" page lists is there, none in China (aws-cn) or GovCloud (aws-us-gov),
-# and CloudFormation has no AWS::Chatbot::SlackChannelConfiguration in those regions.
+# and CloudFormation has neither AWS::Chatbot::SlackChannelConfiguration nor
+# AWS::Chatbot::MicrosoftTeamsChannelConfiguration in those regions.
 # https://docs.aws.amazon.com/chatbot/latest/adminguide/chatbot-regions.html
 CHATBOT_PARTITION = "aws"
 
 
-def refuse_slack_outside_chatbot(stack: Stack, key: str = "slack") -> None:
+def refuse_chat_outside_chatbot(stack: Stack, key: str = "slack") -> None:
     """Stop synth when ``slack`` (or ``teams``: ``key``) is set for a region without AWS Chatbot (a
     stack whose region is only known at deploy cannot be checked).
 
@@ -182,7 +183,7 @@ class AlarmTopic(Construct):
             self.topic.add_subscription(subscriptions.EmailSubscription(email))
         self.slack_channel: chatbot.SlackChannelConfiguration | None = None
         if slack is not None:
-            refuse_slack_outside_chatbot(stack)
+            refuse_chat_outside_chatbot(stack)
             self.slack_channel = chatbot.SlackChannelConfiguration(
                 self,
                 "Slack",
@@ -197,7 +198,7 @@ class AlarmTopic(Construct):
         self.teams_channel: chatbot.CfnMicrosoftTeamsChannelConfiguration | None = None
         self.teams_role: iam.Role | None = None
         if teams is not None:
-            refuse_slack_outside_chatbot(stack, "teams")
+            refuse_chat_outside_chatbot(stack, "teams")
             # The role Chatbot assumes for the channel; notifications need no permission, so it has none.
             self.teams_role = iam.Role(
                 self,
@@ -226,13 +227,15 @@ class AlarmTopic(Construct):
         if paging:
             self.paging_topic = self._alarm_topic("PagingTopic", "Subnet IP monitor paging", alarms_of_this_account)
             for endpoint in paging:
-                # Protocol HTTPS stated: a dynamic reference is a token, not a URL CDK can read it from.
-                self.paging_topic.add_subscription(
-                    subscriptions.UrlSubscription(
-                        endpoint.url,
-                        protocol=sns.SubscriptionProtocol.HTTPS,
-                        raw_message_delivery=endpoint.raw_message_delivery,
-                    )
+                # One construct per endpoint, named by it: UrlSubscription would name every dynamic reference
+                # (a token) alike. Protocol HTTPS stated, as a token is no URL to read it from.
+                sns.Subscription(
+                    self,
+                    endpoint.name,
+                    topic=self.paging_topic,
+                    endpoint=endpoint.url,
+                    protocol=sns.SubscriptionProtocol.HTTPS,
+                    raw_message_delivery=endpoint.raw_message_delivery,
                 )
                 if endpoint.literal_key:
                     Annotations.of(self.paging_topic).add_warning_v2(

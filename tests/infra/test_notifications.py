@@ -22,7 +22,10 @@ BLOCK = {
     "teams": {"teamId": TEAM, "channelId": CHANNEL, "tenantId": TENANT},
     "pagerduty": {"integrationUrlSecret": "subnet-monitor/pagerduty"},
     "opsgenie": {"integrationUrl": OPSGENIE_URL},
-    "httpsEndpoints": [{"name": "grafana-oncall", "url": ONCALL_URL, "rawMessageDelivery": True}],
+    "httpsEndpoints": [
+        {"name": "grafana-oncall", "url": ONCALL_URL, "rawMessageDelivery": True},
+        {"name": "incident-io", "urlSecret": "subnet-monitor/incident-io"},
+    ],
 }
 
 
@@ -84,6 +87,7 @@ def test_pagers_subscribe_to_the_paging_topic_over_https(everything):
             ("https", "{{resolve:secretsmanager:subnet-monitor/pagerduty:SecretString:::}}", False),
             ("https", OPSGENIE_URL, False),
             ("https", ONCALL_URL, True),
+            ("https", "{{resolve:secretsmanager:subnet-monitor/incident-io:SecretString:::}}", False),
         ]
     )
     # E-mail stays on the alarm topic, alone there with the chat channels.
