@@ -130,10 +130,9 @@ def test_a_failure_reaches_chat_as_a_custom_notification_and_no_pager(deployed, 
 
 
 def test_an_alarm_reaches_pagers_as_cloudwatch_alarm_json_and_chat_too(deployed):
-    critical = next(
-        k for k, v in _of_type(deployed.template, "AWS::CloudWatch::Alarm").items() if "UtilizationCritical" in k
-    )
-    # WHEN CloudWatch puts the critical-utilization alarm into ALARM
+    alarms = _of_type(deployed.template, "AWS::CloudWatch::Alarm")
+    critical = next(logical_id for logical_id in alarms if "Critical" in logical_id)
+    # WHEN CloudWatch puts the per-subnet critical alarm into ALARM
     name = deployed.alarm_fires(critical)
     # THEN each pager gets it once, in SNS's envelope, as the alarm JSON their integrations key on:
     # the subject's state, NewStateValue, and AlarmName (the incident's key, resolved by the OK to come)
