@@ -9,7 +9,7 @@ from infra.alarms import MonitorAlarms
 from infra.collector import CollectorFunction
 from infra.dashboard import MonitorDashboard
 from infra.failures import FailureNotifications
-from infra.notifications import AlarmTopic
+from infra.notifications import AlarmTopic, paging_endpoints
 from infra.observability import ObservabilityLink, ObservabilitySink, Role, stack_role
 from infra.schedule import ScanSchedule
 from infra.timing import SCHEDULER_RETRY_ATTEMPTS, timing_for
@@ -81,6 +81,8 @@ class SubnetMonitorStack(Stack):
             "Notifications",
             emails=config.notification_emails,
             slack=config.slack,
+            teams=config.teams,
+            paging=paging_endpoints(config),
         )
         self.alarms = MonitorAlarms(
             self,
@@ -99,6 +101,7 @@ class SubnetMonitorStack(Stack):
             key=self.notifications.key,
             collector=self.collector,
         )
+        self.notifications.page_on([*self.alarms.all, *self.failures.alarms])
         self.dashboard = MonitorDashboard(
             self,
             "Dashboard",
@@ -129,6 +132,8 @@ class SubnetMonitorStack(Stack):
                 log_group_names=[self.collector.log_group.log_group_name, self.failures.log_group.log_group_name],
             )
         CfnOutput(self, "AlarmTopicArn", value=self.notifications.topic.topic_arn)
+        if self.notifications.paging_topic is not None:
+            CfnOutput(self, "PagingTopicArn", value=self.notifications.paging_topic.topic_arn)
         CfnOutput(self, "DashboardName", value=self.dashboard.dashboard.dashboard_name)
         CfnOutput(self, "CollectorFunctionName", value=self.collector.function.function_name)
         CfnOutput(self, "CollectorLogGroupName", value=self.collector.log_group.log_group_name)

@@ -13,10 +13,14 @@ from subnet_monitor.core.config.deploy import (
     ENV_FAILURE_DEDUP_TABLE,
     ENV_FAILURE_TOPIC_ARN,
     FailureConfig,
+    HttpsEndpoint,
     MonitorConfig,
     ObservabilityConfig,
+    OpsgenieTarget,
+    PagerDutyTarget,
     SlackTarget,
     TargetEnvironment,
+    TeamsTarget,
 )
 from subnet_monitor.core.config.errors import ConfigError
 from subnet_monitor.core.config.scan import (
@@ -41,11 +45,15 @@ __all__ = [
     "CniBlock",
     "ConfigError",
     "FailureConfig",
+    "HttpsEndpoint",
     "MonitorConfig",
     "ObservabilityConfig",
+    "OpsgenieTarget",
+    "PagerDutyTarget",
     "ScanConfig",
     "SlackTarget",
     "TagSelector",
     "TargetEnvironment",
+    "TeamsTarget",
     "schedule_period_seconds",
 ]
