@@ -294,6 +294,8 @@ class SubnetReport:
     workloads: tuple[Workload, ...]
     status: Status
     capacity: SubnetCapacity | None = None
+    # The subnet's Name tag, for the exporter's info metric; not (yet) a field of the JSON report.
+    name: str | None = field(default=None, compare=False)
 
     @property
     def scale_headroom(self) -> int | None:

@@ -76,6 +76,7 @@ def build_report(
         workloads=tuple(sorted(use.workloads)),
         status=status_of(utilization, available, config),
         capacity=capacity,
+        name=state.tags.get("Name"),
     )
 
 
