@@ -103,7 +103,8 @@ class Exporter:
                 state = replace(state, failures=state.failures + 1)
             self._state = state
         if failure is None and outcome is not None:
-            say(f"scanned {len(outcome.reports)} subnets in {duration:.1f}s", file=sys.stderr)
+            errors = f", {len(outcome.errors)} errors (above)" if outcome.errors else ""
+            say(f"scanned {len(outcome.reports)} subnets in {duration:.1f}s{errors}", file=sys.stderr)
         else:
             kept = "no values yet" if state.reports is None else "serving the last good scan's values"
             say(one_line(f"subnet_monitor: scan failed: {failure}; {kept}"), file=sys.stderr)
