@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from botocore.exceptions import NoCredentialsError
@@ -121,6 +122,15 @@ def test_a_port_taken_is_refused_naming_the_flag(capsys: pytest.CaptureFixture[s
         port = taken.getsockname()[1]
         err = refused(["serve", "--address", "127.0.0.1", "--port", str(port), "--region", "eu-west-1"], capsys)
     assert f"--port: {port} cannot listen on 127.0.0.1" in err
+
+
+def test_an_unknown_profile_is_refused_before_serving(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    err = refused(["serve", "--profile", "nowhere", "--region", "eu-west-1", "--port", "1"], capsys)
+    assert "nowhere" in err
 
 
 def test_a_port_that_is_not_a_number_is_refused_by_the_parser(capsys: pytest.CaptureFixture[str]) -> None:

@@ -20,6 +20,7 @@ from typing import Any
 from prometheus_client import start_http_server
 from prometheus_client.registry import CollectorRegistry
 
+from subnet_monitor.aws.clients import AwsClients
 from subnet_monitor.cli.scanned import ScanEstate
 from subnet_monitor.core.config import ConfigError
 from subnet_monitor.core.durations import parse_duration
@@ -143,12 +144,17 @@ def run(
     ConfigError
         naming the flag: a bad ``--interval`` or ``--port`` (or a port that cannot be listened on), a
         refused scan setting, or ``--what-if`` (the metrics are the estate's figures only).
+    AWS_ERRORS
+        an unknown ``--profile`` or no region.
     """
     interval = parse_duration(args.interval, flag="--interval").total_seconds()
     port = listen_port(args.port)
     if args.what_if:
         raise ConfigError("--what-if", None, "cannot go with serve: the metrics are the estate's figures only")
     check_config(args)
+    # A session-level fault (an unknown --profile, no region) is bad input: refused now rather than served
+    # as one failed scan after another. No AWS call is made here; credentials are read when a scan runs.
+    AwsClients.for_profile(args.profile, args.region)
     exporter = Exporter(lambda: scan_estate(args).outcome)
     registry = CollectorRegistry(auto_describe=True)
     registry.register(SnapshotCollector(lambda: exporter.state))
