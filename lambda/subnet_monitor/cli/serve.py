@@ -30,8 +30,8 @@ from subnet_monitor.render.text import errors_text
 from subnet_monitor.scan import ScanOutcome
 
 COMMAND = "serve"
-# The choice. On https://github.com/prometheus/prometheus/wiki/Default-port-allocations 9106
-# is listed for the CloudWatch exporter: run both on one host and move one with --port.
+# The choice. Prometheus's own CloudWatch exporter listens on 9106 too (its README:
+# https://github.com/prometheus/cloudwatch_exporter): on a host that runs both, move one with --port.
 DEFAULT_PORT = 9106
 DEFAULT_INTERVAL = "5m"
 DEFAULT_ADDRESS = "0.0.0.0"  # an exporter is scraped from outside its pod or host
