@@ -12,6 +12,7 @@ from subnet_monitor.aws.clients import AWS_ERRORS, AwsClients
 from subnet_monitor.cli import design as cli_design
 from subnet_monitor.cli import fix as cli_fix
 from subnet_monitor.cli import reclaim as cli_reclaim
+from subnet_monitor.cli import serve as cli_serve
 from subnet_monitor.cli.scanned import Scanned
 from subnet_monitor.core.config import ConfigError, MonitorConfig, ScanConfig
 from subnet_monitor.core.config.documents import read_document
@@ -80,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_design.add_parsers(commands, add_scan_arguments)
     cli_fix.add_parser(commands, add_scan_arguments)
     cli_reclaim.add_parser(commands)
+    cli_serve.add_parser(commands, add_scan_arguments)
     return parser
 
 
@@ -186,6 +188,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cli_fix.run(args, scan_estate)
         if args.command == cli_reclaim.COMMAND:
             return cli_reclaim.run(args)
+        if args.command == cli_serve.COMMAND:
+            return cli_serve.run(args, scan_estate, config_from_args)
         return _scan(args) if args.command == "scan" else cli_design.run(args, scan_estate)
     except ConfigError as error:
         shown = "" if error.value is None else f" {error.shown}"

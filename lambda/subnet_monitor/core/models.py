@@ -313,6 +313,8 @@ class SubnetReport:
     capacity: SubnetCapacity | None = None
     # Why the status is not OK, worst first (core/verdict.py); empty when OK.
     status_reasons: tuple[StatusReason, ...] = ()
+    # The subnet's Name tag, for the exporter's info metric; not (yet) a field of the JSON report.
+    name: str | None = field(default=None, compare=False)
 
     @property
     def scale_headroom(self) -> int | None:

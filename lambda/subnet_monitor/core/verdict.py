@@ -165,4 +165,5 @@ def build_report(
         status=status,
         capacity=capacity,
         status_reasons=reasons,
+        name=state.tags.get("Name"),
     )
