@@ -37,6 +37,7 @@ from tests.observability.contract import (
     KNOWN_LABELS,
     METRICS,
     NO_PROMTOOL,
+    RULE_TESTS,
     TARGET_LABELS,
     labels_in,
     names_in,
@@ -313,3 +314,60 @@ def test_subnet_variable_lists_the_subnets_the_collector_publishes() -> None:
         IP_UTILIZATION,
         DIMENSION_SUBNET,
     )
+
+
+SERIES = re.compile(r"^(\w+)\{(.*)\}$")
+LABEL_PAIR = re.compile(r'(\w+)="([^"]*)"')
+
+
+def parse_series(text: str) -> tuple[str, dict[str, str]]:
+    name, labels = SERIES.match(text).groups()
+    return name, dict(LABEL_PAIR.findall(labels))
+
+
+@pytest.mark.skipif(promtool() is None, reason=NO_PROMTOOL)
+def test_rankings_return_each_subnet_with_its_value_and_name(tmp_path: Path) -> None:
+    """The ranking panels evaluated by promtool over the rules' unit-test series (four subnets, so the
+    top and bottom 10 are all of them): each subnet's own value, its labels, and its Name tag joined in."""
+    [estate, *_] = yaml.safe_load(RULE_TESTS.read_text())["tests"]
+    series = [(*parse_series(item["series"]), float(item["values"].split("x")[0])) for item in estate["input_series"]]
+    names = {
+        labels["subnet_id"]: labels["name"] for metric, labels, _ in series if metric == "subnet_monitor_subnet_info"
+    }
+    cases = []
+    for panel in panels(load(PROMETHEUS_BOARD)):
+        [ranking, *_] = panel.get("targets", [{"expr": ""}])
+        if not ranking["expr"].startswith(("topk(", "bottomk(")):
+            continue
+        [metric] = names_in(ranking["expr"]) - {"subnet_monitor_subnet_info"}
+        expected = [
+            {
+                # An empty label (a subnet without a Name tag) is no label in Prometheus.
+                "labels": "{"
+                + ",".join(f'{k}="{v}"' for k, v in {**labels, "name": names[labels["subnet_id"]]}.items() if v)
+                + "}",
+                "value": value,
+            }
+            for name, labels, value in series
+            if name == metric
+        ]
+        assert expected, f"the unit-test series have no {metric}"
+        expr = ranking["expr"].replace("$vpc", ".*").replace("$az", ".*").replace("$subnet", ".*")
+        cases.append({"expr": expr, "eval_time": "10m", "exp_samples": expected})
+    assert len(cases) == 5
+    (tmp_path / "none.yml").write_text("groups: []\n")
+    test_file = tmp_path / "panels.test.yml"
+    test_file.write_text(
+        yaml.safe_dump(
+            {
+                "rule_files": ["none.yml"],
+                "tests": [
+                    {"interval": estate["interval"], "input_series": estate["input_series"], "promql_expr_test": cases}
+                ],
+            }
+        )
+    )
+    result = subprocess.run(
+        [promtool(), "test", "rules", test_file.name], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
