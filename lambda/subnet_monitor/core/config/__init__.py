@@ -19,6 +19,7 @@ from subnet_monitor.core.config.deploy import (
     TargetEnvironment,
 )
 from subnet_monitor.core.config.errors import ConfigError
+from subnet_monitor.core.config.organization import OrganizationConfig
 from subnet_monitor.core.config.scan import (
     CLUSTER_NAME_PATTERN,
     ENV_SCAN_CONFIG,
@@ -43,6 +44,7 @@ __all__ = [
     "FailureConfig",
     "MonitorConfig",
     "ObservabilityConfig",
+    "OrganizationConfig",
     "ScanConfig",
     "SlackTarget",
     "TagSelector",
