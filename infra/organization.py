@@ -216,7 +216,10 @@ class OrganizationStack(Stack):
             deployment_type=DeploymentType.service_managed(
                 delegated_admin=organization.call_as == "DELEGATED_ADMIN",
                 auto_deploy_enabled=organization.auto_deployment,
-                auto_deploy_retain_stacks=organization.retain_stacks_on_account_removal,
+                # CloudFormation takes RetainStacksOnAccountRemoval with auto-deployment only.
+                auto_deploy_retain_stacks=(
+                    organization.retain_stacks_on_account_removal if organization.auto_deployment else None
+                ),
             ),
             # The member template creates IAM roles (without names).
             capabilities=[Capability.IAM],

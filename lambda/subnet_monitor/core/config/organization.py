@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, model_validator
 
-from subnet_monitor.core.config.errors import Model, refuse, refusing
+from subnet_monitor.core.config.errors import ConfigError, Model, refuse, refusing
 from subnet_monitor.core.config.scan import Flag
 
 # Organization root ("r-…") or OU ("ou-<root>-<ou>") IDs: the pattern of the StackSets API.
@@ -83,3 +83,16 @@ class OrganizationConfig(Model):
     retain_stacks_on_account_removal: Flag = Field(
         False, description="Keep the monitor's stacks in an account that leaves the target OUs (autoDeployment only)."
     )
+
+    @model_validator(mode="after")
+    def _retain_needs_auto_deployment(self) -> OrganizationConfig:
+        # AWS::CloudFormation::StackSet AutoDeployment, RetainStacksOnAccountRemoval: "Specify only if
+        # Enabled is set to True."
+        # https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-cloudformation-stackset-autodeployment.html
+        if self.retain_stacks_on_account_removal and not self.auto_deployment:
+            raise ConfigError(
+                "retainStacksOnAccountRemoval",
+                True,
+                "applies only with autoDeployment: true (an account leaves the targets of an auto-deployment)",
+            )
+        return self
