@@ -22,14 +22,12 @@ from ``AWS::Region`` / ``AWS::Partition`` at deploy (infra/powertools.py).
 from __future__ import annotations
 
 from aws_cdk import (
-    Acknowledgment,
     Aws,
     CfnOutput,
     DefaultStackSynthesizer,
     Environment,
     RemovalPolicy,
     Stack,
-    Validations,
 )
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
@@ -232,7 +230,7 @@ class OrganizationStack(Stack):
         each region's bucket: aws-cdk-lib's own custom resource and grants, which this stack does not shape."""
         [handler] = [child for child in self.node.children if child.node.id.startswith("Custom::CDKBucketDeployment")]
         role = handler.node.find_child("ServiceRole")
-        source = self.resolve_source_arn()
+        source = self._asset_objects()
         grants = (
             "aws-cdk-lib's BucketDeployment handler (cdk-stacksets publishes the StackSet's Lambda code with it) "
             "reads the code from the CDK asset bucket of this account and region and copies it into the code "
@@ -263,16 +261,12 @@ class OrganizationStack(Stack):
                 for bucket in buckets
             ),
         ]
-        # cdk-stacksets warns that it cannot add a policy to a bucket it did not create: CodeBucketStack does.
-        Validations.of(self).acknowledge(
-            Acknowledgment(
-                id="Annotation::warning-annotation",
-                reason="Each code bucket's policy (organization read) is set by its own stack, CodeBucketStack.",
-            )
-        )
+        # Not acknowledged: cdk-stacksets' warning that it cannot add a policy to a bucket it did not create
+        # (CodeBucketStack sets that policy). Its only ID is the generic "warning-annotation", whose
+        # acknowledgement would also hide every future warning of the member template.
         return found
 
-    def resolve_source_arn(self) -> str:
+    def _asset_objects(self) -> str:
         """The objects of the CDK asset bucket (the default bootstrap's), as cdk-nag renders them."""
         bucket = (
             DefaultStackSynthesizer.DEFAULT_FILE_ASSETS_BUCKET_NAME.replace(
