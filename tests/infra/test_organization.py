@@ -9,6 +9,7 @@ that region), the code buckets, cdk-nag and cfn-lint.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -230,3 +231,26 @@ def test_bad_organization_config_stops_the_build_naming_key_and_value(change, ke
         build(_block(**change))
     assert refused.value.key == key
     assert refused.value.value == value
+
+
+def test_member_template_is_the_monitor_a_cdk_deploy_stack_holds(synthesized):
+    # The same resources (an event rule's permission names its stack's path in its logical ID, so
+    # compare resource types and counts): an account gets the same monitor either way.
+    built, outdir = synthesized
+    [per_account] = built.stacks
+    stack_resources = _template(outdir, per_account.template_file)["Resources"]
+    member_resources = _member(built, outdir)["Resources"]
+    assert Counter(r["Type"] for r in member_resources.values()) == Counter(r["Type"] for r in stack_resources.values())
+    [collector] = [f for f in _of_type(_member(built, outdir), "AWS::Lambda::Function") if f["Handler"] == HANDLER]
+    [own] = [
+        f
+        for f in _of_type(_template(outdir, per_account.template_file), "AWS::Lambda::Function")
+        if f["Handler"] == HANDLER
+    ]
+    assert collector["Environment"] == own["Environment"]
+
+
+def test_the_stack_set_goes_to_the_clis_region_unless_one_is_named():
+    organization = {key: value for key, value in ORGANIZATION.items() if key != "administratorRegion"}
+    built = build({"organization": organization}, region="eu-central-1")
+    assert _org_stack(built).region == "eu-central-1"
