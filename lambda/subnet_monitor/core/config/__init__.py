@@ -23,6 +23,7 @@ from subnet_monitor.core.config.deploy import (
     TeamsTarget,
 )
 from subnet_monitor.core.config.errors import ConfigError
+from subnet_monitor.core.config.organization import OrganizationConfig
 from subnet_monitor.core.config.scan import (
     CLUSTER_NAME_PATTERN,
     ENV_SCAN_CONFIG,
@@ -49,6 +50,7 @@ __all__ = [
     "MonitorConfig",
     "ObservabilityConfig",
     "OpsgenieTarget",
+    "OrganizationConfig",
     "PagerDutyTarget",
     "ScanConfig",
     "SlackTarget",

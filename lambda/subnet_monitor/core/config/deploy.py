@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, Field, Strict, model_validator
 
 from subnet_monitor.core.config.errors import ConfigError, Model, refuse, refusing, validate
+from subnet_monitor.core.config.organization import OrganizationConfig
 from subnet_monitor.core.config.scan import Flag, ScanConfig, ScanFields, json_variable, names
 from subnet_monitor.core.config.schedule import CRON_PATTERN, NOT_A_SCHEDULE, RATE_PATTERN, schedule_period_seconds
 
@@ -420,6 +421,16 @@ class MonitorConfig(ScanFields, FailureFields):
         ]
         | None
     ) = Field(None, description="CloudWatch cross-account observability; null = none.")
+    organization: (
+        Annotated[
+            OrganizationConfig,
+            refusing(
+                'must be {"organizationId": "o-…", "administratorAccount": "123456789012", '
+                '"targets": {"organizationalUnitIds": ["ou-…"]}, "regions": [...]} or null',
+            ),
+        ]
+        | None
+    ) = Field(None, description="Roll the monitor out to an AWS Organization with a StackSet; null = none.")
     collector_memory_mb: Annotated[
         int,
         Strict(),
