@@ -24,6 +24,7 @@ from typing import Any
 from moto.server import ThreadedMotoServer
 
 from demo.failures import run_failures_demo
+from demo.fix import run_fix_demo
 from demo.reclaim import run_reclaim_demo
 from demo.whatif import run_what_if_demo
 from fixtures.estate import (  # demo/__init__ put lambda/ on the path
@@ -34,6 +35,8 @@ from fixtures.estate import (  # demo/__init__ put lambda/ on the path
 from fixtures.vpc_cni_addon import VpcCniAddons, serving
 from subnet_monitor.cli import main as cli_main
 from subnet_monitor.core.config import MonitorConfig
+from subnet_monitor.core.metrics import STATUS_LEVEL
+from subnet_monitor.core.models import Status
 from subnet_monitor.handlers import scan as handler
 
 REGION = "eu-west-1"
@@ -126,10 +129,15 @@ def run(endpoint: str) -> int:
     mismatches = [
         subnet_id
         for subnet_id, report in reports.items()
-        if stored.get(subnet_id) != (float(report["available_ips"]), float(report["utilization_percent"]))
+        if stored.get(subnet_id)
+        != (
+            float(report["available_ips"]),
+            float(report["utilization_percent"]),
+            float(STATUS_LEVEL[Status(report["status"])]),  # the verdict, as the two subnet alarms see it
+        )
     ]
     print(
-        f"read back from CloudWatch (Custom/VPC, dimension SubnetId): {2 * len(stored)} series for "
+        f"read back from CloudWatch (Custom/VPC, dimension SubnetId): {3 * len(stored)} series for "
         f"{len(stored)} subnets; {len(reports) - len(mismatches)}/{len(reports)} match the handler's report"
     )
     unused = sorted(estate.name_of(s) for s in estate.unused_subnet_ids if s not in reports)
@@ -148,11 +156,12 @@ def run(endpoint: str) -> int:
     html_file = os.path.relpath(REPORT_FILE)
     print(f"\n$ python -m subnet_monitor report --config demo/subnet-monitor.json --check --html {html_file}")
     cli_main(["report", "--config", str(DEMO_CONFIG_FILE), "--check", "--html", html_file])
+    fix_shown = run_fix_demo(estate, DEMO_CONFIG_FILE)  # demo/fix.py
     run_what_if_demo(DEMO_CONFIG_FILE)  # demo/whatif.py
     failures_shown = run_failures_demo(make_client, estate, DemoContext())  # demo/failures.py
     run_reclaim_demo(make_client, estate)  # demo/reclaim.py: a reclaim-enis dry run; raises if it deleted anything
     print(f"\ndemo finished in {time.perf_counter() - started:.1f} s")
-    return 0 if not mismatches and summary["errors"] == [] and failures_shown else 1
+    return 0 if not mismatches and summary["errors"] == [] and failures_shown and fix_shown else 1
 
 
 def simulate_earlier_scans(cloudwatch: Any, subnet_id: str, available_now: int) -> None:
@@ -172,8 +181,8 @@ def simulate_earlier_scans(cloudwatch: Any, subnet_id: str, available_now: int) 
     cloudwatch.put_metric_data(Namespace="Custom/VPC", MetricData=datums)
 
 
-def read_back(cloudwatch: Any, subnet_ids: list[str]) -> dict[str, tuple[float, float]]:
-    """Latest AvailableIPCount and IPUtilization per subnet, in GetMetricData calls of 500 queries."""
+def read_back(cloudwatch: Any, subnet_ids: list[str]) -> dict[str, tuple[float, float, float]]:
+    """Latest AvailableIPCount, IPUtilization and SubnetStatus per subnet, in GetMetricData calls of 500 queries."""
     now = datetime.now(UTC)
     queries = [
         {
@@ -189,7 +198,7 @@ def read_back(cloudwatch: Any, subnet_ids: list[str]) -> dict[str, tuple[float, 
             },
         }
         for index, subnet_id in enumerate(subnet_ids)
-        for metric in ("AvailableIPCount", "IPUtilization")
+        for metric in ("AvailableIPCount", "IPUtilization", "SubnetStatus")
     ]
     values: dict[str, float] = {}
     for start in range(0, len(queries), GET_METRIC_DATA_MAX_QUERIES):
@@ -200,9 +209,9 @@ def read_back(cloudwatch: Any, subnet_ids: list[str]) -> dict[str, tuple[float, 
         )
         values.update({r["Id"]: r["Values"][0] for r in response["MetricDataResults"] if r["Values"]})
     return {
-        subnet_id: (values[f"m{index}_a"], values[f"m{index}_i"])
+        subnet_id: (values[f"m{index}_a"], values[f"m{index}_i"], values[f"m{index}_s"])
         for index, subnet_id in enumerate(subnet_ids)
-        if f"m{index}_a" in values and f"m{index}_i" in values
+        if all(f"m{index}_{key}" in values for key in "ais")
     }
 
 

@@ -1,4 +1,4 @@
-"""Alarms: per-subnet thresholds through Metrics Insights, and the monitor's own health."""
+"""Alarms: each subnet's verdict through Metrics Insights, and the monitor's own health."""
 
 from __future__ import annotations
 
@@ -10,19 +10,16 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from infra.timing import Timing
-from subnet_monitor.core.config import ScanConfig
 from subnet_monitor.core.metrics import (
-    AVAILABLE_IP_COUNT,
     DIMENSION_SUBNET,
-    FREE_PREFIX_BLOCKS,
-    HOURS_TO_EXHAUSTION,
-    IP_UTILIZATION,
     NAMESPACE,
-    SCALE_HEADROOM,
     SCAN_ERRORS,
     SERVICE,
+    STATUS_LEVEL,
+    SUBNET_STATUS,
     SUBNETS_SCANNED,
 )
+from subnet_monitor.core.models import Status
 
 # Powertools Metrics adds this dimension to every EMF metric; its value is POWERTOOLS_SERVICE_NAME.
 SERVICE_DIMENSION = "service"
@@ -72,16 +69,16 @@ def health_metric(name: str, statistic: str, period: Duration) -> cloudwatch.Met
 class MonitorAlarms(Construct):
     """Every alarm of the stack; each sends its ALARM and OK transitions to ``topic``.
 
-    Per-subnet alarms query ``SCHEMA("Custom/VPC", SubnetId) ... GROUP BY SubnetId``, so a subnet
+    The two per-subnet alarms query ``SubnetStatus`` (the verdict: 0 OK, 1 WARNING, 2 CRITICAL) in
+    ``SCHEMA("Custom/VPC", SubnetId) ... GROUP BY SubnetId``, so a subnet
     discovered after the deploy is covered without one, and each breaching subnet is its own
     contributor. Missing data keeps the current state: a subnet's datapoint arrives once per
     scan, and Metrics Insights alarms see only the most recent 3 hours.
 
     Attributes
     ----------
-    warning, critical, low_free_ips (None unless ``min_free_ips`` is set), negative_headroom,
-    low_prefix_blocks (None when ``min_free_prefix_blocks`` is 0), exhaustion_soon, heartbeat,
-    function_errors, scan_errors, all (every alarm, for the dashboard)
+    warning (a subnet WARNING or worse), critical (a subnet CRITICAL), heartbeat, function_errors,
+    scan_errors, all (every alarm, for the dashboard)
 
     With ``by_account`` (the monitoring account of cross-account observability) the per-subnet
     queries group by ``AWS.AccountId, SubnetId`` and so cover every linked account; the health
@@ -93,7 +90,6 @@ class MonitorAlarms(Construct):
         scope: Construct,
         id_: str,
         *,
-        scan: ScanConfig,
         timing: Timing,
         function: lambda_.IFunction,
         topic: sns.ITopic,
@@ -104,67 +100,31 @@ class MonitorAlarms(Construct):
         self._by_account = by_account
         self._action = actions.SnsAction(topic)
         period = Duration.seconds(timing.alarm_period)
-        utilization = self._query("MAX", IP_UTILIZATION)
+        # One pair of alarms on the verdict (core/verdict.py) rather than one alarm per signal: every
+        # signal reaches them (utilization, minFreeIps, headroom, free /28s, the forecast, EKS health,
+        # the control plane's minimum), each subnet once, and CloudWatch bills 2 alarm metrics a subnet.
+        verdict = self._query("MAX", SUBNET_STATUS)
         self.warning = self._per_subnet(
-            "UtilizationWarning",
-            query=utilization,
+            "SubnetWarning",
+            query=verdict,
             period=period,
-            threshold=scan.warning_percent,
+            threshold=STATUS_LEVEL[Status.WARNING],
             operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            description=f"A subnet is at least {scan.warning_percent:g}% used (warning threshold).",
+            description=(
+                "A subnet's status is WARNING or CRITICAL: its status_reasons (the collector's subnet_report "
+                "log record, or subnet-monitor scan) say why."
+            ),
         )
         self.critical = self._per_subnet(
-            "UtilizationCritical",
-            query=utilization,
+            "SubnetCritical",
+            query=verdict,
             period=period,
-            threshold=scan.critical_percent,
+            threshold=STATUS_LEVEL[Status.CRITICAL],
             operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            description=f"A subnet is at least {scan.critical_percent:g}% used (critical threshold).",
-        )
-        self.low_free_ips: cloudwatch.Alarm | None = None
-        if scan.min_free_ips is not None:
-            self.low_free_ips = self._per_subnet(
-                "LowFreeIps",
-                query=self._query("MIN", AVAILABLE_IP_COUNT),
-                period=period,
-                threshold=scan.min_free_ips,
-                operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-                description=f"A subnet has fewer than {scan.min_free_ips} free IP addresses (minFreeIps).",
-            )
-        # Capacity (published only where they apply, see docs/capacity.md).
-        self.negative_headroom = self._per_subnet(
-            "NegativeScaleHeadroom",
-            query=self._query("MIN", SCALE_HEADROOM),
-            period=period,
-            threshold=0,
-            operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-            description="A subnet's workloads cannot reach their configured maximum: ScaleHeadroom is below 0.",
-        )
-        self.low_prefix_blocks: cloudwatch.Alarm | None = None
-        if scan.min_free_prefix_blocks > 0:
-            self.low_prefix_blocks = self._per_subnet(
-                "LowFreePrefixBlocks",
-                query=self._query("MIN", FREE_PREFIX_BLOCKS),
-                period=period,
-                threshold=scan.min_free_prefix_blocks,
-                operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-                description=(
-                    f"A prefix-delegation subnet has fewer than {scan.min_free_prefix_blocks} free aligned /28 "
-                    "blocks (minFreePrefixBlocks): nodes may fail to get a prefix (InsufficientCidrBlocks)."
-                ),
-            )
-        self.exhaustion_soon = self._per_subnet(
-            "ExhaustionSoon",
-            query=self._query("MIN", HOURS_TO_EXHAUSTION),
-            period=period,
-            threshold=scan.exhaustion_horizon_hours,
-            operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
             description=(
-                f"A subnet will run out of addresses within {scan.exhaustion_horizon_hours:g} hours at its "
-                "current rate (exhaustionHorizonHours)."
+                "A subnet's status is CRITICAL: its status_reasons (the collector's subnet_report log record, "
+                "or subnet-monitor scan) say why."
             ),
-            # HoursToExhaustion is published only while consumption rises: no datapoint means no end in sight.
-            missing=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
         heartbeat_period = Duration.seconds(timing.heartbeat_period)
         self.heartbeat = self._alarm(
@@ -206,10 +166,6 @@ class MonitorAlarms(Construct):
             for alarm in (
                 self.critical,
                 self.warning,
-                self.low_free_ips,
-                self.negative_headroom,
-                self.low_prefix_blocks,
-                self.exhaustion_soon,
                 self.heartbeat,
                 self.function_errors,
                 self.scan_errors,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from aws_cdk import App, Environment, Tags, Validations
 from cdk_nag import AwsSolutionsChecks
 
+from infra.organization import add_organization
 from infra.stack import SubnetMonitorStack
 from subnet_monitor.core.config import MonitorConfig, TargetEnvironment
 
@@ -44,6 +45,8 @@ def build_app(app: App, *, default_account: str | None, default_region: str | No
         )
         for target in targets
     ]
+    # With the organization key: the code buckets and the StackSet in the administrator account, too.
+    add_organization(app, config, default_region=default_region or targets[0].region)
     Tags.of(app).add(*PROJECT_TAG)
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return stacks

@@ -7,11 +7,11 @@ from types import ModuleType
 
 import pytest
 
-from subnet_monitor.core import capacity, consumers, findings, forecast, leaks, whatif
+from subnet_monitor.core import capacity, consumers, findings, forecast, leaks, space, whatif
 from subnet_monitor.design import sizing
 from subnet_monitor.render import terminal
 
-MODULES = [capacity, consumers, findings, forecast, leaks, sizing, terminal, whatif]
+MODULES = [capacity, consumers, findings, forecast, leaks, sizing, space, terminal, whatif]
 
 
 @pytest.mark.parametrize("module", MODULES, ids=lambda m: m.__name__)

@@ -38,9 +38,17 @@ def test_every_seeded_subnet_is_found_with_its_roles_and_figures(clients: AwsCli
     # AND the tagged subnet is explicit, and the subnets nothing uses are not reported
     assert {str(r) for r in reports[estate.subnet_id("data-b")].roles} == {"explicit"}
     assert set(reports) == estate.used_subnet_ids | {estate.subnet_id("data-b")}
-    # AND the statuses span the thresholds: one CRITICAL (> 90 %), two WARNING (80-90 %)
+    # AND the statuses span the thresholds: one CRITICAL (> 90 %), two WARNING (80-90 %) and also short at max,
+    # and three WARNING well below 80 % whose workloads cannot reach their maximum (the verdict, docs/verdict.md)
     statuses = sorted(str(r.status) for r in outcome.reports)
-    assert (statuses.count("CRITICAL"), statuses.count("WARNING")) == (1, 2)
+    assert (statuses.count("CRITICAL"), statuses.count("WARNING")) == (1, 5)
+    short_only = {
+        estate.name_of(r.subnet_id)
+        for r in outcome.reports
+        if [reason.code for reason in r.status_reasons] == ["headroom.short-at-max"]
+    }
+    assert short_only == {"ecs-tasks-a", "ecs-fargate-b", "eks-nodes-c"}
+    assert all(reports[estate.subnet_id(name)].utilization_percent < 80 for name in short_only)
     # AND under custom networking the small pod subnet is the one short, not the node subnets
     pods_a = reports[estate.subnet_id("eks-cn-pods-a")].to_dict()
     assert str(pods_a["status"]) == "WARNING"

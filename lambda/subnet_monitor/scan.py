@@ -51,7 +51,8 @@ from subnet_monitor.core.models import (
     SubnetState,
     SubnetUse,
 )
-from subnet_monitor.core.subnet import build_report, sort_for_people, usable_ips
+from subnet_monitor.core.subnet import sort_for_people, usable_ips
+from subnet_monitor.core.verdict import build_report
 from subnet_monitor.core.whatif import Change, Target, WhatIf, WhatIfOutcome, apply, cni_after, compare, resolve
 from subnet_monitor.failures.health import with_health_findings
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import contextlib
 import io
+import ipaddress
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -129,6 +131,26 @@ def test_report_writes_one_page_with_every_subnet_of_the_estate(demo: Scanned) -
     assert all(zone in text for zone in demo.estate.availability_zones)
     # AND the design check is part of it
     assert "Design check: the live estate" in text
+
+
+def test_report_maps_each_vpcs_address_space_with_the_subnets_fix_proposes(demo: Scanned) -> None:
+    page = demo.html.read_text()
+    text = " ".join(parse_page(page).text)
+    # THEN the page has the address-space section, the VPC's CIDR blocks drawn as bands
+    assert "Address space by VPC" in text
+    assert 'aria-label="10.0.0.0/16"' in page
+    # AND every subnet of the VPC is on the map, each monitored one in its status colour, with its ID
+    for subnet_id in demo.estate.subnet_ids:
+        assert f"{subnet_id} · " in text
+    # AND the subnets ``fix`` proposes are on it too, each one inside the VPC and for a short subnet
+    proposed = re.findall(r"proposed (\S+) in (\S+) for (subnet-\w+)", text)
+    assert proposed
+    assert all(
+        ipaddress.IPv4Network(cidr).subnet_of(ipaddress.IPv4Network("10.0.0.0/16"))
+        or ipaddress.IPv4Network(cidr).subnet_of(ipaddress.IPv4Network("100.64.0.0/10"))
+        for cidr, _, _ in proposed
+    )
+    assert {subnet for _, _, subnet in proposed} <= set(demo.estate.used_subnet_ids)
 
 
 @pytest.mark.skipif(chromium() is None, reason="chromium is not installed (apt-get install chromium)")

@@ -24,6 +24,7 @@ CONTRACT_FIELDS = {
     "roles",
     "workloads",
     "status",
+    "status_reasons",
 }
 # The capacity fields that apply to these subnets: an ECS service (headroom) and ENIs (consumers).
 # free_prefix_blocks and hours_to_exhaustion do not apply (no prefixes, no history) and are absent.
@@ -74,6 +75,13 @@ def test_json_follows_the_report_contract(estate: dict[str, str], capsys: pytest
         "roles": ["ecs-task"],
         "workloads": [{"kind": "ecs-service", "cluster": "payments", "name": "api"}],
         "status": "WARNING",
+        "status_reasons": [
+            {
+                "code": "utilization.warning",
+                "status": "WARNING",
+                "reason": "84.75% used, at or above warningPercent (80%)",
+            }
+        ],
         # desiredCount 1 at maximumPercent 200 = 2 tasks, none running in moto: 2 more, 1 per subnet
         "ips_needed_at_max": 1,
         "scale_headroom": 8,
@@ -93,8 +101,14 @@ def test_table_for_people(estate: dict[str, str], capsys: pytest.CaptureFixture[
         *("50", "59", "9", "84.8", "8", "-", "-", "WARNING", "ecs-task", "payments/api"),
     ]
     assert lines[2].split()[0] == estate["cold"]
-    assert lines[3:5] == ["", "findings (1):"]
-    assert lines[5].startswith(f"- subnet {estate['warm']}: 50 addresses are held by detached network interfaces")
+    # AND why the warm subnet is not OK, then the findings
+    assert lines[3:6] == [
+        "",
+        "why (status reasons):",
+        f"- {estate['warm']} WARNING: 84.75% used, at or above warningPercent (80%) (utilization.warning)",
+    ]
+    assert lines[6:8] == ["", "findings (1):"]
+    assert lines[8].startswith(f"- subnet {estate['warm']}: 50 addresses are held by detached network interfaces")
 
 
 @pytest.mark.parametrize(
@@ -109,6 +123,31 @@ def test_table_for_people(estate: dict[str, str], capsys: pytest.CaptureFixture[
 )
 def test_fail_on_exit_codes(estate: dict[str, str], argv: list[str], expected: int) -> None:
     assert main(["scan", "--json", *argv]) == expected
+
+
+def test_fail_on_follows_the_verdict_not_utilization_alone(
+    aws: boto3.Session, vpc: Vpc, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN a nearly empty /27 (1 of 27 addresses in use) whose service may scale to 30 tasks
+    roomy = vpc.subnet(prefix=27)
+    vpc.ecs_cluster("payments")
+    vpc.ecs_service("payments", "api", [roomy])
+    aws.client("application-autoscaling").register_scalable_target(
+        ServiceNamespace="ecs",
+        ResourceId="service/payments/api",
+        ScalableDimension="ecs:service:DesiredCount",
+        MinCapacity=1,
+        MaxCapacity=30,
+    )
+    # WHEN gated on warnings: 30 tasks surge to 60 in a rolling deployment, far more than the 27 free
+    assert main(["scan", "--json", "--fail-on", "warning"]) == 1
+    [report] = json.loads(capsys.readouterr().out)
+    # THEN the pipeline stops although utilization is below every threshold, and the report says why
+    assert report["utilization_percent"] < 80
+    assert report["status"] == "WARNING"
+    assert [r["code"] for r in report["status_reasons"]] == ["headroom.short-at-max"]
+    # AND a gate on CRITICAL lets it through: nothing fails until the service scales that far
+    assert main(["scan", "--json", "--fail-on", "critical"]) == 0
 
 
 @pytest.mark.parametrize(
@@ -140,9 +179,9 @@ def test_publish_only_on_request(
     assert main(["scan"]) == 0
     assert cloudwatch.list_metrics(Namespace="Custom/VPC")["Metrics"] == []
     assert main(["scan", "--publish"]) == 0
-    # AvailableIPCount, IPUtilization and ScaleHeadroom for each of the two subnets
-    assert len(cloudwatch.list_metrics(Namespace="Custom/VPC")["Metrics"]) == 6
-    assert "published 6 datums to CloudWatch in 1 calls" in capsys.readouterr().err
+    # AvailableIPCount, IPUtilization, SubnetStatus and ScaleHeadroom for each of the two subnets
+    assert len(cloudwatch.list_metrics(Namespace="Custom/VPC")["Metrics"]) == 8
+    assert "published 8 datums to CloudWatch in 1 calls" in capsys.readouterr().err
 
 
 def test_honours_aws_endpoint_url(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -128,6 +128,9 @@ def test_the_headroom_that_fitted_no_longer_does(demo: Scanned) -> None:
     subnet = demo.json("grown")[demo.estate.subnet_id("eks-nodes-a")]
     # eks-nodes-a (a /22) had room for the node group at maxSize 12, and is short at 20
     assert subnet["what_if"]["before"]["scale_headroom"] >= 0 > subnet["what_if"]["after"]["scale_headroom"]
+    # AND the verdict moves with it: a subnet that cannot reach its maximum is a WARNING, and says why
+    assert (subnet["what_if"]["before"]["status"], subnet["what_if"]["after"]["status"]) == ("OK", "WARNING")
+    assert [r["code"] for r in subnet["status_reasons"]] == ["headroom.short-at-max"]
     assert "headroom.short-at-max" in subnet["what_if"]["after"]["finding_codes"]
     assert "headroom.short-at-max" not in subnet["what_if"]["before"]["finding_codes"]
 

@@ -88,6 +88,65 @@ def test_a_full_block_parses() -> None:
         ({"subnetTags": {"team": 3}}, "subnetTags.team: 3 must be a string"),
         ({"subnetTags": ["team"]}, "subnetTags: ['team'] must be an object"),
         ({"slack": {"workspaceId": "T0123ABCD"}}, "slack: {'workspaceId': 'T0123ABCD'} must be"),
+        ({"teams": {"teamId": "74361522-da01-538d-aa2e-ac7918c6bb92"}}, "teams: {'teamId': '74361522-"),
+        (
+            {"teams": {"teamId": "T0123", "channelId": "19%3aab%40thread.tacv2", "tenantId": "x"}},
+            "teams.teamId: 'T0123' is not a Teams team ID (a UUID)",
+        ),
+        (
+            # Copied from the Teams client rather than from the channel's link: not URL-encoded.
+            {
+                "teams": {
+                    "teamId": "74361522-da01-538d-aa2e-ac7918c6bb92",
+                    "channelId": "19:ab@thread.tacv2",
+                    "tenantId": "0d1e2f3a-4b5c-6d7e-8f90-a1b2c3d4e5f6",
+                }
+            },
+            "teams.channelId: '19:ab@thread.tacv2' is not a URL-encoded Teams channel ID",
+        ),
+        (
+            {"pagerduty": {"integrationUrl": "http://events.pagerduty.com/integration/abc123/enqueue"}},
+            "pagerduty.integrationUrl: 'http://events.pagerduty.com/integration/abc123/enqueue' is not a PagerDuty",
+        ),
+        (
+            # The Events API v2 endpoint is not the CloudWatch integration: it would not parse the alarm JSON.
+            {"pagerduty": {"integrationUrl": "https://events.pagerduty.com/v2/enqueue"}},
+            "pagerduty.integrationUrl: 'https://events.pagerduty.com/v2/enqueue' is not a PagerDuty CloudWatch",
+        ),
+        ({"pagerduty": {}}, "pagerduty: {} needs exactly one of integrationUrl and integrationUrlSecret"),
+        (
+            {
+                "pagerduty": {
+                    "integrationUrl": "https://events.pagerduty.com/integration/k/enqueue",
+                    "integrationUrlSecret": "pd",
+                }
+            },
+            "needs exactly one of integrationUrl and integrationUrlSecret",
+        ),
+        (
+            {"pagerduty": {"integrationUrlSecret": "pd key"}},
+            "pagerduty.integrationUrlSecret: 'pd key' is not a Secrets",
+        ),
+        (
+            {"opsgenie": {"integrationUrl": "https://api.opsgenie.com/v2/alerts?apiKey=abc"}},
+            "opsgenie.integrationUrl: 'https://api.opsgenie.com/v2/alerts?apiKey=abc' is not an Opsgenie CloudWatch",
+        ),
+        ({"httpsEndpoints": [{"name": "hook", "url": "http://hook.example.com"}]}, "httpsEndpoints.url: 'http://hook"),
+        ({"httpsEndpoints": [{"name": "my hook", "url": "https://h.example.com"}]}, "httpsEndpoints.name: 'my hook'"),
+        ({"httpsEndpoints": {"name": "hook"}}, "httpsEndpoints: {'name': 'hook'} must be a list of"),
+        (
+            {
+                "httpsEndpoints": [
+                    {"name": "a", "url": "https://a.example.com"},
+                    {"name": "a", "url": "https://b.example.com"},
+                ]
+            },
+            "names an endpoint twice",
+        ),
+        (
+            {"httpsEndpoints": [{"name": "a"}]},
+            "httpsEndpoints: {'name': 'a', 'rawMessageDelivery': False} needs exactly",
+        ),
         ({"environments": [{"account": "1234", "region": "eu-west-1"}]}, "environments.account: '1234' is not"),
         ({"environments": [{"account": "123456789012", "region": "Ireland"}]}, "environments.region: 'Ireland'"),
         ({"failureNotificationWindowMinutes": 0}, "failureNotificationWindowMinutes: 0 must be a whole number"),

@@ -35,6 +35,10 @@ BLOCK_KEYS = st.sampled_from(
         "environments",
         "observability",
         "slack",
+        "teams",
+        "pagerduty",
+        "opsgenie",
+        "httpsEndpoints",
     ]
 )
 BLOCKS = st.dictionaries(BLOCK_KEYS | st.text(max_size=10), JSON_VALUES, max_size=5)

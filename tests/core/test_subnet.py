@@ -8,7 +8,14 @@ from hypothesis import strategies as st
 
 from subnet_monitor.core.config import ScanConfig
 from subnet_monitor.core.models import Role, Status, SubnetState, SubnetUse, Workload
-from subnet_monitor.core.subnet import build_report, sort_for_people, status_of, usable_ips, utilization_percent
+from subnet_monitor.core.subnet import sort_for_people, usable_ips, utilization_percent
+from subnet_monitor.core.verdict import build_report, judge
+
+
+def status_of(utilization: float, available: int, config: ScanConfig) -> Status:
+    """The verdict from the measured figures alone (no capacity model)."""
+    return judge(utilization, available, None, config)[0]
+
 
 # AWS reserves 5 addresses in every subnet, so usable = 2^(32 - prefix) - 5; the VPC user guide's
 # example: "a subnet with CIDR block 10.0.0.0/24 ... 251 IP addresses available".

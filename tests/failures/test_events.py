@@ -22,6 +22,7 @@ from subnet_monitor.failures.notify import (
     failure_datums,
     failure_finding,
     notification,
+    sns_message_json,
     with_interface_subnets,
 )
 
@@ -125,7 +126,7 @@ def test_an_asg_launch_of_an_eks_node_group_names_it():
     event = samples.asg_launch_unsuccessful(group="eks-general-3ec3b4a2-5c1d-4e5f-a6b7-8c9d0e1f2a3b")
     [failure] = parse_event(event).failures
     assert failure.details["eks_nodegroup"] == "general"
-    assert "EKS node group general" in notification(failure, None, window_minutes=15, read_at="-")[1]
+    assert "EKS node group general" in notification(failure, None, window_minutes=15, read_at="-")[1]["default"]
 
 
 @pytest.mark.parametrize("name", sorted(NEAR_MISSES))
@@ -229,6 +230,7 @@ def test_every_failure_counts_in_one_datum_per_subnet():
 def test_the_notification_says_what_where_how_full_and_what_to_do():
     [failure] = parse_event(SIGNALS["ecs-task-stopped"]).failures
     subject, message, attributes = notification(failure, STATE_A, window_minutes=15, read_at="2026-11-24T19:00:02Z")
+    message = message["default"]
     assert subject == f"IP exhaustion: {SUBNET_A} (eu-west-1a), ECS service checkout-web in cluster payments"
     assert len(subject) < 100
     for line in (
@@ -256,7 +258,7 @@ def test_the_notification_says_what_where_how_full_and_what_to_do():
 )
 def test_each_signal_has_its_fix(sample, hint):
     failure = parse_event(SIGNALS[sample]).failures[0]
-    assert hint in notification(failure, None, window_minutes=5, read_at="-")[1]
+    assert hint in notification(failure, None, window_minutes=5, read_at="-")[1]["default"]
 
 
 def test_a_failure_is_an_error_finding_on_its_subnet_and_the_notification_says_it():
@@ -265,6 +267,7 @@ def test_a_failure_is_an_error_finding_on_its_subnet_and_the_notification_says_i
     assert (finding.code, finding.severity, finding.subject) == ("failure.ecs-task-stopped", Severity.ERROR, SUBNET_A)
     assert finding.source.endswith("API_DeploymentConfiguration.html")
     subject, message, _ = notification(failure, STATE_A, window_minutes=15, read_at="-")
+    message = message["default"]
     assert subject.startswith(f"IP exhaustion: {finding.subject} ")
     assert (
         message.splitlines()[0]
@@ -295,6 +298,7 @@ def test_each_finding_names_its_subject_and_the_page_its_fix_comes_from(sample, 
 def test_a_failure_without_a_subnet_says_so_and_is_de_duplicated_per_workload():
     [failure] = parse_event(SIGNALS["ecs-placement-eni"]).failures
     subject, message, attributes = notification(failure, None, window_minutes=15, read_at="-")
+    message = message["default"]
     assert subject == "IP exhaustion: ECS service ledger-api in cluster payments"
     assert "Subnet      : not named by the event" in message
     assert "More failures of this workload within 15 minutes" in message
@@ -389,8 +393,10 @@ def test_a_message_past_snss_256_kb_is_cut_with_a_marker():
     failure = parse_event(event).failures[0]
     # WHEN it is notified
     _, message, attributes = notification(failure, STATE_A, window_minutes=15, read_at="-")
-    # THEN message and attributes fit one SNS message, and the cut says so
-    size = len(message.encode()) + sum(len(k) + len("String") + len(v) for k, v in attributes.items())
+    # THEN message (as published: one JSON text per protocol) and attributes fit one SNS message, and the
+    # cut says so
+    size = len(sns_message_json(message).encode()) + sum(len(k) + len("String") + len(v) for k, v in attributes.items())
     assert size <= 262_144
+    message = message["default"]
     assert message.endswith("more bytes; the function's log holds the whole failure]")
     assert "Reason      : ResourceInitializationError: InsufficientFreeAddressesInSubnet éé" in message

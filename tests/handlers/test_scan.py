@@ -28,7 +28,7 @@ def read_back(aws: boto3.Session, subnet_id: str) -> dict[str, float]:
                 "Stat": "Maximum",
             },
         }
-        for name in ("AvailableIPCount", "IPUtilization")
+        for name in ("AvailableIPCount", "IPUtilization", "SubnetStatus")
     ]
     results = aws.client("cloudwatch").get_metric_data(
         MetricDataQueries=queries, StartTime=now - timedelta(minutes=10), EndTime=now + timedelta(minutes=5)
@@ -52,11 +52,12 @@ def test_handler_publishes_logs_and_reports_health(aws: boto3.Session, vpc: Vpc,
     assert summary["subnets"] == 2
     assert summary["status"] == {"OK": 1, "WARNING": 0, "CRITICAL": 1}
     assert summary["errors"] == []
-    assert (summary["metrics_published"], summary["metrics_not_published"]) == (6, 0)
+    assert (summary["metrics_published"], summary["metrics_not_published"]) == (8, 0)
 
-    # AND CloudWatch holds both metrics per subnet, under the SubnetId dimension only
-    assert read_back(aws, full) == {"AvailableIPCount": 5.0, "IPUtilization": 91.53}
-    assert read_back(aws, roomy) == {"AvailableIPCount": 251.0, "IPUtilization": 0.0}
+    # AND CloudWatch holds the metrics per subnet, under the SubnetId dimension only; SubnetStatus is the
+    # verdict the alarms watch (2 CRITICAL, 0 OK)
+    assert read_back(aws, full) == {"AvailableIPCount": 5.0, "IPUtilization": 91.53, "SubnetStatus": 2.0}
+    assert read_back(aws, roomy) == {"AvailableIPCount": 251.0, "IPUtilization": 0.0, "SubnetStatus": 0.0}
     assert read_back(aws, unused) == {}
     listed = aws.client("cloudwatch").list_metrics(Namespace="Custom/VPC", MetricName="IPUtilization")["Metrics"]
     assert {tuple(d["Name"] for d in m["Dimensions"]) for m in listed} == {("SubnetId",)}
@@ -65,6 +66,9 @@ def test_handler_publishes_logs_and_reports_health(aws: boto3.Session, vpc: Vpc,
     reports = result.subnet_reports()
     assert set(reports) == {full, roomy}
     assert reports[full]["status"] == "CRITICAL"
+    # with why: the log record carries the verdict's reasons, as the JSON report does
+    assert [r["code"] for r in reports[full]["status_reasons"]] == ["utilization.critical"]
+    assert reports[roomy]["status_reasons"] == []
     assert reports[full]["roles"] == ["ecs-task"]
     assert reports[full]["workloads"] == [{"kind": "ecs-service", "cluster": "payments", "name": "checkout"}]
     assert reports[full]["cidr"].endswith("/26")

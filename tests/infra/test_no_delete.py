@@ -14,6 +14,7 @@ import pytest
 
 from infra import PROJECT_ROOT
 from tests.infra.support import build
+from tests.infra.test_notifications import BLOCK as NOTIFICATIONS_BLOCK
 from tests.infra.test_stack import FULL_BLOCK
 
 ENI_DELETE = "ec2:DeleteNetworkInterface"
@@ -25,8 +26,9 @@ MANAGED_POLICY_KEYS = ("ManagedPolicyArns", "GuardrailPolicies")
 
 @pytest.fixture(scope="module")
 def templates() -> list[dict[str, Any]]:
-    """Every stack of the app with every option on (two environments, Slack), and of the default app."""
-    built = [build(FULL_BLOCK), build(None)]
+    """Every stack of the app with every option on (two environments, Slack, Teams and paging), and of the
+    default app."""
+    built = [build({**FULL_BLOCK, **NOTIFICATIONS_BLOCK}), build(None)]
     return [b.template(i).to_json() for b in built for i in range(len(b.stacks))]
 
 
@@ -78,7 +80,7 @@ def test_only_read_only_aws_managed_policies_are_attached(templates: list[dict[s
                 # An ARN is a string or an Fn::Join of the partition and ":iam::aws:policy/<name>".
                 arns = json.dumps(resource.get("Properties", {}).get(key, []))
                 attached.update(re.findall(r"policy/([\w+=,.@-]+)", arns))
-    assert attached == READ_ONLY_MANAGED_POLICIES  # the Slack channel's guardrail is found
+    assert attached == READ_ONLY_MANAGED_POLICIES  # the Slack and Teams channels' guardrail is found
 
 
 def test_the_operators_policy_deletes_only_network_interfaces_the_vpc_cni_tagged() -> None:

@@ -37,9 +37,10 @@ BLOCK = {
 PER_ACCOUNT_UTILIZATION = (
     'SELECT MAX(IPUtilization) FROM SCHEMA("Custom/VPC", SubnetId) GROUP BY AWS.AccountId, SubnetId ORDER BY MAX() DESC'
 )
-PER_SUBNET_UTILIZATION = (
-    'SELECT MAX(IPUtilization) FROM SCHEMA("Custom/VPC", SubnetId) GROUP BY SubnetId ORDER BY MAX() DESC'
+PER_ACCOUNT_STATUS = (
+    'SELECT MAX(SubnetStatus) FROM SCHEMA("Custom/VPC", SubnetId) GROUP BY AWS.AccountId, SubnetId ORDER BY MAX() DESC'
 )
+PER_SUBNET_STATUS = 'SELECT MAX(SubnetStatus) FROM SCHEMA("Custom/VPC", SubnetId) GROUP BY SubnetId ORDER BY MAX() DESC'
 OAM_TYPES = ("AWS::Oam::Sink", "AWS::Oam::Link")
 
 
@@ -129,7 +130,7 @@ def test_sink_arn_is_a_stack_output(monitoring):
 
 def test_monitoring_alarms_and_dashboard_group_by_account_and_subnet(monitoring):
     expressions = per_subnet_expressions(monitoring)
-    assert PER_ACCOUNT_UTILIZATION in expressions
+    assert PER_ACCOUNT_STATUS in expressions
     assert all("GROUP BY AWS.AccountId, SubnetId ORDER BY" in expression for expression in expressions)
     graphs = dashboard_expressions(monitoring)
     assert f"{PER_ACCOUNT_UTILIZATION} LIMIT 10" in graphs
@@ -147,7 +148,7 @@ def test_monitoring_account_with_an_existing_sink_creates_none_but_still_groups_
     }
     template = build(block).template()
     assert resources(template, "AWS::Oam::Sink") == {}
-    assert PER_ACCOUNT_UTILIZATION in per_subnet_expressions(template)
+    assert PER_ACCOUNT_STATUS in per_subnet_expressions(template)
 
 
 def test_organization_only_sink_policy_has_one_statement():
@@ -179,7 +180,7 @@ def test_source_links_to_the_sink_of_its_region_sharing_custom_vpc_and_its_two_l
 
 
 def test_source_keeps_its_own_per_subnet_alarms(source):
-    assert PER_SUBNET_UTILIZATION in per_subnet_expressions(source)
+    assert PER_SUBNET_STATUS in per_subnet_expressions(source)
     assert not any("AWS.AccountId" in expression for expression in per_subnet_expressions(source))
     assert not any("AWS.AccountId" in expression for expression in dashboard_expressions(source))
 
@@ -198,7 +199,7 @@ def test_nothing_is_created_when_unset(block):
     for type_ in OAM_TYPES:
         assert resources(template, type_) == {}
     assert template.find_outputs("ObservabilitySinkArn") == {}
-    assert PER_SUBNET_UTILIZATION in per_subnet_expressions(template)
+    assert PER_SUBNET_STATUS in per_subnet_expressions(template)
     assert not any("AWS.AccountId" in expression for expression in dashboard_expressions(template))
 
 

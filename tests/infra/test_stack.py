@@ -25,6 +25,7 @@ FULL_BLOCK = {
         {"account": "222222222222", "region": "eu-west-1"},
     ],
 }
+STATUS_QUERY = 'SELECT MAX(SubnetStatus) FROM SCHEMA("Custom/VPC", SubnetId) GROUP BY SubnetId ORDER BY MAX() DESC'
 # GROUP BY for one contributor per subnet; ORDER BY is required in multi-time-series alarms and
 # decides which 500 subnets a query returns: the worst ones.
 UTILIZATION_QUERY = (
@@ -390,12 +391,14 @@ def test_slack_channel_only_when_configured(full, default):
 # --- alarms ------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("suffix", "threshold"), [("UtilizationWarning", 70), ("UtilizationCritical", 85)])
-def test_utilization_alarms_are_multi_time_series_metrics_insights_queries(full, suffix, threshold):
+@pytest.mark.parametrize(("suffix", "threshold"), [("SubnetWarning", 1), ("SubnetCritical", 2)])
+def test_verdict_alarms_are_multi_time_series_metrics_insights_queries(full, default, suffix, threshold):
+    # GIVEN the verdict published as SubnetStatus (0 OK, 1 WARNING, 2 CRITICAL)
     topic_id = next(iter(resources(full[0], "AWS::SNS::Topic")))
     properties = alarm(full[0], suffix)
+    # THEN one contributor per subnet, at or above the status's level, notifying on ALARM and OK
     assert [{k: v for k, v in m.items() if k != "Id"} for m in properties["Metrics"]] == [
-        {"Expression": UTILIZATION_QUERY, "Period": 600, "ReturnData": True}
+        {"Expression": STATUS_QUERY, "Period": 600, "ReturnData": True}
     ]
     assert properties["Threshold"] == threshold
     assert properties["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
@@ -403,48 +406,29 @@ def test_utilization_alarms_are_multi_time_series_metrics_insights_queries(full,
     assert properties["TreatMissingData"] == "ignore"
     assert properties["AlarmActions"] == [{"Ref": topic_id}]
     assert properties["OKActions"] == [{"Ref": topic_id}]
+    # AND the thresholds are the collector's (its environment), not the alarm's: the same alarm either way
+    assert alarm(default, suffix)["Threshold"] == threshold
 
 
-def test_default_thresholds(default):
-    assert alarm(default, "UtilizationWarning")["Threshold"] == 80
-    assert alarm(default, "UtilizationCritical")["Threshold"] == 90
-
-
-def test_minimum_free_ips_alarm_only_when_configured(full, default):
-    properties = alarm(full[0], "LowFreeIps")
-    assert [m["Expression"] for m in properties["Metrics"]] == [FREE_IPS_QUERY]
-    assert properties["Threshold"] == 32
-    assert properties["ComparisonOperator"] == "LessThanThreshold"
-    assert not any(
-        a["Properties"]["AlarmName"].endswith("-LowFreeIps")
-        for a in resources(default, "AWS::CloudWatch::Alarm").values()
-    )
-
-
-@pytest.mark.parametrize(
-    ("suffix", "query", "full_threshold", "default_threshold", "missing"),
-    [
-        ("NegativeScaleHeadroom", HEADROOM_QUERY, 0, 0, "ignore"),
-        ("LowFreePrefixBlocks", PREFIX_QUERY, 4, 1, "ignore"),
-        # published only while consumption rises: no datapoint is no end in sight
-        ("ExhaustionSoon", EXHAUSTION_QUERY, 48, 168, "notBreaching"),
-    ],
-)
-def test_capacity_alarms_are_per_subnet_queries_below_their_thresholds(
-    full, default, suffix, query, full_threshold, default_threshold, missing
-):
-    properties = alarm(full[0], suffix)
-    assert [m["Expression"] for m in properties["Metrics"]] == [query]
-    assert properties["ComparisonOperator"] == "LessThanThreshold"
-    assert properties["TreatMissingData"] == missing
-    assert (properties["Threshold"], alarm(default, suffix)["Threshold"]) == (full_threshold, default_threshold)
-
-
-def test_no_prefix_block_alarm_when_the_minimum_is_zero():
-    template = build({"minFreePrefixBlocks": 0}).template()
-    names = [a["Properties"]["AlarmName"] for a in resources(template, "AWS::CloudWatch::Alarm").values()]
-    assert not any(name.endswith("-LowFreePrefixBlocks") for name in names)
-    assert any(name.endswith("-NegativeScaleHeadroom") for name in names)
+def test_no_alarm_per_signal_the_verdict_carries(full):
+    # GIVEN every per-signal threshold set (minFreeIps, minFreePrefixBlocks, exhaustionHorizonHours)
+    names = {a["Properties"]["AlarmName"].split("-")[-1] for a in resources(full[0], "AWS::CloudWatch::Alarm").values()}
+    # THEN the per-subnet alarms are the verdict's two, not one per metric
+    assert not names & {
+        "UtilizationWarning",
+        "UtilizationCritical",
+        "LowFreeIps",
+        "NegativeScaleHeadroom",
+        "LowFreePrefixBlocks",
+        "ExhaustionSoon",
+    }
+    expressions = [
+        m["Expression"]
+        for a in resources(full[0], "AWS::CloudWatch::Alarm").values()
+        for m in a["Properties"].get("Metrics", [])
+        if "Expression" in m
+    ]
+    assert expressions == [STATUS_QUERY, STATUS_QUERY]
 
 
 def test_heartbeat_alarms_when_scans_stop_arriving(default, cron):
@@ -486,7 +470,7 @@ def test_function_errors_alarm(default):
 def test_every_alarm_notifies_the_topic_on_alarm_and_ok(full):
     topic_id = next(iter(resources(full[1], "AWS::SNS::Topic")))
     alarms = resources(full[1], "AWS::CloudWatch::Alarm").values()
-    assert len(alarms) == 11
+    assert len(alarms) == 7  # the verdict's two, three health alarms, the failure path's two
     for resource in alarms:
         assert resource["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
         assert resource["Properties"]["OKActions"] == [{"Ref": topic_id}]

@@ -20,6 +20,14 @@ CONFIGS = {
         "cloudTrailFailures": True,
         "notificationEmails": ["platform@example.com"],
         "slack": {"workspaceId": "T0123ABCDE", "channelId": "C0456FGHIJ"},
+        "teams": {
+            "teamId": "74361522-da01-538d-aa2e-ac7918c6bb92",
+            "channelId": "19%3ab6ef35dc342d56ba5654e6fc6d25a071%40thread.tacv2",
+            "tenantId": "0d1e2f3a-4b5c-6d7e-8f90-a1b2c3d4e5f6",
+        },
+        "pagerduty": {"integrationUrlSecret": "subnet-monitor/pagerduty"},
+        "opsgenie": {"integrationUrl": "https://api.opsgenie.com/v1/json/cloudwatch?apiKey=5a6b7c8d-1111-2222"},
+        "httpsEndpoints": [{"name": "oncall", "url": "https://oncall.example.com/sns", "rawMessageDelivery": True}],
         "environments": [
             {"account": "111111111111", "region": "us-east-1"},
             {"account": "222222222222", "region": "eu-central-1"},
@@ -27,8 +35,15 @@ CONFIGS = {
     },
     # The other partitions, without Slack (AWS Chatbot has no resource there: refused at synth,
     # tests/infra/test_regions.py): their own Powertools layer, every resource known to cfn-lint there.
-    "china": {"environments": [{"account": "333333333333", "region": "cn-north-1"}]},
-    "govcloud": {"environments": [{"account": "444444444444", "region": "us-gov-west-1"}]},
+    # Paging (SNS HTTPS subscriptions) exists there: a pager from a Secrets Manager reference.
+    "china": {
+        "environments": [{"account": "333333333333", "region": "cn-north-1"}],
+        "pagerduty": {"integrationUrlSecret": "subnet-monitor/pagerduty"},
+    },
+    "govcloud": {
+        "environments": [{"account": "444444444444", "region": "us-gov-west-1"}],
+        "httpsEndpoints": [{"name": "oncall", "urlSecret": "subnet-monitor/oncall"}],
+    },
     # Cross-account observability: the monitoring account's sink, a source's link, a source without one.
     "observability": {
         "environments": [

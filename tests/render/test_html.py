@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from subnet_monitor.core.findings import Finding, Severity
-from subnet_monitor.core.models import Gap, Role, Status, SubnetCapacity, SubnetReport, Workload
+from subnet_monitor.core.models import Gap, Role, Status, StatusReason, SubnetCapacity, SubnetReport, Workload
 from subnet_monitor.design.builders import design_from_plan
 from subnet_monitor.design.plan import load_plan
 from subnet_monitor.design.rules import check_design
@@ -134,3 +135,18 @@ def test_a_subnet_the_scan_could_not_fully_see_is_badged_and_its_unknown_breakdo
     assert page.count('class="badge partial"') == 1
     assert 'title="not fully seen: ec2:DescribeNetworkInterfaces"' in page
     assert "not known (ENIs not read)" in page
+
+
+def test_a_subnet_that_is_not_ok_says_why_under_its_status() -> None:
+    # GIVEN a roomy subnet that cannot reach its maximum (the verdict's reason) beside an OK one
+    short = replace(
+        subnet("subnet-0aaa", "az-a", 40, status=Status.WARNING, ips_needed_at_max=250),
+        status_reasons=(StatusReason("headroom.short-at-max", Status.WARNING, "short by 39 addresses at maximum <b>"),),
+    )
+    page = render_html(
+        ReportPage(title="t", source="s", generated_at=NOW, reports=[short, subnet("subnet-0bbb", "az-a", 10)])
+    )
+    # THEN the reason is under the WARNING badge, escaped, with its code on hover; the OK subnet has none
+    assert parse_page(page).problems == []
+    assert page.count('class="why"') == 1
+    assert '<small class="why" title="headroom.short-at-max">short by 39 addresses at maximum &lt;b&gt;</small>' in page

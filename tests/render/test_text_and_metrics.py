@@ -14,8 +14,8 @@ from subnet_monitor.core.config import ScanConfig
 from subnet_monitor.core.findings import Finding, Severity
 from subnet_monitor.core.metrics import subnet_datums
 from subnet_monitor.core.models import Role, SubnetCapacity, SubnetReport, SubnetState, SubnetUse, Workload
-from subnet_monitor.core.subnet import build_report
-from subnet_monitor.render.text import findings_text, to_json, to_table
+from subnet_monitor.core.verdict import build_report
+from subnet_monitor.render.text import findings_text, reasons_text, to_json, to_table
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
@@ -30,13 +30,16 @@ def report(
     return build_report(SubnetState(subnet_id, "vpc-1", "eu-west-1a", cidr, available), use, ScanConfig())
 
 
-def test_two_datums_per_subnet_with_the_contracts_names_units_and_one_timestamp() -> None:
+def test_three_datums_per_subnet_with_the_contracts_names_units_and_one_timestamp() -> None:
     datums = subnet_datums([report("subnet-0a"), report("subnet-0b", available=59)], NOW)
     assert [(d["MetricName"], d["Dimensions"], d["Value"], d["Unit"]) for d in datums] == [
         ("AvailableIPCount", [{"Name": "SubnetId", "Value": "subnet-0a"}], 5, "Count"),
         ("IPUtilization", [{"Name": "SubnetId", "Value": "subnet-0a"}], 91.53, "Percent"),
+        # the verdict as a number: 2 CRITICAL (91.53 % used), 0 OK
+        ("SubnetStatus", [{"Name": "SubnetId", "Value": "subnet-0a"}], 2, "None"),
         ("AvailableIPCount", [{"Name": "SubnetId", "Value": "subnet-0b"}], 59, "Count"),
         ("IPUtilization", [{"Name": "SubnetId", "Value": "subnet-0b"}], 0.0, "Percent"),
+        ("SubnetStatus", [{"Name": "SubnetId", "Value": "subnet-0b"}], 0, "None"),
     ]
     assert {d["Timestamp"] for d in datums} == {NOW}
 
@@ -63,6 +66,13 @@ def test_json_is_one_object_per_subnet() -> None:
             "roles": ["ecs-task"],
             "workloads": [{"kind": "ecs-service", "cluster": "payments", "name": "svc-0"}],
             "status": "CRITICAL",
+            "status_reasons": [
+                {
+                    "code": "utilization.critical",
+                    "status": "CRITICAL",
+                    "reason": "91.53% used, at or above criticalPercent (90%)",
+                }
+            ],
         }
     ]
 
@@ -106,6 +116,23 @@ def test_json_carries_each_finding_as_a_sentence_and_structured_in_the_same_orde
     # AND the text list prints the same sentences; a subnet without a capacity model has neither key
     assert findings_text([full]).splitlines() == ["findings (2):", *(f"- {s}" for s in item["findings"])]
     assert {"findings", "finding_details"}.isdisjoint(json.loads(to_json([report()]))[0])
+
+
+def test_reasons_text_says_why_each_subnet_is_not_ok_and_nothing_when_all_are() -> None:
+    # GIVEN a full subnet, and a roomy one whose service cannot reach its maximum
+    short = build_report(
+        SubnetState("subnet-0b", "vpc-1", "eu-west-1a", "10.0.0.0/24", 200),
+        SubnetUse(),
+        ScanConfig(),
+        SubnetCapacity(ips_needed_at_max=230),
+    )
+    # THEN one line a reason, in the order given, naming subnet, status, reason and code
+    assert reasons_text([report(), short]).splitlines() == [
+        "why (status reasons):",
+        "- subnet-0a CRITICAL: 91.53% used, at or above criticalPercent (90%) (utilization.critical)",
+        "- subnet-0b WARNING: short by 30 addresses at maximum (230 more needed, 200 free) (headroom.short-at-max)",
+    ]
+    assert reasons_text([report(available=59)]) == ""
 
 
 def test_table_abbreviates_long_workload_lists_and_says_when_empty() -> None:

@@ -44,7 +44,7 @@ def test_unknown_subnet_id_is_named_and_the_rest_published(aws: boto3.Session, v
         }
     ]
     assert set(result.subnet_reports()) == {used}
-    assert result.summary["metrics_published"] == 3  # AvailableIPCount, IPUtilization, ScaleHeadroom
+    assert result.summary["metrics_published"] == 4  # AvailableIPCount, IPUtilization, SubnetStatus, ScaleHeadroom
     assert result.health()["ScanErrors"] == [1.0]
 
 
@@ -131,7 +131,7 @@ def test_throttling_is_retried_by_the_adaptive_retry_mode(clients: AwsClients, v
 def test_one_failed_metric_batch_does_not_stop_the_others(
     aws: boto3.Session, vpc: Vpc, clients: AwsClients, counter: CallCounter
 ) -> None:
-    # GIVEN 600 subnets (1,200 datums: two PutMetricData batches) and CloudWatch failing the first call
+    # GIVEN 600 subnets (1,800 datums, three a subnet: two PutMetricData batches) and CloudWatch failing the first call
     subnets = tuple(vpc.subnet(prefix=28) for _ in range(600))
     failures = []
 
@@ -148,14 +148,15 @@ def test_one_failed_metric_batch_does_not_stop_the_others(
     # THEN the second batch was still sent, and the outcome says what was not published
     assert counter.calls["cloudwatch.PutMetricData"] == 2
     assert outcome.published is not None
-    assert (outcome.published.datums_sent, outcome.published.datums_failed) == (200, 1000)
+    assert (outcome.published.datums_sent, outcome.published.datums_failed) == (800, 1000)
     summary = outcome.summary()
-    assert (summary["metrics_published"], summary["metrics_not_published"]) == (200, 1000)
+    assert (summary["metrics_published"], summary["metrics_not_published"]) == (800, 1000)
     [error] = summary["errors"]
     assert error["source"] == "cloudwatch"
     assert error["target"].startswith("PutMetricData batch 1 (1000 datums")
     stored = aws.client("cloudwatch").list_metrics(Namespace="Custom/VPC", MetricName="IPUtilization")["Metrics"]
-    assert len({m["Dimensions"][0]["Value"] for m in stored}) == 100
+    # the second batch holds datums 1,000 to 1,799: IPUtilization (the second of a subnet's three) of subnets 333 to 599
+    assert len({m["Dimensions"][0]["Value"] for m in stored}) == 267
 
 
 def test_a_region_without_ecs_or_eks_gives_an_empty_report(clients: AwsClients) -> None:
@@ -351,9 +352,10 @@ def test_full_visibility_adds_no_gap_and_no_mark(vpc: Vpc, clients: AwsClients) 
     report_json = report.to_dict()
     assert set(report_json) == {
         "subnet_id", "vpc_id", "availability_zone", "cidr", "usable_ips", "available_ips", "used_ips",
-        "utilization_percent", "roles", "workloads", "status", "ips_needed_at_max", "scale_headroom", "consumers",
-        "findings", "finding_details",
+        "utilization_percent", "roles", "workloads", "status", "status_reasons", "ips_needed_at_max",
+        "scale_headroom", "consumers", "findings", "finding_details",
     }  # fmt: skip
+    assert report_json["status_reasons"] == []
     assert "unattributed" not in report_json["consumers"]
     assert sum(report_json["consumers"].values()) == report_json["used_ips"]
     assert "visibility.partial" not in {f["code"] for f in report_json["finding_details"]}

@@ -5,6 +5,7 @@ the same table) and the ENI-to-subnet read. Clients are injected; they come from
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -116,12 +117,18 @@ class FailureNotifier:
         self._client = client
         self._topic = topic_arn
 
-    def publish(self, subject: str, message: str, attributes: Mapping[str, str]) -> str:
-        """The SNS message ID. The attributes let a subscription filter by ``subnet_id`` or ``signal``."""
+    def publish(self, subject: str, message: Mapping[str, str], attributes: Mapping[str, str]) -> str:
+        """The SNS message ID. The attributes let a subscription filter by ``subnet_id`` or ``signal``.
+
+        ``message`` is one text per protocol, ``default`` for the protocols without their own, sent with
+        ``MessageStructure=json`` (https://docs.aws.amazon.com/sns/latest/api/API_Publish.html) exactly
+        as ``failures.notify.sns_message_json`` writes it, which is what its size is counted on.
+        """
         response = self._client.publish(
             TopicArn=self._topic,
             Subject=subject,
-            Message=message,
+            Message=json.dumps(dict(message), ensure_ascii=False),
+            MessageStructure="json",
             MessageAttributes={
                 name: {"DataType": "String", "StringValue": value} for name, value in attributes.items()
             },

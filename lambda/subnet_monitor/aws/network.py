@@ -1,7 +1,10 @@
-"""AWS reads the live design check needs beyond a scan: VPC CIDRs, which subnets are public, the
-networks peered with the VPCs, and each EKS cluster's service CIDR. CLI only (the Lambda never
-calls these), with the caller's credentials: ``ec2:DescribeVpcs``, ``ec2:DescribeRouteTables``,
-``ec2:DescribeVpcPeeringConnections`` and ``eks:DescribeCluster``.
+"""AWS reads the live design check and ``fix`` need beyond a scan: VPC CIDRs, which subnets are
+public, the networks peered with the VPCs, each EKS cluster's service CIDR, and for ``fix`` the
+region's other VPCs, the route destinations of the VPCs and of the transit gateway route tables,
+and what prefix-delegation subnets hold. CLI only (the Lambda never calls these), with the caller's
+credentials: ``ec2:DescribeVpcs``, ``ec2:DescribeRouteTables``, ``ec2:DescribeVpcPeeringConnections``,
+``eks:DescribeCluster``, ``ec2:DescribeTransitGatewayRouteTables``, ``ec2:SearchTransitGatewayRoutes``,
+``ec2:DescribeNetworkInterfaces`` and ``ec2:GetSubnetCidrReservations``.
 """
 
 from __future__ import annotations
@@ -13,7 +16,9 @@ from typing import TYPE_CHECKING, Any
 from subnet_monitor.aws.batching import batched
 from subnet_monitor.aws.clients import AWS_ERRORS
 from subnet_monitor.aws.ec2 import EC2_FILTER_VALUES_MAX, Ec2Reader
+from subnet_monitor.core.consumers import addresses_in_use
 from subnet_monitor.core.models import ClusterDesign, ScanError, SubnetState
+from subnet_monitor.core.space import PrefixUsage
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient
@@ -24,6 +29,10 @@ INTERNET_GATEWAY_PREFIX = "igw-"
 ACTIVE_PEERING = "active"
 NEAR_SIDE = {"AccepterVpcInfo": "RequesterVpcInfo", "RequesterVpcInfo": "AccepterVpcInfo"}
 ASSOCIATED = "associated"
+LOCAL_GATEWAY = "local"
+# Transit gateway routes that steer traffic somewhere: a secondary CIDR overlapping one would clash.
+# https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_SearchTransitGatewayRoutes.html ("state")
+TGW_ROUTE_STATES = ["active", "blackhole"]
 
 NAME_TAG = "Name"
 
@@ -158,4 +167,97 @@ class DesignReader:
                     service_ipv4_cidr=network.get("serviceIpv4Cidr"),
                 )
             )
+        return found
+
+    def region_vpcs(self) -> dict[str, tuple[str, ...]]:
+        """Every VPC of the region and its associated IPv4 CIDR blocks (a secondary CIDR should
+        overlap none of them: they may be peered, attached to a transit gateway, or become so)."""
+
+        def read() -> dict[str, tuple[str, ...]]:
+            found = {}
+            for page in self._ec2.get_paginator("describe_vpcs").paginate():
+                for vpc in page["Vpcs"]:
+                    associated = [
+                        a["CidrBlock"]
+                        for a in vpc.get("CidrBlockAssociationSet", [])
+                        if a.get("CidrBlockState", {}).get("State") == ASSOCIATED
+                    ]
+                    found[vpc["VpcId"]] = tuple(associated or [vpc["CidrBlock"]])
+            return found
+
+        return self._attempt("DescribeVpcs (the region's VPCs)", read, {})
+
+    def route_destinations(self, vpc_ids: Iterable[str]) -> dict[str, str]:
+        """The non-local IPv4 route destinations of the VPCs' route tables, named ``<rtb-id>
+        <target>``: a new VPC CIDR "must not be the same or larger than a destination CIDR range in a
+        route in any of the VPC route tables" (vpc-cidr-blocks.html)."""
+
+        def read() -> dict[str, str]:
+            found: dict[str, str] = {}
+            paginator = self._ec2.get_paginator("describe_route_tables")
+            for batch in batched(sorted(set(vpc_ids)), EC2_FILTER_VALUES_MAX):
+                for page in paginator.paginate(Filters=[{"Name": "vpc-id", "Values": list(batch)}]):
+                    for table in page["RouteTables"]:
+                        for route in table.get("Routes", []):
+                            cidr = route.get("DestinationCidrBlock")
+                            if not cidr or route.get("GatewayId") == LOCAL_GATEWAY or cidr == "0.0.0.0/0":
+                                continue
+                            target = next((str(v) for k, v in route.items() if k.endswith("Id") and v), "")
+                            found[f"{table['RouteTableId']} {target}".strip()] = cidr
+            return found
+
+        return self._attempt("DescribeRouteTables (route destinations)", read, {})
+
+    def transit_gateway_routes(self) -> dict[str, str]:
+        """The routes of every transit gateway route table this account can read, named
+        ``<tgw-rtb-id> <destination>``. A table whose routes cannot be read is recorded and skipped."""
+        tables = self._attempt(
+            "DescribeTransitGatewayRouteTables",
+            lambda: [
+                t["TransitGatewayRouteTableId"]
+                for page in self._ec2.get_paginator("describe_transit_gateway_route_tables").paginate()
+                for t in page["TransitGatewayRouteTables"]
+            ],
+            [],
+        )
+        found: dict[str, str] = {}
+        for table in tables:
+
+            def read(table: str = table) -> list[str]:
+                pages = self._ec2.get_paginator("search_transit_gateway_routes").paginate(
+                    TransitGatewayRouteTableId=table, Filters=[{"Name": "state", "Values": TGW_ROUTE_STATES}]
+                )
+                return [
+                    r["DestinationCidrBlock"] for page in pages for r in page["Routes"] if r.get("DestinationCidrBlock")
+                ]
+
+            for cidr in self._attempt(f"SearchTransitGatewayRoutes {table}", read, []):
+                found[f"{table} {cidr}"] = cidr
+        return found
+
+    def prefix_usage(self, subnet_ids: Iterable[str]) -> dict[str, PrefixUsage]:
+        """For each subnet: the addresses and prefixes its network interfaces hold, and its CIDR
+        reservations. A subnet whose interfaces or reservations cannot be read is left out."""
+        wanted = sorted(set(subnet_ids))
+        if not wanted:
+            return {}
+        reader = Ec2Reader(self._ec2)
+        unread: set[str] = set()
+
+        def failed(batch: Any, error: Exception) -> None:
+            unread.update(batch)
+            self.errors.append(ScanError("fix", "DescribeNetworkInterfaces", str(error)))
+
+        enis = reader.network_interfaces(wanted, on_error=failed)
+        found = {}
+        for subnet_id in wanted:
+            if subnet_id in unread:
+                continue
+            reservations = self._attempt(
+                f"GetSubnetCidrReservations {subnet_id}", lambda s=subnet_id: reader.cidr_reservations(s), None
+            )
+            if reservations is None:
+                continue
+            ips, prefixes = addresses_in_use(e for e in enis if e.get("SubnetId") == subnet_id)
+            found[subnet_id] = PrefixUsage(tuple(ips), tuple(prefixes), tuple(r["Cidr"] for r in reservations))
         return found

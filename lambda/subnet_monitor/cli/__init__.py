@@ -11,13 +11,16 @@ from typing import Any, TextIO
 from subnet_monitor import __version__
 from subnet_monitor.aws.clients import AWS_ERRORS, AwsClients
 from subnet_monitor.cli import design as cli_design
+from subnet_monitor.cli import fix as cli_fix
 from subnet_monitor.cli import reclaim as cli_reclaim
+from subnet_monitor.cli import serve as cli_serve
+from subnet_monitor.cli.scanned import Scanned
 from subnet_monitor.core.config import ConfigError, MonitorConfig, ScanConfig
 from subnet_monitor.core.config.documents import read_document
 from subnet_monitor.core.models import Status
 from subnet_monitor.core.whatif import parse_what_ifs
-from subnet_monitor.render.terminal import REWRITE_LINE, progress_line, say
-from subnet_monitor.render.text import errors_text, findings_text, to_json, to_table, what_if_text
+from subnet_monitor.render.terminal import REWRITE_LINE, one_line, progress_line, say
+from subnet_monitor.render.text import errors_text, findings_text, reasons_text, to_json, to_table, what_if_text
 from subnet_monitor.scan import run_scan
 
 # A scan that runs longer than this shows how its reads go, on stderr when that is a terminal.
@@ -79,7 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--publish", action="store_true", help="also put the metrics into CloudWatch (Custom/VPC)")
     scan.add_argument("--fail-on", choices=sorted(FAIL_ON), help="exit 1 when a subnet is at this status or worse")
     cli_design.add_parsers(commands, add_scan_arguments)
+    cli_fix.add_parser(commands, add_scan_arguments)
     cli_reclaim.add_parser(commands)
+    cli_serve.add_parser(commands, add_scan_arguments)
     return parser
 
 
@@ -159,7 +164,7 @@ def config_from_args(args: argparse.Namespace) -> ScanConfig:
         raise
 
 
-def scan_estate(args: argparse.Namespace, *, publish: bool = False) -> cli_design.Scanned:
+def scan_estate(args: argparse.Namespace, *, publish: bool = False) -> Scanned:
     """Scan with the flags' settings.
 
     Raises
@@ -180,7 +185,7 @@ def scan_estate(args: argparse.Namespace, *, publish: bool = False) -> cli_desig
         outcome = run_scan(clients, config, publish=publish, what_if=what_if, progress=progress)
     finally:
         progress.close()
-    return cli_design.Scanned(outcome, clients, config)
+    return Scanned(outcome, clients, config)
 
 
 class ScanProgress:
@@ -211,14 +216,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     """The one door of the CLI: the project's errors become exit codes here and nowhere else."""
     args = build_parser().parse_args(argv)
     try:
+        if args.command == "fix":
+            return cli_fix.run(args, scan_estate)
         if args.command == cli_reclaim.COMMAND:
             return cli_reclaim.run(args)
+        if args.command == cli_serve.COMMAND:
+            return cli_serve.run(args, scan_estate, config_from_args)
         return _scan(args) if args.command == "scan" else cli_design.run(args, scan_estate)
     except ConfigError as error:
         shown = "" if error.value is None else f" {error.shown}"
-        say(f"subnet_monitor: error: {error.key}:{shown} {error.reason}", file=sys.stderr)
+        say(one_line(f"subnet_monitor: error: {error.key}:{shown} {error.reason}"), file=sys.stderr)
     except AWS_ERRORS as error:
-        say(f"subnet_monitor: error: {error}", file=sys.stderr)
+        say(one_line(f"subnet_monitor: error: {error}"), file=sys.stderr)
     return EXIT_BAD_INPUT
 
 
@@ -228,7 +237,8 @@ def _scan(args: argparse.Namespace) -> int:
         say(to_json(outcome.reports, outcome.what_if))
     else:
         what_if = what_if_text(outcome.reports, outcome.what_if) if outcome.what_if is not None else ""
-        say("\n\n".join(text for text in (to_table(outcome.reports), what_if, findings_text(outcome.reports)) if text))
+        texts = (to_table(outcome.reports), reasons_text(outcome.reports), what_if, findings_text(outcome.reports))
+        say("\n\n".join(text for text in texts if text))
     if outcome.errors:
         say(errors_text(outcome.errors), file=sys.stderr)
     if outcome.published is not None:

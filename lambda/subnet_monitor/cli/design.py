@@ -19,9 +19,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from subnet_monitor.aws.clients import AwsClients
 from subnet_monitor.aws.network import NAME_TAG, DesignReader
-from subnet_monitor.core.config import ConfigError, ScanConfig
+from subnet_monitor.cli import fix as cli_fix
+from subnet_monitor.cli.scanned import ScanEstate, Scanned
+from subnet_monitor.core.config import ConfigError
 from subnet_monitor.core.models import KIND_EKS_CLUSTER, ScanError, SubnetReport
 from subnet_monitor.design.builders import design_from_plan, design_from_scan, with_settings
 from subnet_monitor.design.model import CheckReport, Design
@@ -31,21 +32,8 @@ from subnet_monitor.render.check import to_json, to_text
 from subnet_monitor.render.html import ReportPage, render_html
 from subnet_monitor.render.terminal import say
 from subnet_monitor.render.text import errors_text
-from subnet_monitor.scan import ScanOutcome
 
 EXIT_OK = 0
-
-
-@dataclass
-class Scanned:
-    """What the scan door of the CLI hands back: the outcome, its clients and its config."""
-
-    outcome: ScanOutcome
-    clients: AwsClients
-    config: ScanConfig
-
-
-ScanEstate = Callable[[argparse.Namespace], Scanned]
 
 
 def add_parsers(commands: Any, add_scan_arguments: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -215,6 +203,9 @@ def _report(args: argparse.Namespace, scan_estate: ScanEstate, margin: float | N
         live_report = None
         extras = live_extras(DesignReader(scanned.clients.ec2, scanned.clients.eks), reports)
     errors += extras.errors
+    # The address-space map: drawn from the same plans as ``fix``.
+    fixes, fix_errors = cli_fix.plan(scanned, margin)
+    errors += fix_errors
     page = ReportPage(
         title="Subnet IP report",
         source=f"{_region(scanned)} · {len(reports)} subnets",
@@ -229,6 +220,7 @@ def _report(args: argparse.Namespace, scan_estate: ScanEstate, margin: float | N
         checks=tuple(c for c in (live_report, plan_report) if c is not None),
         errors=errors,
         what_if=scanned.outcome.what_if,
+        vpc_maps=fixes.vpcs,
     )
     _write(args.html, render_html(page))
     if errors:

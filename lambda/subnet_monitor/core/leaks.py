@@ -33,14 +33,12 @@ module maps its categories to origins and adds the rules for deleting:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from subnet_monitor.core import consumers
-from subnet_monitor.core.config.errors import ConfigError
+from subnet_monitor.core import consumers, durations
 
 # Origins: stable snake_case values of the JSON field ``origin``.
 VPC_CNI = "vpc_cni"
@@ -79,9 +77,6 @@ MIN_OLDER_THAN = timedelta(minutes=5)
 # cache.cleanUpLeakedENIs, time.Hour)); the default gives it one full round to go first.
 DEFAULT_OLDER_THAN = timedelta(hours=1)
 
-_DURATION = re.compile(r"(\d+)([smhdw])")
-_DURATION_WHOLE = re.compile(r"(?:\d+[smhdw])+")
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 SECONDS_PER_HOUR = 3600
 
 
@@ -152,17 +147,12 @@ def parse_duration(text: str, *, flag: str = "--older-than") -> timedelta:
     ConfigError
         naming ``flag``: not a duration (``3x``, ``-1h``, ``1.5h``), or shorter than the CNI's cool-down.
     """
-    if not _DURATION_WHOLE.fullmatch(text.strip()):
-        raise ConfigError(flag, text, "must be a duration such as 90m, 6h, 2d or 1h30m (units s, m, h, d, w)")
-    try:
-        duration = timedelta(seconds=sum(int(n) * _UNIT_SECONDS[unit] for n, unit in _DURATION.findall(text)))
-    except OverflowError:
-        raise ConfigError(flag, text, "is longer than a datetime can hold") from None
-    if duration < MIN_OLDER_THAN:
-        raise ConfigError(
-            flag, text, "must be at least 5m: the VPC CNI leaves ENIs younger than that alone (being attached)"
-        )
-    return duration
+    return durations.parse_duration(
+        text,
+        flag=flag,
+        at_least=MIN_OLDER_THAN,
+        too_short="must be at least 5m: the VPC CNI leaves ENIs younger than that alone (being attached)",
+    )
 
 
 def classify(eni: Mapping[str, Any], *, now: datetime, older_than: timedelta, cluster: str | None = None) -> Candidate:

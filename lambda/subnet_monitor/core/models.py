@@ -30,6 +30,19 @@ class Status(StrEnum):
     CRITICAL = "CRITICAL"
 
 
+@dataclass(frozen=True)
+class StatusReason:
+    """One rule that raises a subnet's status (core/verdict.py): ``code`` names the rule (the code of
+    the finding that says more, when there is one), ``status`` what it gives, ``reason`` why, in words."""
+
+    code: str
+    status: Status
+    reason: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"code": self.code, "status": str(self.status), "reason": self.reason}
+
+
 # Workload kinds, as they appear in reports and log records.
 KIND_ECS_SERVICE = "ecs-service"
 KIND_ECS_TASK = "ecs-task"
@@ -166,6 +179,10 @@ WorkloadSpec = EcsServiceSpec | AsgSpec | NodegroupSpec | FargateProfileSpec | U
 # The EKS health issue code for a subnet out of addresses.
 # https://docs.aws.amazon.com/eks/latest/APIReference/API_Issue.html
 EKS_INSUFFICIENT_FREE_ADDRESSES = "InsufficientFreeAddresses"
+# Finding codes of an EKS health issue about addresses (failures/health.py makes them; the verdict,
+# core/verdict.py, reads them): node groups and clusters have their own fix.
+NODEGROUP_INSUFFICIENT_FREE_ADDRESSES = "eks-health.nodegroup-insufficient-free-addresses"
+CLUSTER_INSUFFICIENT_FREE_ADDRESSES = "eks-health.cluster-insufficient-free-addresses"
 
 
 @dataclass(frozen=True)
@@ -313,6 +330,10 @@ class SubnetReport:
     workloads: tuple[Workload, ...]
     status: Status
     capacity: SubnetCapacity | None = None
+    # Why the status is not OK, worst first (core/verdict.py); empty when OK.
+    status_reasons: tuple[StatusReason, ...] = ()
+    # The subnet's Name tag, for the exporter's info metric; not (yet) a field of the JSON report.
+    name: str | None = field(default=None, compare=False)
 
     @property
     def scale_headroom(self) -> int | None:
@@ -365,6 +386,7 @@ class SubnetReport:
             "roles": [str(role) for role in self.roles],
             "workloads": [workload.to_dict() for workload in self.workloads],
             "status": str(self.status),
+            "status_reasons": [reason.to_dict() for reason in self.status_reasons],
         }
 
 

@@ -1,11 +1,12 @@
-"""Subnet arithmetic and judgement. Pure: no AWS imports, no I/O."""
+"""Subnet arithmetic: usable addresses, utilization, the order people read. Pure: no AWS imports, no I/O.
+
+The judgement (status and its reasons) is core/verdict.py."""
 
 from __future__ import annotations
 
 import ipaddress
 
-from subnet_monitor.core.config import ScanConfig
-from subnet_monitor.core.models import Role, Status, SubnetCapacity, SubnetReport, SubnetState, SubnetUse
+from subnet_monitor.core.models import Role, SubnetReport
 
 # AWS reserves the first four addresses and the last one of every subnet CIDR block
 # (network, VPC router, DNS, future use, broadcast).
@@ -41,42 +42,6 @@ def usable_ips(cidr: str) -> int:
 def utilization_percent(usable: int, available: int) -> float:
     """(usable − available) / usable × 100, rounded to two decimals."""
     return round((usable - available) / usable * 100, 2)
-
-
-def status_of(utilization: float, available: int, config: ScanConfig) -> Status:
-    """CRITICAL at or above the critical threshold or below the minimum free count; WARNING at
-    or above the warning threshold; otherwise OK."""
-    if utilization >= config.critical_percent:
-        return Status.CRITICAL
-    if config.min_free_ips is not None and available < config.min_free_ips:
-        return Status.CRITICAL
-    if utilization >= config.warning_percent:
-        return Status.WARNING
-    return Status.OK
-
-
-def build_report(
-    state: SubnetState, use: SubnetUse, config: ScanConfig, capacity: SubnetCapacity | None = None
-) -> SubnetReport:
-    """Measure one subnet and judge it against the configured thresholds."""
-    usable = usable_ips(state.cidr)
-    # EC2 can briefly report more available than usable while an ENI is deleted; clamp.
-    available = min(state.available_ips, usable)
-    utilization = utilization_percent(usable, available)
-    return SubnetReport(
-        subnet_id=state.subnet_id,
-        vpc_id=state.vpc_id,
-        availability_zone=state.availability_zone,
-        cidr=state.cidr,
-        usable_ips=usable,
-        available_ips=available,
-        used_ips=usable - available,
-        utilization_percent=utilization,
-        roles=tuple(role for role in ROLE_ORDER if role in use.roles),
-        workloads=tuple(sorted(use.workloads)),
-        status=status_of(utilization, available, config),
-        capacity=capacity,
-    )
 
 
 def sort_for_people(reports: list[SubnetReport]) -> list[SubnetReport]:

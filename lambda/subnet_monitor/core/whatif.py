@@ -5,8 +5,8 @@ The scan reads AWS once; the capacity model (:func:`~subnet_monitor.core.headroo
 twice over the same reads: *before*, as read, and *after*, with the changes. A what-if changes a
 maximum or a VPC CNI setting, never what the subnets hold now, so what moves is each subnet's need at
 maximum (``ips_needed_at_max``, ``scale_headroom``), the findings, and the free /28 blocks only where a
-subnet starts or stops handing out prefixes. ``status`` comes from utilization now and stays (it is
-shown so a script reads one complete before/after).
+subnet starts or stops handing out prefixes. ``status`` is the verdict (core/verdict.py), so it moves
+when the headroom or the free /28s it weighs do (a subnet that no longer fits its maximum turns WARNING).
 
 Values mean what the same setting means in AWS:
 

@@ -20,6 +20,8 @@ from subnet_monitor.aws.failures import EPISODE_KEY_PREFIX, FailureEventEmitter,
 from subnet_monitor.core.config import SUBNET_ID_PATTERN
 from subnet_monitor.core.findings import Finding, Severity
 from subnet_monitor.core.models import (
+    CLUSTER_INSUFFICIENT_FREE_ADDRESSES,
+    NODEGROUP_INSUFFICIENT_FREE_ADDRESSES,
     HealthIssue,
     ScanError,
     SubnetCapacity,
@@ -32,9 +34,6 @@ from subnet_monitor.failures.patterns import (
 )
 from subnet_monitor.failures.records import Failure
 
-# Finding codes of an EKS health issue about addresses: node groups and clusters have their own fix.
-NODEGROUP_INSUFFICIENT_FREE_ADDRESSES = "eks-health.nodegroup-insufficient-free-addresses"
-CLUSTER_INSUFFICIENT_FREE_ADDRESSES = "eks-health.cluster-insufficient-free-addresses"
 # What each issue code means. The node group Issue: "InsufficientFreeAddresses: One or more of the
 # subnets associated with your managed node group does not have enough available IP addresses for
 # new nodes"; the cluster's ClusterIssue carries the same code for its subnets.

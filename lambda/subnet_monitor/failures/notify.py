@@ -4,8 +4,9 @@ rendered from that finding."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -21,6 +22,7 @@ from subnet_monitor.core.models import (
     Workload,
 )
 from subnet_monitor.core.subnet import usable_ips
+from subnet_monitor.core.text import escape_unsafe
 from subnet_monitor.failures.details import KIND_API_CALLER, KIND_AUTO_SCALING_GROUP, Signal
 from subnet_monitor.failures.patterns import (
     INSUFFICIENT_CIDR_BLOCKS,
@@ -48,6 +50,16 @@ DETAIL_LABELS = {
 SNS_SUBJECT_MAX = 99
 SNS_MESSAGE_MAX_BYTES = 262_144
 TRUNCATED = "\n[… cut: {} more bytes; the function's log holds the whole failure]"
+# One message per protocol (Publish with MessageStructure=json: a JSON object whose "default" string
+# goes to every protocol without its own key, same API_Publish page). Chat applications (AWS Chatbot,
+# now Amazon Q Developer in chat applications) subscribe to the topic over HTTPS
+# (https://global.sns-api.chatbot.amazonaws.com), so the "https" key carries the chat message and
+# e-mail keeps the plain text.
+CHAT_PROTOCOL = "https"
+# A chat message is read at a glance: a name or reason longer than this is cut there (the e-mail and
+# the function's log hold it whole).
+CHAT_VALUE_MAX = 300
+Quote = Callable[[str], str]
 
 
 def with_interface_subnets(failures: Sequence[Failure], subnet_of: Mapping[str, str]) -> list[Failure]:
@@ -115,8 +127,9 @@ def failure_finding(failure: Failure) -> Finding:
     )
 
 
-def fix_hint(failure: Failure) -> str:
-    """What a person can do about it, specific to the signal."""
+def fix_hint(failure: Failure, quote: Quote = str) -> str:
+    """What a person can do about it, specific to the signal; ``quote`` writes the names an event
+    brought (the subnet ID is checked against its pattern when the event is read)."""
     subnet = failure.subnet_id or "the subnet"
     leftovers = (
         f"free addresses held by leftover ENIs (aws ec2 describe-network-interfaces --filters "
@@ -142,7 +155,7 @@ def fix_hint(failure: Failure) -> str:
         )
     if failure.signal is Signal.ASG_LAUNCH_FAILED:
         target = (
-            f"EKS node group {failure.details['eks_nodegroup']} (a new node group over larger subnets)"
+            f"EKS node group {quote(failure.details['eks_nodegroup'])} (a new node group over larger subnets)"
             if "eks_nodegroup" in failure.details
             else "Auto Scaling group's VPCZoneIdentifier"
         )
@@ -170,7 +183,9 @@ _WHAT_FAILED = {
 }
 
 
-def workload_text(workload: Workload | None) -> str:
+def workload_text(workload: Workload | None, quote: Quote = str) -> str:
+    """``ECS service web in cluster payments``…; ``quote`` writes the names (the chat message sets
+    them as code)."""
     if workload is None:
         return "-"
     labels = {
@@ -183,20 +198,23 @@ def workload_text(workload: Workload | None) -> str:
     }
     label = labels.get(workload.kind, workload.kind)
     if workload.kind == KIND_EKS_CLUSTER or not workload.cluster:
-        return f"{label} {workload.name}"
-    return f"{label} {workload.name} in cluster {workload.cluster}"
+        return f"{label} {quote(workload.name)}"
+    return f"{label} {quote(workload.name)} in cluster {quote(workload.cluster)}"
 
 
 def notification(
     failure: Failure, state: SubnetState | None, *, window_minutes: int, read_at: str
-) -> tuple[str, str, dict[str, str]]:
+) -> tuple[str, dict[str, str], dict[str, str]]:
     """Subject, message and SNS message attributes of the one notification for a failure.
 
     ``state`` is the subnet as EC2 describes it right now (``None`` when the event names no subnet or
-    the read failed).
+    the read failed). The message is one text per protocol, for ``Publish`` with
+    ``MessageStructure=json``: ``default`` (e-mail and every other protocol) the plain text, ``https``
+    the chat message (:func:`chat_message`). The names and texts an event brings are shown, not obeyed:
+    control characters are written as escapes (on their own line), chat markup is neutralised.
     """
     finding = failure_finding(failure)
-    where = workload_text(failure.workload)
+    where = workload_text(failure.workload, _plain)
     zone = (state.availability_zone if state else None) or failure.availability_zone
     subject = f"IP exhaustion: {finding.subject}"
     if failure.subnet_id:
@@ -206,9 +224,9 @@ def notification(
         finding.message,
         "",
         f"What failed : {where}",
-        f"Reason      : {failure.reason}",
-        f"Where       : account {failure.account or '-'}, region {failure.region or '-'}"
-        + (f", AZ {zone}" if zone else ""),
+        f"Reason      : {_plain(failure.reason)}",
+        f"Where       : account {_plain(failure.account) or '-'}, region {_plain(failure.region) or '-'}"
+        + (f", AZ {_plain(zone)}" if zone else ""),
     ]
     if failure.subnet_id and state is not None:
         usable = usable_ips(state.cidr)
@@ -220,20 +238,116 @@ def notification(
         lines.append("Subnet      : not named by the event")
     lines.extend(
         [
-            *(f"{DETAIL_LABELS.get(key, key):<12}: {value}" for key, value in failure.details.items()),
-            f"Fix         : {finding.fix}",
-            f"When        : {failure.time or '-'} (event {failure.event_id or '-'})",
+            *(f"{DETAIL_LABELS.get(key, key):<12}: {_plain(value)}" for key, value in failure.details.items()),
+            f"Fix         : {fix_hint(failure, _plain)}",
+            f"When        : {_plain(failure.time) or '-'} (event {_plain(failure.event_id) or '-'})",
             "",
-            f"More failures {'in this subnet' if failure.subnet_id else 'of this workload'} within {window_minutes} "
-            "minutes are counted"
-            + (f" in IPExhaustionFailures (Custom/VPC, SubnetId={failure.subnet_id})" if failure.subnet_id else "")
-            + " but not notified again.",
+            _window_sentence(failure, window_minutes),
         ]
     )
     attributes = {"signal": str(failure.signal)}
     if failure.subnet_id:
         attributes["subnet_id"] = failure.subnet_id
-    return _subject(subject), _bounded("\n".join(lines), attributes), attributes
+    chat = json.dumps(chat_message(failure, state, window_minutes=window_minutes, read_at=read_at), ensure_ascii=False)
+    budget = (
+        SNS_MESSAGE_MAX_BYTES
+        - sum(len(k.encode()) + len(v.encode()) + len("String") for k, v in attributes.items())
+        - len(sns_message_json({"default": "", CHAT_PROTOCOL: chat}).encode())
+    )
+    return _subject(subject), {"default": _bounded("\n".join(lines), budget), CHAT_PROTOCOL: chat}, attributes
+
+
+def sns_message_json(message: Mapping[str, str]) -> str:
+    """The ``Message`` of a ``MessageStructure=json`` publish (the notifier sends exactly this)."""
+    return json.dumps(message, ensure_ascii=False)
+
+
+def chat_message(failure: Failure, state: SubnetState | None, *, window_minutes: int, read_at: str) -> dict[str, Any]:
+    """The failure as a chat application's custom notification.
+
+    The schema (``version`` "1.0", ``source`` "custom", ``content`` with ``textType`` "client-markdown",
+    ``title``, ``description``, ``nextSteps``) is Amazon Q Developer in chat applications' (formerly AWS
+    Chatbot) custom notification: https://docs.aws.amazon.com/chatbot/latest/adminguide/custom-notifs.html.
+    With ``client-markdown`` it is rendered in the chat's own markup (Slack's mrkdwn), so a name like
+    ``*urgent*``, ``<!channel>`` or ``<http://x|click>`` would be bold text, a channel-wide ping or a
+    disguised link. Every name and text an event brings is set as inline code (:func:`_code`), and all
+    text has ``&``, ``<`` and ``>`` written as HTML entities, Slack's own escaping rule: "Slack uses &, <,
+    and > as control characters for special parsing in text objects, so they must be converted to HTML
+    entities" (https://api.slack.com/reference/surfaces/formatting#escaping).
+    """
+    finding = failure_finding(failure)
+    zone = (state.availability_zone if state else None) or failure.availability_zone
+    where = workload_text(failure.workload, _code)
+    zone_text = f" ({_code(zone)})" if zone else ""
+    title = f"IP exhaustion: {failure.subnet_id}{zone_text}" if failure.subnet_id else f"IP exhaustion: {where}"
+    lines = [
+        finding.message,
+        f"*What failed:* {where}",
+        f"*Reason:* {_code(failure.reason)}",
+        f"*Where:* account {_code(failure.account)}, region {_code(failure.region)}"
+        + (f", AZ {_code(zone)}" if zone else ""),
+    ]
+    if failure.subnet_id and state is not None:
+        lines.append(f"*Subnet:* {state.subnet_id} ({state.cidr}, {state.vpc_id})")
+        lines.append(
+            f"*Free now:* {state.available_ips} of {usable_ips(state.cidr)} usable addresses "
+            f"(DescribeSubnets at {read_at})"
+        )
+    elif failure.subnet_id:
+        lines.append(f"*Subnet:* {failure.subnet_id} (its free addresses could not be read now)")
+    else:
+        lines.append("*Subnet:* not named by the event")
+    lines.extend(f"*{DETAIL_LABELS.get(key, key)}:* {_code(value)}" for key, value in failure.details.items())
+    lines.append(f"*When:* {_code(failure.time)} (event {_code(failure.event_id)})")
+    lines.append(_window_sentence(failure, window_minutes))
+    metadata: dict[str, Any] = {"eventType": finding.code}
+    if failure.subnet_id:
+        metadata["relatedResources"] = [failure.subnet_id]
+    return {
+        "version": "1.0",
+        "source": "custom",
+        "content": {
+            "textType": "client-markdown",
+            "title": _slack(title),
+            "description": _slack("\n".join(lines)),
+            "nextSteps": [_slack(fix_hint(failure, _code))],
+        },
+        "metadata": metadata,
+    }
+
+
+def _window_sentence(failure: Failure, window_minutes: int) -> str:
+    return (
+        f"More failures {'in this subnet' if failure.subnet_id else 'of this workload'} within {window_minutes} "
+        "minutes are counted"
+        + (f" in IPExhaustionFailures (Custom/VPC, SubnetId={failure.subnet_id})" if failure.subnet_id else "")
+        + " but not notified again."
+    )
+
+
+def _plain(value: str) -> str:
+    """A value an event brought, for the e-mail: its control characters (line feed included, so it
+    cannot add lines that look like ours) written as escapes."""
+    return escape_unsafe(value, keep_newlines=False)
+
+
+def _code(value: str) -> str:
+    """A value an event brought, for the chat: inline code, which Slack shows character for character
+    without bold, italics, strike-through or emoji. Why code and not a zero-width character after each
+    ``*``/``_``/``~``: a zero-width character cannot be seen but is copied, so a name pasted from the
+    chat into the AWS CLI would not match; and Slack has no backslash escape. Inline code cannot hold a
+    backtick or a line break, so a backtick is shown as ``ˋ`` (U+02CB) and control characters as
+    escapes; ``<``, ``>`` and ``&`` are left to :func:`_slack`."""
+    text = _plain(value).replace("`", "\u02cb")
+    if len(text) > CHAT_VALUE_MAX:
+        text = text[: CHAT_VALUE_MAX - 1] + "…"
+    return f"`{text}`" if text else "-"
+
+
+def _slack(text: str) -> str:
+    """``&``, ``<`` and ``>`` as the HTML entities Slack asks for: no mention, channel ping or link can
+    be formed from what is left."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _subject(text: str) -> str:
@@ -244,15 +358,27 @@ def _subject(text: str) -> str:
     return subject if len(subject) <= SNS_SUBJECT_MAX else subject[: SNS_SUBJECT_MAX - 1] + "~"
 
 
-def _bounded(message: str, attributes: Mapping[str, str]) -> str:
-    """``message`` cut, with a marker, so that it and its attributes fit one SNS message (a stopped
-    task's reason, or any event text, can be megabytes)."""
-    budget = SNS_MESSAGE_MAX_BYTES - sum(
-        len(k.encode()) + len(v.encode()) + len("String") for k, v in attributes.items()
-    )
+def _bounded(message: str, budget: int) -> str:
+    """``message`` cut, with a marker, so that it fits ``budget`` bytes once written as a JSON string
+    (a stopped task's reason, or any event text, can be megabytes)."""
+    limit = budget
+    while limit > len(TRUNCATED):
+        kept = _cut(message, limit)
+        over = _json_size(kept) - budget
+        if over <= 0:
+            return kept
+        limit -= over  # each byte cut shortens the JSON string by at least one byte
+    return ""  # no room even for the marker (the chat message and attributes are bounded well below)
+
+
+def _json_size(text: str) -> int:
+    return len(sns_message_json({"": text}).encode()) - len(sns_message_json({"": ""}).encode())
+
+
+def _cut(message: str, limit: int) -> str:
     data = message.encode()
-    if len(data) <= budget:
+    if len(data) <= limit:
         return message
     marker_room = len(TRUNCATED.format(len(data)).encode())
-    kept = data[: budget - marker_room].decode(errors="ignore")
+    kept = data[: limit - marker_room].decode(errors="ignore")
     return kept + TRUNCATED.format(len(data) - len(kept.encode()))

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 from subnet_monitor.core.consumers import REPORT_CATEGORIES
 from subnet_monitor.core.models import Status
+from subnet_monitor.core.text import escape_unsafe
 
 BAR_WIDTH = 250
 BAR_HEIGHT = 20
@@ -43,7 +44,9 @@ CONSUMER_COLORS = dict(
 
 
 def escape(value: object) -> str:
-    return html.escape(str(value), quote=True)
+    """``value`` as HTML text or attribute: markup escaped, and the control and bidirectional characters a
+    name may hold written as their escapes (an override would reorder what follows it in the cell)."""
+    return html.escape(escape_unsafe(str(value)), quote=True)
 
 
 def usage_bar(

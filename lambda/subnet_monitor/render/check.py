@@ -12,6 +12,7 @@ from typing import Any
 
 from subnet_monitor.core.findings import Finding
 from subnet_monitor.design.model import CheckReport, Result, SubnetSizing, result_of
+from subnet_monitor.render.terminal import one_line
 
 
 def to_text(report: CheckReport) -> str:
@@ -22,10 +23,10 @@ def to_text(report: CheckReport) -> str:
         f"{counts['fail']} fail, {counts['warn']} warn, {counts['pass']} pass"
     ]
     for item in report.ordered():
-        lines.append(f"{result_of(item).upper():4}  {item.code}  {item.subject}")
-        lines.append(f"      {item.message}")
+        lines.append(f"{result_of(item).upper():4}  {item.code}  {one_line(item.subject)}")
+        lines.append(f"      {one_line(item.message)}")
         if item.fix:
-            lines.append(f"      fix: {item.fix}")
+            lines.append(f"      fix: {one_line(item.fix)}")
     lines.append(
         f"(exit code {report.exit_code}: {'every rule passed' if report.worst is Result.PASS else report.worst})"
     )

@@ -9,7 +9,8 @@ is laid out, that every chart has a size, and writes the count on ``<body>`` (``
 Sections: a summary; with what-ifs, each reached subnet before → after (the rest of the page is then
 the estate after them); per VPC and Availability Zone, one row per subnet with its utilization bar
 (used now, what its workloads need more at their maximum, the warning and critical marks), roles
-and workloads, headroom at max, free /28 blocks, forecast and consumer breakdown; the findings (fix,
+and workloads, headroom at max, free /28 blocks, forecast and consumer breakdown; each VPC's address
+space (:mod:`subnet_monitor.render.vpcmap`: subnets by status, free space, what ``fix`` proposes); the findings (fix,
 source as text, severity, code); and the design check when one ran (the planned subnets at maximum
 scale for a plan).
 """
@@ -26,6 +27,7 @@ from typing import TypeVar
 
 from subnet_monitor.core.models import ScanError, Status, SubnetReport
 from subnet_monitor.core.whatif import Figures, WhatIfOutcome
+from subnet_monitor.design.fix import VpcMap
 from subnet_monitor.design.model import RULES, CheckReport, Result, SubnetSizing, result_of
 from subnet_monitor.render.charts import (
     HELD_COLOR,
@@ -38,6 +40,7 @@ from subnet_monitor.render.charts import (
     usage_bar,
 )
 from subnet_monitor.render.charts import escape as _e
+from subnet_monitor.render.vpcmap import vpc_maps_section
 
 T = TypeVar("T")
 RESULT_COLORS = {Result.PASS: "#2e7d32", Result.WARN: "#e08a00", Result.FAIL: "#c62828"}
@@ -76,6 +79,7 @@ table.grid{table-layout:fixed}
 .legend i{display:inline-block;width:12px;height:12px;border-radius:2px;margin-right:4px;vertical-align:-2px}
 .finding{background:#fff;border:1px solid var(--line);border-left:4px solid #e08a00;border-radius:6px;
 padding:8px 12px;margin:6px 0}
+.why{display:block;color:var(--muted);font-size:11px;margin-top:2px}
 .badge.partial{background:#fff;color:#8a5a00;border:1px dashed #e08a00}
 .finding .fix{color:#1b5e20;margin-top:4px}.finding.error{border-left-color:#c62828}
 .finding.info{border-left-color:#1565c0}.finding .sources{margin-top:2px}
@@ -105,6 +109,7 @@ class ReportPage:
     errors: Sequence[ScanError] = ()
     # With --what-if: the changes and the subnets they reach; ``reports`` are the after-state.
     what_if: WhatIfOutcome | None = None
+    vpc_maps: Sequence[VpcMap] = ()
 
 
 def _badge(text: str, color: str) -> str:
@@ -124,6 +129,13 @@ def _partial(report: SubnetReport) -> str:
         return ""
     reads = ", ".join(dict.fromkeys(gap.read for gap in report.capacity.gaps))
     return f' <span class="badge partial" title="{_e("not fully seen: " + reads)}">partial view</span>'
+
+
+def _reasons(report: SubnetReport) -> str:
+    """Why the subnet has its status (the verdict's reasons, worst first), under its badge."""
+    return "".join(
+        f'<small class="why" title="{_e(reason.code)}">{_e(reason.reason)}</small>' for reason in report.status_reasons
+    )
 
 
 def _workloads(report: SubnetReport) -> str:
@@ -170,12 +182,13 @@ def _subnet_row(report: SubnetReport, page: ReportPage) -> str:
         f"<td>{bar}</td>"
         f'<td class="num">{report.utilization_percent:.1f} %<small>{report.used_ips} / {report.usable_ips}</small></td>'
         f'<td class="num">{report.available_ips}</td>{headroom_cell}{blocks_cell}{_hours(report, page.horizon_hours)}'
-        f"<td>{_badge(str(report.status), STATUS_COLORS[report.status])}{_partial(report)}</td>{_workloads(report)}"
+        f"<td>{_badge(str(report.status), STATUS_COLORS[report.status])}{_partial(report)}{_reasons(report)}</td>"
+        f"{_workloads(report)}"
         f"<td>{_consumers(report, consumers)}</td></tr>"
     )
 
 
-SUBNET_COLUMNS = (200, 266, 84, 52, 80, 80, 66, 96, None, 156)
+SUBNET_COLUMNS = (200, 266, 84, 52, 80, 80, 66, 150, None, 156)
 SIZING_COLUMNS = (200, 266, 130, 80, 120, None)
 CHECK_COLUMNS = (64, 200, 300, None)
 
@@ -426,7 +439,8 @@ def render_html(page: ReportPage) -> str:
         f"<title>{_e(page.title)}</title><style>{STYLE}</style></head><body>{PATTERNS}"
         f"<h1>{_e(page.title)}</h1>"
         f'<div class="meta">{_e(page.source)} · generated {_e(generated)}{_e(thresholds)}</div>'
-        f"{_cards(page)}{_what_if_section(page)}{_subnets_section(page)}{_findings_section(page)}{checks}{errors}"
+        f"{_cards(page)}{_what_if_section(page)}{_subnets_section(page)}"
+        f"{vpc_maps_section(page.vpc_maps, page.vpc_labels, page.names)}{_findings_section(page)}{checks}{errors}"
         "<footer>subnet-ip-monitor · one self-contained file: no network needed to open it. "
         "Bars: usable addresses of each subnet (2<sup>32−prefix</sup> − 5); headroom = free − what the workloads "
         "need more at their maximum.</footer>"

@@ -8,13 +8,10 @@ overwrites the line, or a bidirectional override that reorders it. ``--json`` es
 
 from __future__ import annotations
 
-import re
 import sys
 from typing import TextIO
 
-# C0 controls but the line feed, DEL, C1 controls, and the Unicode format characters that reorder or
-# hide text (zero-width, bidirectional embeddings, overrides and isolates).
-UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+from subnet_monitor.core.text import escape_unsafe
 
 
 def for_terminal(text: str) -> str:
@@ -25,7 +22,18 @@ def for_terminal(text: str) -> str:
     >>> for_terminal("a\u202eb")
     'a\\u202eb'
     """
-    return UNSAFE.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", text)
+    return escape_unsafe(text)
+
+
+def one_line(text: str) -> str:
+    r"""A value that must stay on its line (a table cell, a finding, a check's subject): unsafe characters
+    and the line feed written as escapes, so a name cannot start a line of its own that looks like one
+    of ours (a forged ``CRITICAL`` row).
+
+    >>> one_line("web\nCRITICAL")
+    'web\\x0aCRITICAL'
+    """
+    return escape_unsafe(text, keep_newlines=False)
 
 
 # Back to the start of the line, then erase to its end (ECMA-48: CR, and EL as CSI K): what follows

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from subnet_monitor.core.models import ScanError, SubnetReport
 from subnet_monitor.core.whatif import Change, WhatIfOutcome
+from subnet_monitor.render.terminal import one_line
 
 COLUMNS = (
     "SUBNET",
@@ -57,23 +58,22 @@ def to_table(reports: Sequence[SubnetReport]) -> str:
         shown = ", ".join(dict.fromkeys(names[:WORKLOADS_SHOWN]))
         if len(names) > WORKLOADS_SHOWN:
             shown += f" +{len(names) - WORKLOADS_SHOWN}"
-        rows.append(
-            (
-                r.subnet_id,
-                r.availability_zone,
-                r.cidr,
-                str(r.used_ips),
-                str(r.usable_ips),
-                str(r.available_ips),
-                f"{r.utilization_percent:.1f}",
-                _optional(r.scale_headroom),
-                _optional(r.capacity.free_prefix_blocks if r.capacity else None),
-                _optional(r.capacity.hours_to_exhaustion if r.capacity else None),
-                str(r.status) + (PARTIAL_MARK if r.partial else ""),
-                ",".join(r.roles) or "-",
-                shown or "-",
-            )
+        row = (
+            r.subnet_id,
+            r.availability_zone,
+            r.cidr,
+            str(r.used_ips),
+            str(r.usable_ips),
+            str(r.available_ips),
+            f"{r.utilization_percent:.1f}",
+            _optional(r.scale_headroom),
+            _optional(r.capacity.free_prefix_blocks if r.capacity else None),
+            _optional(r.capacity.hours_to_exhaustion if r.capacity else None),
+            str(r.status) + (PARTIAL_MARK if r.partial else ""),
+            ",".join(r.roles) or "-",
+            shown or "-",
         )
+        rows.append(tuple(one_line(cell) for cell in row))
     widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
     lines = [
         "  ".join(
@@ -94,7 +94,7 @@ def what_if_text(reports: Sequence[SubnetReport], what_if: WhatIfOutcome) -> str
     in the report's order."""
     lines = [WHAT_IF_HEADING]
     lines += [
-        f"  {change.spec}: {change.setting} {_optional(change.before)}{ARROW}{_optional(change.after)}"
+        one_line(f"  {change.spec}: {change.setting} {_optional(change.before)}{ARROW}{_optional(change.after)}")
         for change in what_if.changes
     ]
     rows = [WHAT_IF_COLUMNS]
@@ -111,7 +111,7 @@ def what_if_text(reports: Sequence[SubnetReport], what_if: WhatIfOutcome) -> str
                 _moved(before.scale_headroom, after.scale_headroom),
                 _moved(before.free_prefix_blocks, after.free_prefix_blocks),
                 _moved(str(before.status), str(after.status)),
-                _changed(report, reached.changes),
+                one_line(_changed(report, reached.changes)),
             )
         )
     if len(rows) == 1:
@@ -133,10 +133,20 @@ def _moved(before: float | str | None, after: float | str | None) -> str:
     return f"{_optional(before)}{ARROW}{_optional(after)}"
 
 
+def reasons_text(reports: Sequence[SubnetReport]) -> str:
+    """Why each subnet that is not OK has its status, one line a reason, worst first, in the table's order."""
+    lines = [
+        f"- {report.subnet_id} {reason.status}: {reason.reason} ({reason.code})"
+        for report in reports
+        for reason in report.status_reasons
+    ]
+    return "\n".join(["why (status reasons):", *lines]) if lines else ""
+
+
 def findings_text(reports: Sequence[SubnetReport]) -> str:
     """Every finding, fullest subnet first, one paragraph each."""
     lines = [
-        f"- {finding.sentence()}"
+        f"- {one_line(finding.sentence())}"
         for report in reports
         if report.capacity is not None
         for finding in report.capacity.findings
@@ -155,4 +165,4 @@ def _optional(value: float | str | None) -> str:
 
 
 def errors_text(errors: Sequence[ScanError]) -> str:
-    return "\n".join(f"error: [{e.source}] {e.target}: {e.message}" for e in errors)
+    return "\n".join(one_line(f"error: [{e.source}] {e.target}: {e.message}") for e in errors)

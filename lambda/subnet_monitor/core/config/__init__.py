@@ -13,12 +13,17 @@ from subnet_monitor.core.config.deploy import (
     ENV_FAILURE_DEDUP_TABLE,
     ENV_FAILURE_TOPIC_ARN,
     FailureConfig,
+    HttpsEndpoint,
     MonitorConfig,
     ObservabilityConfig,
+    OpsgenieTarget,
+    PagerDutyTarget,
     SlackTarget,
     TargetEnvironment,
+    TeamsTarget,
 )
 from subnet_monitor.core.config.errors import ConfigError
+from subnet_monitor.core.config.organization import OrganizationConfig
 from subnet_monitor.core.config.scan import (
     CLUSTER_NAME_PATTERN,
     ENV_SCAN_CONFIG,
@@ -41,11 +46,16 @@ __all__ = [
     "CniBlock",
     "ConfigError",
     "FailureConfig",
+    "HttpsEndpoint",
     "MonitorConfig",
     "ObservabilityConfig",
+    "OpsgenieTarget",
+    "OrganizationConfig",
+    "PagerDutyTarget",
     "ScanConfig",
     "SlackTarget",
     "TagSelector",
     "TargetEnvironment",
+    "TeamsTarget",
     "schedule_period_seconds",
 ]

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, Field, Strict, model_validator
 
 from subnet_monitor.core.config.errors import ConfigError, Model, refuse, refusing, validate
+from subnet_monitor.core.config.organization import OrganizationConfig
 from subnet_monitor.core.config.scan import Flag, ScanConfig, ScanFields, json_variable, names
 from subnet_monitor.core.config.schedule import CRON_PATTERN, NOT_A_SCHEDULE, RATE_PATTERN, schedule_period_seconds
 
@@ -23,6 +24,27 @@ ORGANIZATION_ID_PATTERN = re.compile(r"^o-[a-z0-9]{10,32}$")
 # CloudWatch cross-account observability sink ARNs: arn:<partition>:oam:<region>:<account>:sink/<id>.
 SINK_ARN_PATTERN = re.compile(r"^arn:aws(?:-cn|-us-gov)?:oam:[a-z0-9-]+:\d{12}:sink/[A-Za-z0-9-]+$")
 SLACK_ID_PATTERN = re.compile(r"^[A-Z0-9]{9,}$")
+# AWS::Chatbot::MicrosoftTeamsChannelConfiguration: TeamId and TeamsTenantId are UUIDs; TeamsChannelId is
+# URL-encoded (19%3a…%40thread.tacv2, as in the channel's link), the resource schema's patterns.
+# https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-chatbot-microsoftteamschannelconfiguration.html
+TEAMS_UUID_PATTERN = re.compile(r"^[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}$")
+TEAMS_CHANNEL_PATTERN = re.compile(r"^[a-zA-Z0-9\-_=+/.,]*%3[aA][a-zA-Z0-9\-_=+/.,]*%40[a-zA-Z0-9\-_=+/.,]*$")
+TEAMS_CHANNEL_MAX = 256
+# PagerDuty's Amazon CloudWatch integration URL (US or EU service region), which SNS posts to over HTTPS.
+# https://www.pagerduty.com/docs/guides/aws-cloudwatch-integration-guide/
+PAGERDUTY_URL_PATTERN = re.compile(r"^https://events(?:\.eu)?\.pagerduty\.com/integration/[0-9A-Za-z]+/enqueue$")
+# Opsgenie's Amazon CloudWatch integration URL (US or EU instance), the API key in the query string.
+# https://support.atlassian.com/opsgenie/docs/integrate-opsgenie-with-amazon-cloudwatch/
+OPSGENIE_URL_PATTERN = re.compile(r"^https://api(?:\.eu)?\.opsgenie\.com/v1/json/cloudwatch\?apiKey=[0-9A-Za-z-]+$")
+# Any other receiver: HTTPS only (SNS also takes http://, which would send alarms in clear text).
+HTTPS_URL_PATTERN = re.compile(r"^https://[^\s/?#@]+(?:[/?#]\S*)?$")
+# A Secrets Manager secret, by name (ASCII letters, digits and /_+=.@-, up to 512) or ARN, whose
+# SecretString is the whole URL: the stack refers to it with a dynamic reference resolved at deploy.
+# https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_CreateSecret.html
+SECRET_ID_PATTERN = re.compile(
+    r"^(?:arn:aws(?:-cn|-us-gov)?:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+|[A-Za-z0-9/_+=.@-]{1,512})$"
+)
+ENDPOINT_NAME_PATTERN = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 DEFAULT_SCHEDULE = "rate(5 minutes)"
 # The collector's memory, which on Lambda also sets its CPU: 1,769 MB is one vCPU, and the share
 # scales with memory (https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html).
@@ -61,6 +83,115 @@ class SlackTarget(Model):
     channel_id: Annotated[
         str, Field(pattern=SLACK_ID_PATTERN.pattern), refusing("is not a Slack ID (upper-case letters and digits)")
     ] = Field(description="The Slack channel ID (C…).")
+
+
+class TeamsTarget(Model):
+    """An AWS Chatbot (Amazon Q Developer in chat applications) Microsoft Teams channel the alarms go to."""
+
+    team_id: Annotated[str, Field(pattern=TEAMS_UUID_PATTERN.pattern), refusing("is not a Teams team ID (a UUID)")] = (
+        Field(description="The Microsoft Teams team ID (a UUID), as the AWS Chatbot console shows it.")
+    )
+    channel_id: Annotated[
+        str,
+        Field(pattern=TEAMS_CHANNEL_PATTERN.pattern, max_length=TEAMS_CHANNEL_MAX),
+        refusing("is not a URL-encoded Teams channel ID (19%3a…%40thread.tacv2, as in the channel's link)"),
+    ] = Field(description="The channel ID, URL-encoded as in the channel's link: 19%3a…%40thread.tacv2.")
+    tenant_id: Annotated[
+        str, Field(pattern=TEAMS_UUID_PATTERN.pattern), refusing("is not a Microsoft Entra tenant ID (a UUID)")
+    ] = Field(description="The Microsoft Teams (Entra) tenant ID (a UUID).")
+
+
+SecretId = Annotated[
+    str,
+    Field(pattern=SECRET_ID_PATTERN.pattern),
+    refusing("is not a Secrets Manager secret name or ARN"),
+]
+
+
+def _url_or_secret(target: Model, url_key: str) -> None:
+    """Exactly one of ``<url_key>`` and ``<url_key>Secret``: the URL itself or the secret that holds it."""
+    values = target.model_dump(by_alias=True, exclude_none=True)
+    if (url_key in values) == (f"{url_key}Secret" in values):
+        raise ConfigError(
+            "",
+            values,
+            f"needs exactly one of {url_key} and {url_key}Secret (a Secrets Manager secret whose value is the URL)",
+        )
+
+
+class PagerDutyTarget(Model):
+    """A PagerDuty service's Amazon CloudWatch integration, subscribed to the paging topic."""
+
+    integration_url: (
+        Annotated[
+            str,
+            Field(pattern=PAGERDUTY_URL_PATTERN.pattern),
+            refusing(
+                "is not a PagerDuty CloudWatch integration URL (https://events.pagerduty.com/integration/<key>/enqueue)"
+            ),
+        ]
+        | None
+    ) = Field(None, description="https://events.pagerduty.com/integration/<key>/enqueue (events.eu… for EU accounts).")
+    integration_url_secret: SecretId | None = Field(
+        None, description="Instead of integrationUrl: a Secrets Manager secret (name or ARN) whose value is that URL."
+    )
+
+    @model_validator(mode="after")
+    def _one_url(self) -> PagerDutyTarget:
+        _url_or_secret(self, "integrationUrl")
+        return self
+
+
+class OpsgenieTarget(Model):
+    """An Opsgenie Amazon CloudWatch integration, subscribed to the paging topic."""
+
+    integration_url: (
+        Annotated[
+            str,
+            Field(pattern=OPSGENIE_URL_PATTERN.pattern),
+            refusing(
+                "is not an Opsgenie CloudWatch integration URL (https://api.opsgenie.com/v1/json/cloudwatch?apiKey=…)"
+            ),
+        ]
+        | None
+    ) = Field(None, description="https://api.opsgenie.com/v1/json/cloudwatch?apiKey=<key> (api.eu… for EU accounts).")
+    integration_url_secret: SecretId | None = Field(
+        None, description="Instead of integrationUrl: a Secrets Manager secret (name or ARN) whose value is that URL."
+    )
+
+    @model_validator(mode="after")
+    def _one_url(self) -> OpsgenieTarget:
+        _url_or_secret(self, "integrationUrl")
+        return self
+
+
+class HttpsEndpoint(Model):
+    """Any other receiver of CloudWatch alarm notifications over HTTPS, subscribed to the paging topic."""
+
+    name: Annotated[
+        str, Field(pattern=ENDPOINT_NAME_PATTERN.pattern), refusing("must be 1-64 letters, digits or hyphens")
+    ] = Field(description="Names the subscription in the stack (letters, digits, hyphens).")
+    url: Annotated[str, Field(pattern=HTTPS_URL_PATTERN.pattern), refusing("is not an https:// URL")] | None = Field(
+        None, description="The receiver's https:// URL."
+    )
+    url_secret: SecretId | None = Field(
+        None, description="Instead of url: a Secrets Manager secret (name or ARN) whose value is the URL."
+    )
+    raw_message_delivery: Flag = Field(
+        False, description="Post the alarm JSON alone instead of SNS's JSON envelope around it."
+    )
+
+    @model_validator(mode="after")
+    def _one_url(self) -> HttpsEndpoint:
+        _url_or_secret(self, "url")
+        return self
+
+
+def _names_once(endpoints: tuple[HttpsEndpoint, ...]) -> tuple[HttpsEndpoint, ...]:
+    names = [endpoint.name for endpoint in endpoints]
+    if len(set(names)) != len(names):
+        raise refuse("names an endpoint twice")
+    return endpoints
 
 
 class TargetEnvironment(Model):
@@ -224,6 +355,47 @@ class MonitorConfig(ScanFields, FailureFields):
         ]
         | None
     ) = Field(None, description="A Slack channel for the alarms, through AWS Chatbot; null = none.")
+    teams: (
+        Annotated[
+            TeamsTarget,
+            refusing(
+                'must be {"teamId": "<uuid>", "channelId": "19%3a…%40thread.tacv2", "tenantId": "<uuid>"}',
+                shape=("missing", "extra_forbidden"),
+            ),
+        ]
+        | None
+    ) = Field(None, description="A Microsoft Teams channel for the alarms, through AWS Chatbot; null = none.")
+    pagerduty: (
+        Annotated[
+            PagerDutyTarget,
+            refusing(
+                'must be {"integrationUrl": "https://events.pagerduty.com/integration/<key>/enqueue"}',
+                shape=("extra_forbidden",),
+            ),
+        ]
+        | None
+    ) = Field(None, description="A PagerDuty CloudWatch integration paged by the alarms; null = none.")
+    opsgenie: (
+        Annotated[
+            OpsgenieTarget,
+            refusing(
+                'must be {"integrationUrl": "https://api.opsgenie.com/v1/json/cloudwatch?apiKey=<key>"}',
+                shape=("extra_forbidden",),
+            ),
+        ]
+        | None
+    ) = Field(None, description="An Opsgenie CloudWatch integration paged by the alarms; null = none.")
+    https_endpoints: Annotated[
+        tuple[
+            Annotated[
+                HttpsEndpoint,
+                refusing('must be {"name": "…", "url": "https://…"}', shape=("extra_forbidden",)),
+            ],
+            ...,
+        ],
+        refusing('must be a list of {"name": "…", "url": "https://…"}'),
+        AfterValidator(_names_once),
+    ] = Field((), description="Other HTTPS receivers of the CloudWatch alarm notifications (the paging topic).")
     environments: Annotated[
         tuple[
             Annotated[
@@ -249,6 +421,16 @@ class MonitorConfig(ScanFields, FailureFields):
         ]
         | None
     ) = Field(None, description="CloudWatch cross-account observability; null = none.")
+    organization: (
+        Annotated[
+            OrganizationConfig,
+            refusing(
+                'must be {"organizationId": "o-…", "administratorAccount": "123456789012", '
+                '"targets": {"organizationalUnitIds": ["ou-…"]}, "regions": [...]} or null',
+            ),
+        ]
+        | None
+    ) = Field(None, description="Roll the monitor out to an AWS Organization with a StackSet; null = none.")
     collector_memory_mb: Annotated[
         int,
         Strict(),

@@ -258,7 +258,7 @@ class ScanFields(Model):
         | None
     ) = Field(
         None,
-        description="CRITICAL below this many free addresses, and a LowFreeIps alarm; null = no such floor.",
+        description="CRITICAL below this many free addresses; null = no such floor.",
     )
     # VPC CNI settings per EKS cluster name; a cluster not listed runs the CNI's defaults.
     cni: Cni = Field(
@@ -274,7 +274,7 @@ class ScanFields(Model):
         description='The most pods an EKS Fargate profile may run, by "cluster/profile"; a profile not listed is '
         "planned at its current size.",
     )
-    # null has always meant 0 here (no alarm); kept, so no block that synthesized before is refused now.
+    # null has always meant 0 here (no such rule); kept, so no block that synthesized before is refused now.
     min_free_prefix_blocks: Annotated[
         WholeFromZero,
         BeforeValidator(
@@ -283,7 +283,8 @@ class ScanFields(Model):
         ),
     ] = Field(
         DEFAULT_MIN_FREE_PREFIX_BLOCKS,
-        description="LowFreePrefixBlocks alarms below this many free /28 blocks; 0 or null = no alarm.",
+        description="WARNING below this many free /28 blocks in a prefix-delegation subnet (none at all is CRITICAL); "
+        "0 or null = no such rule.",
     )
     exhaustion_horizon_hours: Annotated[
         float,
@@ -292,7 +293,7 @@ class ScanFields(Model):
         refusing(f"must be a number of hours above 0 and at most {EXHAUSTION_HORIZON_MAX_HOURS:g} (a year)"),
     ] = Field(
         DEFAULT_EXHAUSTION_HORIZON_HOURS,
-        description="Hours: ExhaustionSoon alarms, and a finding is written, when a subnet runs out sooner "
+        description="Hours: WARNING, with a finding, when a subnet is forecast to run out sooner "
         "(default 168, 7 days).",
     )
 

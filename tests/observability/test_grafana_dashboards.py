@@ -1,0 +1,373 @@
+"""examples/grafana: the two dashboards import anywhere (data source as a variable), query only what
+the exporter and the collector publish, and show every widget of the stack's CloudWatch dashboard."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from infra.dashboard import SUBNET_TABLE_QUERY, TOP_SUBNETS, top_subnets_query
+from subnet_monitor.core.metrics import (
+    AVAILABLE_IP_COUNT,
+    DIMENSION_SUBNET,
+    FREE_PREFIX_BLOCKS,
+    HOURS_TO_EXHAUSTION,
+    IP_EXHAUSTION_FAILURES,
+    IP_UTILIZATION,
+    NAMESPACE,
+    NOTIFICATION_ERRORS,
+    SCALE_HEADROOM,
+    SCAN_DURATION,
+    SCAN_ERRORS,
+    SERVICE,
+    SUBNETS_SCANNED,
+    UNPARSED_EVENTS,
+)
+from tests.observability.contract import (
+    ALERTS_LABELS,
+    GRAFANA,
+    KNOWN_LABELS,
+    METRICS,
+    NO_PROMTOOL,
+    RULE_TESTS,
+    TARGET_LABELS,
+    labels_in,
+    names_in,
+    promtool,
+    selector_problems,
+)
+
+PROMETHEUS_BOARD = GRAFANA / "subnet-monitor-prometheus.json"
+CLOUDWATCH_BOARD = GRAFANA / "subnet-monitor-cloudwatch.json"
+BOARDS = {"prometheus": PROMETHEUS_BOARD, "cloudwatch": CLOUDWATCH_BOARD}
+
+# Custom/VPC as core/metrics.py publishes it: per subnet (dimension SubnetId), and the monitor's own
+# health (dimension service = subnet-monitor).
+PER_SUBNET = {AVAILABLE_IP_COUNT, IP_UTILIZATION, SCALE_HEADROOM, FREE_PREFIX_BLOCKS, HOURS_TO_EXHAUSTION}
+PER_SUBNET |= {IP_EXHAUSTION_FAILURES}
+HEALTH = {SUBNETS_SCANNED, SCAN_ERRORS, SCAN_DURATION, UNPARSED_EVENTS, NOTIFICATION_ERRORS}
+# The AWS metrics of the "function and schedule" widget (infra/dashboard.py), by namespace.
+# https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html
+# https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-available-cloudwatch-metrics.html
+AWS_METRICS = {
+    "AWS/Lambda": ({"Invocations", "Errors", "Throttles", "Duration"}, "FunctionName"),
+    "AWS/SQS": ({"ApproximateNumberOfMessagesVisible"}, "QueueName"),
+}
+# A Metrics Insights query over the SubnetId schema (infra/alarms.py per_subnet_query).
+INSIGHTS = re.compile(r'^SELECT (MAX|MIN)\((\w+)\) FROM SCHEMA\("([^"]+)", (\w+)\) GROUP BY (\w+) ')
+# CloudWatch metric -> the exporter's metric for the same figure, and the factor from CloudWatch's unit
+# (Percent, hours) to Prometheus's base unit (ratio, seconds).
+PROMETHEUS_OF = {
+    IP_UTILIZATION: ("subnet_monitor_subnet_utilization_ratio", 1 / 100),
+    AVAILABLE_IP_COUNT: ("subnet_monitor_subnet_available_ips", 1),
+    SCALE_HEADROOM: ("subnet_monitor_subnet_scale_headroom_ips", 1),
+    FREE_PREFIX_BLOCKS: ("subnet_monitor_subnet_free_prefix_blocks", 1),
+    HOURS_TO_EXHAUSTION: ("subnet_monitor_subnet_exhaustion_seconds", 3600),
+}
+# minFreeIps has no default: the stack draws it only when configured, the boards cannot.
+CONFIGURED_ONLY = {"minFreeIps"}
+# Grafana's own variables, and CloudWatch's dynamic labels.
+# https://grafana.com/docs/grafana/latest/dashboards/variables/add-template-variables/#global-variables
+BUILT_IN = re.compile(r"^(__\w+|PROP\(.*\)|LABEL)$")
+VARIABLE = re.compile(r"\$(?:\{([^}]+)\}|(\w+))")
+LEGEND_LABEL = re.compile(r"\{\{\s*(\w+)\s*\}\}")
+
+
+def load(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text())
+
+
+def walk(value: Any) -> Iterator[tuple[str | None, Any]]:
+    """Every (key, value) pair of a JSON document, depth first."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield key, item
+            yield from walk(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from walk(item)
+
+
+def panels(board: dict[str, Any]) -> list[dict[str, Any]]:
+    return [panel for panel in board["panels"] if panel["type"] != "row"]
+
+
+def targets(board: dict[str, Any]) -> list[dict[str, Any]]:
+    return [target for panel in panels(board) for target in panel.get("targets", [])]
+
+
+def by_title(board: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {panel["title"]: panel for panel in panels(board)}
+
+
+def prefix(title: str) -> str:
+    """ "Fullest subnets: top 10 by ..." -> "Fullest subnets" (the widget's subject)."""
+    return re.split(r"[:(]", title)[0].strip()
+
+
+def lines(panel: dict[str, Any]) -> list[float]:
+    """The threshold lines drawn on a time series panel (the base step has no value)."""
+    steps = panel["fieldConfig"]["defaults"]["thresholds"]["steps"]
+    return sorted(step["value"] for step in steps if step["value"] is not None)
+
+
+def prometheus_exprs() -> list[str]:
+    board = load(PROMETHEUS_BOARD)
+    queries = [target["expr"] for target in targets(board)]
+    return queries + [variable["definition"] for variable in board["templating"]["list"] if variable["type"] == "query"]
+
+
+# --- both boards ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("plugin", "path"), BOARDS.items())
+def test_data_source_is_a_variable_so_the_board_imports_anywhere(plugin: str, path: Path) -> None:
+    board = load(path)
+    [ds] = [variable for variable in board["templating"]["list"] if variable["name"] == "DS"]
+    assert (ds["type"], ds["query"]) == ("datasource", plugin)
+    references = [value for key, value in walk(board) if key == "datasource"]
+    assert references, "no panel names a data source"
+    assert all(reference == {"type": plugin, "uid": "${DS}"} for reference in references), references
+
+
+@pytest.mark.parametrize("path", BOARDS.values(), ids=BOARDS.keys())
+def test_every_variable_used_is_defined(path: Path) -> None:
+    board = load(path)
+    defined = {variable["name"] for variable in board["templating"]["list"]}
+    used = {
+        braced or bare for _, value in walk(board) if isinstance(value, str) for braced, bare in VARIABLE.findall(value)
+    }
+    assert {name for name in used if not BUILT_IN.match(name)} <= defined
+
+
+@pytest.mark.parametrize("path", BOARDS.values(), ids=BOARDS.keys())
+def test_panels_have_unique_ids_and_do_not_overlap_on_the_24_column_grid(path: Path) -> None:
+    board = load(path)
+    ids = [panel["id"] for panel in board["panels"]]
+    assert len(ids) == len(set(ids))
+    cells: set[tuple[int, int]] = set()
+    for panel in board["panels"]:
+        pos = panel["gridPos"]
+        assert pos["x"] + pos["w"] <= 24, panel["title"]
+        mine = {(x, y) for x in range(pos["x"], pos["x"] + pos["w"]) for y in range(pos["y"], pos["y"] + pos["h"])}
+        assert not mine & cells, f"{panel['title']} overlaps another panel"
+        cells |= mine
+
+
+# --- Prometheus ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("expr", prometheus_exprs())
+def test_prometheus_queries_read_only_the_exporters_metrics_and_labels(expr: str) -> None:
+    assert names_in(expr) <= set(METRICS), names_in(expr) - set(METRICS)
+    assert labels_in(expr) <= KNOWN_LABELS, labels_in(expr) - KNOWN_LABELS
+    assert selector_problems(expr) == []
+
+
+def test_legends_name_only_labels_their_series_carry() -> None:
+    for target in targets(load(PROMETHEUS_BOARD)):
+        carried = frozenset().union(*(METRICS[name] for name in names_in(target["expr"]))) | TARGET_LABELS
+        if "ALERTS" in target["expr"]:
+            carried |= ALERTS_LABELS
+        assert set(LEGEND_LABEL.findall(target["legendFormat"])) <= carried, target["expr"]
+
+
+def test_prometheus_board_shows_every_per_subnet_metric() -> None:
+    read = set().union(*(names_in(expr) for expr in prometheus_exprs()))
+    assert {name for name in METRICS if name.startswith("subnet_monitor_subnet_")} <= read
+
+
+def test_vpc_az_and_subnet_variables_narrow_every_per_subnet_query() -> None:
+    """Except monitor health: how many subnets the scan saw is a figure of the whole scan."""
+    subnet_panels = [panel for panel in panels(load(PROMETHEUS_BOARD)) if prefix(panel["title"]) != "Monitor health"]
+    for target in (target for panel in subnet_panels for target in panel.get("targets", [])):
+        if any(name.startswith("subnet_monitor_subnet_") for name in names_in(target["expr"])):
+            for selector in ('vpc_id=~"$vpc"', 'availability_zone=~"$az"', 'subnet_id=~"$subnet"'):
+                assert selector in target["expr"], target["expr"]
+
+
+@pytest.mark.skipif(promtool() is None, reason=NO_PROMTOOL)
+def test_promtool_parses_every_panel_query(tmp_path: Path) -> None:
+    """Each panel query as a recording rule (variables given a value), checked by promtool."""
+    concrete = {"$__rate_interval": "5m", "$vpc": ".*", "$az": ".*", "$subnet": ".*"}
+    exprs = [target["expr"] for target in targets(load(PROMETHEUS_BOARD))]
+    recorded = []
+    for index, expr in enumerate(exprs):
+        runnable = expr
+        for variable, value in concrete.items():
+            runnable = runnable.replace(variable, value)
+        assert "$" not in runnable, runnable
+        recorded.append({"record": f"dashboard:panel_query_{index}", "expr": runnable})
+    rules = tmp_path / "dashboard-queries.yml"
+    rules.write_text(yaml.safe_dump({"groups": [{"name": "dashboard", "rules": recorded}]}))
+    result = subprocess.run([promtool(), "check", "rules", str(rules)], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"SUCCESS: {len(exprs)} rules found" in result.stdout
+
+
+def test_prometheus_board_has_a_panel_for_each_cloudwatch_widget(cloudwatch_widgets: list[dict[str, Any]]) -> None:
+    board = load(PROMETHEUS_BOARD)
+    assert Counter(prefix(panel["title"]) for panel in panels(board)) == Counter(
+        prefix(widget["properties"]["title"]) for widget in cloudwatch_widgets
+    )
+
+
+def test_prometheus_rankings_and_lines_match_the_cloudwatch_graphs(cloudwatch_widgets: list[dict[str, Any]]) -> None:
+    board = {prefix(title): panel for title, panel in by_title(load(PROMETHEUS_BOARD)).items()}
+    ranked = [widget["properties"] for widget in cloudwatch_widgets if "expression" in str(widget["properties"])]
+    assert len(ranked) == 5
+    for widget in ranked:
+        function, metric = INSIGHTS.match(widget["metrics"][0][0]["expression"]).group(1, 2)
+        name, factor = PROMETHEUS_OF[metric]
+        panel = board[prefix(widget["title"])]
+        [target] = panel["targets"]
+        ranking = {"MAX": "topk", "MIN": "bottomk"}[function]
+        assert target["expr"].startswith(f"{ranking}({TOP_SUBNETS}, {name}{{"), target["expr"]
+        drawn = [line for line in widget["annotations"]["horizontal"] if line["label"] not in CONFIGURED_ONLY]
+        assert lines(panel) == pytest.approx(sorted(line["value"] * factor for line in drawn))
+
+
+# --- CloudWatch ----------------------------------------------------------------------------------
+
+
+def test_cloudwatch_queries_read_only_what_the_collector_publishes() -> None:
+    for target in targets(load(CLOUDWATCH_BOARD)):
+        if target["queryMode"] == "Logs":
+            continue
+        if target["metricQueryType"] == 1:  # Metrics Insights (code)
+            _, metric, namespace, schema_key, group = INSIGHTS.match(target["sqlExpression"]).groups()
+            assert (namespace, schema_key, group) == (NAMESPACE, DIMENSION_SUBNET, DIMENSION_SUBNET)
+            assert metric in PER_SUBNET
+        elif target["namespace"] == NAMESPACE:  # metric search
+            metric = target["metricName"]
+            assert metric in PER_SUBNET | HEALTH, metric
+            expected = {DIMENSION_SUBNET: "$subnet"} if metric in PER_SUBNET else {"service": SERVICE}
+            assert target["dimensions"] == expected, metric
+        else:
+            names, dimension = AWS_METRICS[target["namespace"]]
+            assert target["metricName"] in names
+            assert list(target["dimensions"]) == [dimension]
+
+
+def test_cloudwatch_board_has_each_widget_of_the_stacks_dashboard(cloudwatch_widgets: list[dict[str, Any]]) -> None:
+    board = by_title(load(CLOUDWATCH_BOARD))
+    for widget in cloudwatch_widgets:
+        properties = widget["properties"]
+        panel = board[properties["title"]]
+        if widget["type"] == "metric":
+            queries = [metric[0]["expression"] for metric in properties["metrics"] if isinstance(metric[0], dict)]
+            if queries:
+                assert [target["sqlExpression"] for target in panel["targets"]] == queries
+                drawn = [
+                    line["value"]
+                    for line in properties["annotations"]["horizontal"]
+                    if line["label"] not in CONFIGURED_ONLY
+                ]
+                assert lines(panel) == sorted(drawn)
+            else:
+                expected = {(metric[0], metric[1], metric[-1].get("stat")) for metric in properties["metrics"]}
+                shown = {(t["namespace"], t["metricName"], t["statistic"]) for t in panel["targets"]}
+                assert shown == expected
+        elif widget["type"] == "log":
+            [target] = panel["targets"]
+            assert properties["query"].partition(" | ")[2] == target["expression"]
+        else:
+            assert widget["type"] == "alarm"
+
+
+def test_rankings_are_the_stacks_own_metrics_insights_queries() -> None:
+    sql = {target["sqlExpression"] for target in targets(load(CLOUDWATCH_BOARD)) if target.get("metricQueryType") == 1}
+    assert sql == {
+        top_subnets_query("MAX", IP_UTILIZATION),
+        *(top_subnets_query("MIN", metric) for metric in PER_SUBNET - {IP_UTILIZATION, IP_EXHAUSTION_FAILURES}),
+    }
+
+
+def test_report_table_is_the_stacks_logs_insights_query_over_the_chosen_log_group() -> None:
+    [target] = [target for target in targets(load(CLOUDWATCH_BOARD)) if target["queryMode"] == "Logs"]
+    assert target["expression"].split("\n| ") == SUBNET_TABLE_QUERY
+    assert target["logGroupNames"] == ["$log_group"]
+
+
+def test_alarm_state_changes_are_annotated_from_the_stacks_alarms() -> None:
+    board = load(CLOUDWATCH_BOARD)
+    [annotation] = board["annotations"]["list"]
+    assert annotation["target"]["queryMode"] == "Annotations"
+    assert (annotation["target"]["prefixMatching"], annotation["target"]["alarmNamePrefix"]) == (True, "$stack")
+    assert "${stack}" in by_title(board)["Alarms"]["options"]["content"]
+
+
+def test_subnet_variable_lists_the_subnets_the_collector_publishes() -> None:
+    [subnet] = [variable for variable in load(CLOUDWATCH_BOARD)["templating"]["list"] if variable["name"] == "subnet"]
+    query = subnet["query"]
+    assert (query["queryType"], query["namespace"], query["metricName"], query["dimensionKey"]) == (
+        "dimensionValues",
+        NAMESPACE,
+        IP_UTILIZATION,
+        DIMENSION_SUBNET,
+    )
+
+
+SERIES = re.compile(r"^(\w+)\{(.*)\}$")
+LABEL_PAIR = re.compile(r'(\w+)="([^"]*)"')
+
+
+def parse_series(text: str) -> tuple[str, dict[str, str]]:
+    name, labels = SERIES.match(text).groups()
+    return name, dict(LABEL_PAIR.findall(labels))
+
+
+@pytest.mark.skipif(promtool() is None, reason=NO_PROMTOOL)
+def test_rankings_return_each_subnet_with_its_value_and_name(tmp_path: Path) -> None:
+    """The ranking panels evaluated by promtool over the rules' unit-test series (four subnets, so the
+    top and bottom 10 are all of them): each subnet's own value, its labels, and its Name tag joined in."""
+    [estate, *_] = yaml.safe_load(RULE_TESTS.read_text())["tests"]
+    series = [(*parse_series(item["series"]), float(item["values"].split("x")[0])) for item in estate["input_series"]]
+    names = {
+        labels["subnet_id"]: labels["name"] for metric, labels, _ in series if metric == "subnet_monitor_subnet_info"
+    }
+    cases = []
+    for panel in panels(load(PROMETHEUS_BOARD)):
+        [ranking, *_] = panel.get("targets", [{"expr": ""}])
+        if not ranking["expr"].startswith(("topk(", "bottomk(")):
+            continue
+        [metric] = names_in(ranking["expr"]) - {"subnet_monitor_subnet_info"}
+        expected = [
+            {
+                # An empty label (a subnet without a Name tag) is no label in Prometheus.
+                "labels": "{"
+                + ",".join(f'{k}="{v}"' for k, v in {**labels, "name": names[labels["subnet_id"]]}.items() if v)
+                + "}",
+                "value": value,
+            }
+            for name, labels, value in series
+            if name == metric
+        ]
+        assert expected, f"the unit-test series have no {metric}"
+        expr = ranking["expr"].replace("$vpc", ".*").replace("$az", ".*").replace("$subnet", ".*")
+        cases.append({"expr": expr, "eval_time": "10m", "exp_samples": expected})
+    assert len(cases) == 5
+    (tmp_path / "none.yml").write_text("groups: []\n")
+    test_file = tmp_path / "panels.test.yml"
+    test_file.write_text(
+        yaml.safe_dump(
+            {
+                "rule_files": ["none.yml"],
+                "tests": [
+                    {"interval": estate["interval"], "input_series": estate["input_series"], "promql_expr_test": cases}
+                ],
+            }
+        )
+    )
+    result = subprocess.run(
+        [promtool(), "test", "rules", test_file.name], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
