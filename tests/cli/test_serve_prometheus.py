@@ -198,12 +198,18 @@ def test_prometheus_stores_the_scans_figures_and_keeps_them_through_a_failed_sca
     }
     assert scalar(query, "subnet_monitor_up_to_date") == 1
     before = by_subnet(query("subnet_monitor_subnet_available_ips"))
-    last_success = scalar(query, "subnet_monitor_last_success_timestamp_seconds")
 
-    # The credentials go away: every scan from now on fails before it reaches AWS.
+    # The credentials go away: every scan from now on fails before it reaches AWS. (A scan already
+    # under way may still succeed: up_to_date 0 says the latest attempt failed, so none succeeds after.)
     Path(cli_env["AWS_SHARED_CREDENTIALS_FILE"]).unlink()
     eventually(lambda: scalar(query, "subnet_monitor_up_to_date") == 0, "subnet_monitor_up_to_date 0")
-    assert (scalar(query, "subnet_monitor_scans_total{result='failure'}") or 0) >= 1
+    last_success = scalar(query, "subnet_monitor_last_success_timestamp_seconds")
+    failed = scalar(query, "subnet_monitor_scans_total{result='failure'}") or 0
+    assert last_success is not None and failed >= 1
+    # THEN another failed scan later, the last good values and their time are still what is served
+    eventually(
+        lambda: (scalar(query, "subnet_monitor_scans_total{result='failure'}") or 0) > failed, "a further failed scan"
+    )
     assert by_subnet(query("subnet_monitor_subnet_available_ips")) == before
     assert scalar(query, "subnet_monitor_last_success_timestamp_seconds") == last_success
     # Served from the exporter's latest scrape, not Prometheus's memory: the target is up.
