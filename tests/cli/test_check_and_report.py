@@ -3,8 +3,6 @@ every subnet, and the page rendered in headless Chromium."""
 
 from __future__ import annotations
 
-import contextlib
-import io
 import ipaddress
 import json
 import re
@@ -15,31 +13,15 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 from moto.moto_api import state_manager
 
 from fixtures.estate import Estate, hold_ecs_tasks_running, seed_estate
-from fixtures.vpc_cni_addon import VpcCniAddons, serving
 from subnet_monitor.aws.network import DesignReader
-from subnet_monitor.cli import main
 from tests.moto_estate import REGION
+from tests.support_cli import Run, moto_aws, run
 from tests.support_html import chromium, parse_page, png_size, render
 
 DEMO_CONFIG = str(Path(__file__).resolve().parents[2] / "demo" / "subnet-monitor.json")
-
-
-@dataclass
-class Run:
-    code: int
-    out: str
-    err: str
-
-
-def run(*argv: str) -> Run:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(list(argv))
-    return Run(code, out.getvalue(), err.getvalue())
 
 
 @dataclass
@@ -54,20 +36,14 @@ class Scanned:
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scanned]:
     """The demo estate, seeded once for the module: check --json and report --check --html on it."""
     html = tmp_path_factory.mktemp("report") / "report.html"
-    with pytest.MonkeyPatch.context() as env:
-        for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"):
-            env.delenv(name, raising=False)
-        env.setenv("AWS_ACCESS_KEY_ID", "testing")
-        env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        env.setenv("AWS_DEFAULT_REGION", REGION)
-        with mock_aws(), serving(VpcCniAddons()):
-            estate = seed_estate(boto3.Session(region_name=REGION).client)
-            hold_ecs_tasks_running()
-            try:
-                check = run("check", "--config", DEMO_CONFIG, "--json")
-                report = run("report", "--config", DEMO_CONFIG, "--check", "--html", str(html))
-            finally:
-                state_manager.unset_transition("ecs::task")
+    with moto_aws() as session:
+        estate = seed_estate(session.client)
+        hold_ecs_tasks_running()
+        try:
+            check = run("check", "--config", DEMO_CONFIG, "--json")
+            report = run("report", "--config", DEMO_CONFIG, "--check", "--html", str(html))
+        finally:
+            state_manager.unset_transition("ecs::task")
     yield Scanned(estate, check, report, html)
 
 

@@ -4,8 +4,6 @@ secondary CIDR clear of every neighbour, and commands that name the right IDs.""
 
 from __future__ import annotations
 
-import contextlib
-import io
 import ipaddress
 import json
 from collections.abc import Iterator
@@ -14,16 +12,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 from moto.moto_api import state_manager
 
 from fixtures.estate import Estate, hold_ecs_tasks_running, seed_estate
 from fixtures.leaked_enis import cni_eni
-from fixtures.vpc_cni_addon import VpcCniAddons, serving
 from subnet_monitor.cli import main
-from tests.moto_estate import REGION
+from tests.support_cli import moto_aws, run
 
 DEMO_CONFIG = str(Path(__file__).resolve().parents[2] / "demo" / "subnet-monitor.json")
 Net = ipaddress.IPv4Network
@@ -48,13 +43,6 @@ class Fixed:
     leaked: tuple[str, str]  # (old, young) VPC CNI ENIs left in eks-nodes-c
 
 
-def run(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(list(argv))
-    return code, out.getvalue(), err.getvalue()
-
-
 def full_vpc(ec2: Any, zone: str) -> tuple[str, str]:
     vpc = ec2.create_vpc(CidrBlock=FULL_VPC_CIDR)["Vpc"]["VpcId"]
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock=FULL_VPC_CIDR, AvailabilityZone=zone)["Subnet"]["SubnetId"]
@@ -75,34 +63,27 @@ def full_vpc(ec2: Any, zone: str) -> tuple[str, str]:
 @pytest.fixture(scope="module")
 def fixed() -> Iterator[Fixed]:
     """The demo estate and the full VPC, seeded once: fix --json and fix (text) on them."""
-    with pytest.MonkeyPatch.context() as env:
-        for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"):
-            env.delenv(name, raising=False)
-        env.setenv("AWS_ACCESS_KEY_ID", "testing")
-        env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        env.setenv("AWS_DEFAULT_REGION", REGION)
-        with mock_aws(), serving(VpcCniAddons()):
-            session = boto3.Session(region_name=REGION)
-            estate = seed_estate(session.client)
-            ec2 = session.client("ec2")
-            vpc, subnet = full_vpc(ec2, estate.availability_zones[0])
-            now, nodes_c = datetime.now(UTC), estate.subnet_id("eks-nodes-c")
-            leaked = (
-                cni_eni(ec2, nodes_c, created=now - timedelta(hours=30), cluster=estate.eks_cluster, addresses=5),
-                cni_eni(ec2, nodes_c, created=now - timedelta(minutes=10), cluster=estate.eks_cluster),
-            )
-            hold_ecs_tasks_running()
-            subnets = {
-                s["SubnetId"]: (s["VpcId"], s["CidrBlock"], s["AvailabilityZone"])
-                for s in ec2.describe_subnets()["Subnets"]
-            }
-            try:
-                args = ("fix", "--config", DEMO_CONFIG, "--subnet-id", subnet)
-                json_run = run(*args, "--json")
-                text_run = run(*args)
-                what_if_run = run(*args, "--json", "--what-if", "service:payments/checkout-web:maxTasks=100")
-            finally:
-                state_manager.unset_transition("ecs::task")
+    with moto_aws() as session:
+        estate = seed_estate(session.client)
+        ec2 = session.client("ec2")
+        vpc, subnet = full_vpc(ec2, estate.availability_zones[0])
+        now, nodes_c = datetime.now(UTC), estate.subnet_id("eks-nodes-c")
+        leaked = (
+            cni_eni(ec2, nodes_c, created=now - timedelta(hours=30), cluster=estate.eks_cluster, addresses=5),
+            cni_eni(ec2, nodes_c, created=now - timedelta(minutes=10), cluster=estate.eks_cluster),
+        )
+        hold_ecs_tasks_running()
+        subnets = {
+            s["SubnetId"]: (s["VpcId"], s["CidrBlock"], s["AvailabilityZone"])
+            for s in ec2.describe_subnets()["Subnets"]
+        }
+        try:
+            args = ("fix", "--config", DEMO_CONFIG, "--subnet-id", subnet)
+            json_run = run(*args, "--json")
+            text_run = run(*args)
+            what_if_run = run(*args, "--json", "--what-if", "service:payments/checkout-web:maxTasks=100")
+        finally:
+            state_manager.unset_transition("ecs::task")
     yield Fixed(estate, vpc, subnet, subnets, json_run, text_run, what_if_run, leaked)
 
 

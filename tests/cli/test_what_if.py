@@ -3,24 +3,18 @@ HTML report's section, and the refusals."""
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 from moto.moto_api import state_manager
 
 from fixtures.estate import Estate, hold_ecs_tasks_running, seed_estate
-from fixtures.vpc_cni_addon import VpcCniAddons, serving
-from subnet_monitor.cli import main
 from subnet_monitor.render.text import WHAT_IF_HEADING
-from tests.moto_estate import REGION
+from tests.support_cli import Run, moto_aws, run
 from tests.support_html import parse_page
 
 DEMO_CONFIG = str(Path(__file__).resolve().parents[2] / "demo" / "subnet-monitor.json")
@@ -30,20 +24,6 @@ GROW = "nodegroup:platform/general:maxSize=20"
 # host-network pods) need ceil(108 / 16) = 7, and growth stops at maxPods. 8 more nodes over its 2 zones.
 PER_NODE = 1 + 7 * 16
 MORE_PER_SUBNET = (20 - 12) * PER_NODE // 2
-
-
-@dataclass
-class Run:
-    code: int
-    out: str
-    err: str
-
-
-def run(*argv: str) -> Run:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(list(argv))
-    return Run(code, out.getvalue(), err.getvalue())
 
 
 @dataclass
@@ -59,31 +39,23 @@ class Scanned:
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scanned]:
     """The demo estate, seeded once for the module, scanned as is and with what-ifs."""
     html = tmp_path_factory.mktemp("what-if") / "report.html"
-    with pytest.MonkeyPatch.context() as env:
-        for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"):
-            env.delenv(name, raising=False)
-        env.setenv("AWS_ACCESS_KEY_ID", "testing")
-        env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        env.setenv("AWS_DEFAULT_REGION", REGION)
-        with mock_aws(), serving(VpcCniAddons()):
-            estate = seed_estate(boto3.Session(region_name=REGION).client)
-            hold_ecs_tasks_running()
-            config = ("--config", DEMO_CONFIG)
-            try:
-                runs = {
-                    "as-is": run("scan", *config, "--json"),
-                    "grown": run("scan", *config, "--what-if", GROW, "--json"),
-                    "table": run("scan", *config, "--what-if", GROW),
-                    "report": run("report", *config, "--what-if", GROW, "--html", str(html)),
-                    "unknown": run("scan", *config, "--what-if", "nodegroup:platform/genral:maxSize=20"),
-                    "publish": run("scan", *config, "--what-if", GROW, "--publish"),
-                    "prefixes-off": run(
-                        "scan", *config, "--what-if", "cluster:platform:prefixDelegation=false", "--json"
-                    ),
-                }
-            finally:
-                state_manager.unset_transition("ecs::task")
-            runs["html"] = Run(0, html.read_text(encoding="utf-8"), "")
+    with moto_aws() as session:
+        estate = seed_estate(session.client)
+        hold_ecs_tasks_running()
+        config = ("--config", DEMO_CONFIG)
+        try:
+            runs = {
+                "as-is": run("scan", *config, "--json"),
+                "grown": run("scan", *config, "--what-if", GROW, "--json"),
+                "table": run("scan", *config, "--what-if", GROW),
+                "report": run("report", *config, "--what-if", GROW, "--html", str(html)),
+                "unknown": run("scan", *config, "--what-if", "nodegroup:platform/genral:maxSize=20"),
+                "publish": run("scan", *config, "--what-if", GROW, "--publish"),
+                "prefixes-off": run("scan", *config, "--what-if", "cluster:platform:prefixDelegation=false", "--json"),
+            }
+        finally:
+            state_manager.unset_transition("ecs::task")
+        runs["html"] = Run(0, html.read_text(encoding="utf-8"), "")
     yield Scanned(estate, runs)
 
 

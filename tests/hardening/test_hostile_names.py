@@ -16,7 +16,6 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from fixtures.estate import moto_client_factory
 from fixtures.failure_stack import LocalFailureStack
@@ -32,31 +31,16 @@ from fixtures.hostile_estate import (
     hostile_plan,
     seed_hostile_estate,
 )
-from fixtures.vpc_cni_addon import VpcCniAddons, serving
-from subnet_monitor.cli import main
 from subnet_monitor.render.html import CHECK_SCRIPT, CONTENT_SECURITY_POLICY
 from tests.conftest import Invoke
 from tests.design.test_plan import EXAMPLE
 from tests.failures.conftest import failures, stack  # noqa: F401 - the failure path's fixtures
 from tests.moto_estate import REGION
+from tests.support_cli import Run, moto_aws, run
 from tests.support_html import ParsedPage
 
 # What XML (EC2, Auto Scaling) gives back of a carriage return: a line feed (XML 1.0 end-of-line handling).
 XML_NAME = XML_HOSTILE.replace("\r", "\n")
-
-
-@dataclass
-class Run:
-    code: int
-    out: str
-    err: str
-
-
-def run(*argv: str) -> Run:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(list(argv))
-    return Run(code, out.getvalue(), err.getvalue())
 
 
 @dataclass
@@ -71,24 +55,18 @@ def doors(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Doors]:
     """The hostile estate, seeded once: every CLI door run over it (and over a hostile plan)."""
     tmp = tmp_path_factory.mktemp("hostile")
     plan = str(hostile_plan(tmp / "plan.json", EXAMPLE))
-    with pytest.MonkeyPatch.context() as env:
-        for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"):
-            env.delenv(name, raising=False)
-        env.setenv("AWS_ACCESS_KEY_ID", "testing")
-        env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        env.setenv("AWS_DEFAULT_REGION", REGION)
-        with mock_aws(), serving(VpcCniAddons()):
-            estate = seed_hostile_estate(boto3.Session(region_name=REGION).client)
-            runs = {
-                "scan": run("scan"),
-                "scan --json": run("scan", "--json"),
-                "scan --what-if": run("scan", "--what-if", f"asg:{XML_NAME}:maxSize=9"),
-                "check": run("check"),
-                "check --json": run("check", "--json"),
-                "check --plan": run("check", "--plan", plan, "--html", str(tmp / "plan.html")),
-                "check --plan --json": run("check", "--plan", plan, "--json"),
-                "report": run("report", "--check", "--plan", plan, "--html", str(tmp / "report.html")),
-            }
+    with moto_aws() as session:
+        estate = seed_hostile_estate(session.client)
+        runs = {
+            "scan": run("scan"),
+            "scan --json": run("scan", "--json"),
+            "scan --what-if": run("scan", "--what-if", f"asg:{XML_NAME}:maxSize=9"),
+            "check": run("check"),
+            "check --json": run("check", "--json"),
+            "check --plan": run("check", "--plan", plan, "--html", str(tmp / "plan.html")),
+            "check --plan --json": run("check", "--plan", plan, "--json"),
+            "report": run("report", "--check", "--plan", plan, "--html", str(tmp / "report.html")),
+        }
     yield Doors(estate, runs, {name: (tmp / f"{name}.html").read_text() for name in ("plan", "report")})
 
 
