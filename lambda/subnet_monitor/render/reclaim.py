@@ -8,6 +8,7 @@ from typing import Any
 
 from subnet_monitor.core.leaks import Candidate, Reclaimed
 from subnet_monitor.core.models import ScanError
+from subnet_monitor.render.terminal import table
 
 COLUMNS = ("ENI", "SUBNET", "ORIGIN", "AGE_H", "ADDRESSES", "/28s", "DELETE", "WHY")
 NUMERIC_COLUMNS = {3, 4, 5}
@@ -53,14 +54,7 @@ def to_text(candidates: Sequence[Candidate], *, applied: bool) -> str:
                 c.reason,
             )
         )
-    widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
-    lines = [
-        "  ".join(
-            cell.rjust(width) if i in NUMERIC_COLUMNS else cell.ljust(width)
-            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
-        ).rstrip()
-        for row in rows
-    ]
+    lines = table(rows, NUMERIC_COLUMNS)
     if not candidates:
         return "no detached ENIs (status available) found"
     deletable = [c for c in candidates if c.deletable]

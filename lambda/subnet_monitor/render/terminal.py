@@ -9,6 +9,7 @@ overwrites the line, or a bidirectional override that reorders it. ``--json`` es
 from __future__ import annotations
 
 import sys
+from collections.abc import Collection, Sequence
 from typing import TextIO
 
 from subnet_monitor.core.text import escape_unsafe
@@ -48,6 +49,26 @@ def progress_line(text: str) -> str:
     '\r\x1b[Kreading ENIs 2/7'
     """
     return REWRITE_LINE + for_terminal(text)
+
+
+def table(rows: Sequence[Sequence[str]], numeric: Collection[int] = ()) -> list[str]:
+    """Rows (the header first) as aligned lines: columns two spaces apart, the ``numeric`` ones
+    right-aligned, every cell kept on its line (:func:`one_line`).
+
+    >>> table([("NAME", "FREE"), ("web", "7")], numeric={1})
+    ['NAME  FREE', 'web      7']
+    """
+    cells = [[one_line(cell) for cell in row] for row in rows]
+    if not cells:
+        return []
+    widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
+    return [
+        "  ".join(
+            cell.rjust(width) if i in numeric else cell.ljust(width)
+            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ).rstrip()
+        for row in cells
+    ]
 
 
 def say(text: str, file: TextIO | None = None) -> None:

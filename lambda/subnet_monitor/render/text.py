@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from subnet_monitor.core.models import ScanError, SubnetReport
 from subnet_monitor.core.whatif import Change, WhatIfOutcome
-from subnet_monitor.render.terminal import one_line
+from subnet_monitor.render.terminal import one_line, table
 
 COLUMNS = (
     "SUBNET",
@@ -73,15 +73,8 @@ def to_table(reports: Sequence[SubnetReport]) -> str:
             ",".join(r.roles) or "-",
             shown or "-",
         )
-        rows.append(tuple(one_line(cell) for cell in row))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
-    lines = [
-        "  ".join(
-            cell.rjust(width) if i in NUMERIC_COLUMNS else cell.ljust(width)
-            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
-        ).rstrip()
-        for row in rows
-    ]
+        rows.append(row)
+    lines = table(rows, NUMERIC_COLUMNS)
     if not reports:
         lines.append("(no subnets in use by ECS or EKS, and none selected)")
     if any(r.partial for r in reports):
@@ -111,14 +104,13 @@ def what_if_text(reports: Sequence[SubnetReport], what_if: WhatIfOutcome) -> str
                 _moved(before.scale_headroom, after.scale_headroom),
                 _moved(before.free_prefix_blocks, after.free_prefix_blocks),
                 _moved(str(before.status), str(after.status)),
-                one_line(_changed(report, reached.changes)),
+                _changed(report, reached.changes),
             )
         )
     if len(rows) == 1:
         lines.append("(no subnet reached: the changed workloads hold no subnet the scan measured)")
         return "\n".join(lines)
-    widths = [max(len(row[i]) for row in rows) for i in range(len(WHAT_IF_COLUMNS))]
-    lines += ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
+    lines += table(rows)
     return "\n".join(lines)
 
 
