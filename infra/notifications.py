@@ -99,23 +99,16 @@ def paging_endpoints(config: MonitorConfig) -> list[PagingEndpoint]:
     def url(literal: str | None, secret: str | None) -> str:
         return literal if literal is not None else SecretValue.secrets_manager(str(secret)).unsafe_unwrap()
 
-    found = []
-    if config.pagerduty is not None:
-        found.append(
-            PagingEndpoint(
-                "PagerDuty",
-                url(config.pagerduty.integration_url, config.pagerduty.integration_url_secret),
-                literal_key=config.pagerduty.integration_url is not None,
-            )
+    vendors = (("PagerDuty", config.pagerduty), ("Opsgenie", config.opsgenie))
+    found = [
+        PagingEndpoint(
+            name,
+            url(target.integration_url, target.integration_url_secret),
+            literal_key=target.integration_url is not None,
         )
-    if config.opsgenie is not None:
-        found.append(
-            PagingEndpoint(
-                "Opsgenie",
-                url(config.opsgenie.integration_url, config.opsgenie.integration_url_secret),
-                literal_key=config.opsgenie.integration_url is not None,
-            )
-        )
+        for name, target in vendors
+        if target is not None
+    ]
     found.extend(
         PagingEndpoint(f"Https-{endpoint.name}", url(endpoint.url, endpoint.url_secret), endpoint.raw_message_delivery)
         for endpoint in config.https_endpoints
