@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import ast
 import contextlib
+import importlib
 import json
 import math
 import os
@@ -48,7 +49,7 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 import aws_cdk as cdk
 from aws_cdk.assertions import Template
 
-from bench.meter import REQUEST_CHUNK_BYTES, collector, measure
+from bench.meter import PRICED_OPERATIONS, REQUEST_CHUNK_BYTES, collector, measure
 from fixtures.scale_estate import ACCOUNT, REGION
 from infra.app_builder import CONTEXT_KEY, build_app
 from subnet_monitor.aws.cloudwatch import PUT_METRIC_DATA_MAX_DATUMS
@@ -180,28 +181,28 @@ def stack_counts(template: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def handler_metric_names(directory: Path = HANDLERS_DIR) -> list[str]:
-    """The EMF metrics the Lambda handlers can emit: the ``name=`` of every ``metrics.add_metric`` call,
-    resolved in the handler module's namespace (the names are constants of ``core/metrics.py``)."""
-    import importlib  # noqa: PLC0415 - only here
-
+    """The EMF metrics the Lambda handlers can emit: the ``name=`` of every ``metrics.add_metric(...)``
+    call, a string or a constant of the handler's module (the names live in ``core/metrics.py``)."""
     names = set()
     for path in sorted(directory.glob("*.py")):
-        tree = ast.parse(path.read_text(), filename=str(path))
-        calls = [
-            node
-            for node in ast.walk(tree)
-            if isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Attribute)
-            and node.func.attr == "add_metric"
-            and isinstance(node.func.value, ast.Name)
-            and node.func.value.id == "metrics"
-        ]
-        if not calls:
-            continue
-        module = importlib.import_module(f"subnet_monitor.handlers.{path.stem}")
-        for call in calls:
-            [name] = [keyword.value for keyword in call.keywords if keyword.arg == "name"] or call.args[:1]
-            names.add(eval(compile(ast.Expression(name), str(path), "eval"), vars(module)))
+        module = None
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if not (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "add_metric"
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == "metrics"
+            ):
+                continue
+            [name] = [keyword.value for keyword in node.keywords if keyword.arg == "name"] or node.args[:1]
+            if isinstance(name, ast.Constant):
+                names.add(name.value)
+            elif isinstance(name, ast.Name):
+                module = module or importlib.import_module(f"subnet_monitor.handlers.{path.stem}")
+                names.add(getattr(module, name.id))
+            else:
+                raise ValueError(f"{path}:{node.lineno}: a metric name the calculator cannot read")
     return sorted(names)
 
 
@@ -301,23 +302,14 @@ def per_subnet_figures(measured: Mapping[str, Any], emf_names: Sequence[str]) ->
         "sns": {"requests_first_scan": first["sns_requests"], "bytes_first_scan": first["sns_bytes"]},
         "sns_requests_steady_scan": steady["sns_requests"],
         "eventbridge_events_per_scan": max(first["eventbridge_events"], steady["eventbridge_events"]),
+        "billed_calls": {
+            scan: {op: n for op, n in measured[scan]["calls"].items() if op.split(".")[0] not in FREE_SERVICES}
+            for scan in ("first_scan", "steady_scan")
+        },
         "unpriced_calls": {
             op: n
-            for op, n in steady["calls"].items()
-            if op.split(".")[0] not in FREE_SERVICES
-            and op
-            not in {
-                "cloudwatch.PutMetricData",
-                "cloudwatch.GetMetricData",
-                "dynamodb.BatchGetItem",
-                "dynamodb.GetItem",
-                "dynamodb.PutItem",
-                "dynamodb.BatchWriteItem",
-                "dynamodb.UpdateItem",
-                "dynamodb.DeleteItem",
-                "sns.Publish",
-                "events.PutEvents",
-            }
+            for op, n in (first["calls"] | steady["calls"]).items()
+            if op.split(".")[0] not in FREE_SERVICES and op not in PRICED_OPERATIONS
         },
     }
 
@@ -483,6 +475,8 @@ def describe_measured(result: Mapping[str, Any]) -> str:
         f"({sum(stack['standard_alarm_metrics'].values())} alarm metrics), {insights} Metrics Insights "
         f"alarm queries, {stack['dashboards']} dashboards, {stack['kms_keys']} KMS keys, {stack['dynamodb_tables']} "
         f"DynamoDB tables, {len(rates['fixed_metrics'])} per-stack metrics, {stack['scans_per_month']:,} scans a month"
+        + f"\n  billed calls, first scan: {rates['billed_calls']['first_scan']}; "
+        f"steady scan: {rates['billed_calls']['steady_scan']}"
         + (f"\n  calls not priced: {rates['unpriced_calls']}" if rates["unpriced_calls"] else "")
     )
 

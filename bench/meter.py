@@ -78,6 +78,23 @@ def item_bytes(value: Mapping[str, Any]) -> int:
     return sum(len(name.encode()) + size(attribute) for name, attribute in value.items())
 
 
+# The operations whose parameters Meter reads for the bill (a method ``_service_Operation`` each).
+PRICED_OPERATIONS = frozenset(
+    {
+        "cloudwatch.PutMetricData",
+        "cloudwatch.GetMetricData",
+        "dynamodb.BatchGetItem",
+        "dynamodb.GetItem",
+        "dynamodb.PutItem",
+        "dynamodb.BatchWriteItem",
+        "dynamodb.UpdateItem",
+        "dynamodb.DeleteItem",
+        "sns.Publish",
+        "events.PutEvents",
+    }
+)
+
+
 class Meter:
     """What the calls of every client made while it watches are billed for, from botocore's events:
     ``before-call`` counts each call once (retries are not new calls), ``before-parameter-build`` reads
@@ -137,10 +154,9 @@ class Meter:
 
     def _read(self, event_name: str, params: Mapping[str, Any], **_: Any) -> None:
         operation = event_name.split(".", 1)[1]
-        with self._lock:
-            reader = getattr(self, "_" + operation.replace(".", "_").replace("-", "_"), None)
-            if reader is not None:
-                reader(params)
+        if operation in PRICED_OPERATIONS:
+            with self._lock:
+                getattr(self, "_" + operation.replace(".", "_"))(params)
 
     def _cloudwatch_PutMetricData(self, params: Mapping[str, Any]) -> None:  # noqa: N802 - the operation's name
         for datum in params["MetricData"]:

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 # jsii warns about the Node.js version on every import of aws_cdk (as tests/infra/conftest.py says).
 os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
@@ -138,3 +140,20 @@ def test_a_per_subnet_metrics_insights_alarm_added_to_the_stack_shows_in_the_bil
     )
     assert after["per_subnet"] == pytest.approx(before["per_subnet"] + INSIGHTS_ALARM_METRIC)
     assert after["per_subnet"] > TARGETS["default"]
+
+
+@settings(deadline=None)  # the first example imports the calculator (moto, aws_cdk)
+@given(st.integers(min_value=0, max_value=2_000_000), st.integers(min_value=1, max_value=100_000))
+def test_custom_metrics_cost_less_each_past_a_tier_and_never_less_in_all(metrics: int, more: int) -> None:
+    # GIVEN an account's custom metrics, and some more of them
+    from bench.cost import tiered  # noqa: PLC0415 - the calculator imports moto and aws_cdk
+
+    # THEN more metrics never cost less, each costs at most the first tier's $0.30 and at least the last
+    # tier's $0.02, and a metric added never costs more than the one before it
+    # (https://aws.amazon.com/cloudwatch/pricing/: $0.30, $0.10, $0.05, $0.02 a metric-month)
+    assert tiered(metrics + more) > tiered(metrics)
+    added = tiered(metrics + more) - tiered(metrics)
+    assert added == pytest.approx(0.02 * more) or 0.02 * more < added
+    assert added == pytest.approx(0.30 * more) or added < 0.30 * more
+    next_one, this_one = tiered(metrics + 2) - tiered(metrics + 1), tiered(metrics + 1) - tiered(metrics)
+    assert next_one == pytest.approx(this_one) or next_one < this_one
