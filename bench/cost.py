@@ -53,7 +53,7 @@ from bench.meter import PRICED_OPERATIONS, REQUEST_CHUNK_BYTES, collector, measu
 from fixtures.scale_estate import ACCOUNT, REGION
 from infra.app_builder import CONTEXT_KEY, build_app
 from subnet_monitor.aws.cloudwatch import PUT_METRIC_DATA_MAX_DATUMS
-from subnet_monitor.core.config import schedule_period_seconds
+from subnet_monitor.core.config import ENV_SCAN_CONFIG, ScanConfig, schedule_period_seconds
 from subnet_monitor.core.metrics import DIMENSION_SUBNET, NAMESPACE
 
 REPO = Path(__file__).resolve().parent.parent
@@ -481,6 +481,22 @@ def describe_measured(result: Mapping[str, Any]) -> str:
     )
 
 
+def metrics_setting(template: Mapping[str, Any]) -> str:
+    """The ``metrics`` setting of the template's collector, from the scan configuration in its environment."""
+    _, function = collector(template)
+    variables = function.get("Environment", {}).get("Variables", {})
+    return str(ScanConfig.from_env({ENV_SCAN_CONFIG: variables.get(ENV_SCAN_CONFIG, "")}).metrics)
+
+
+def _read_template(parser: argparse.ArgumentParser, path: Path) -> dict[str, Any]:
+    try:
+        template = json.loads(path.read_text())
+        collector(template)
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        parser.error(f"--template: {path} is not a template of the monitor's stack ({error})")
+    return template
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.cost", description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -493,6 +509,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument(
         "--settings", default=",".join(SETTINGS), help="comma-separated metrics settings (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--template",
+        type=Path,
+        help="price this synthesized template (e.g. cdk.out/SubnetMonitor.template.json) rather than the stack "
+        "built for each setting; its collector's metrics setting names it",
     )
     parser.add_argument("--markdown", action="store_true", help="print the tables as Markdown too")
     parser.add_argument("-o", "--output", type=Path, default=DEFAULT_OUTPUT, help="JSON results (default: %(default)s)")
@@ -515,8 +537,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     durations, durations_source = load_durations()
     started = time.perf_counter()
     results = []
+    given = _read_template(parser, args.template) if args.template else None
+    if given is not None:
+        settings = [metrics_setting(given)]
     for setting in settings:
-        template = synthesize(setting)
+        template = given or synthesize(setting)
         moto_speedups.forget()
         result = cost_setting(setting, template, measure(template, args.estate), sizes, durations)
         results.append(result)
