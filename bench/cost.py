@@ -461,6 +461,19 @@ def markdown(result: Mapping[str, Any]) -> str:
     return "\n".join(out)
 
 
+def comparison(results: Sequence[Mapping[str, Any]], size: int) -> str:
+    """Each line of the bill per subnet-month at ``size`` subnets, a column per setting (Markdown)."""
+    rows = {result["setting"]: next(row for row in result["sizes"] if row["size"] == size) for result in results}
+    settings = list(rows)
+    out = [f"| per subnet-month at {size:,} subnets | " + " | ".join(f"`{s}`" for s in settings) + " |"]
+    out.append("|---" * (len(settings) + 1) + "|")
+    for name in next(iter(rows.values()))["lines"]:
+        cells = [f"${rows[s]['lines'][name]['cost'] / size:.4f}" for s in settings]
+        out.append(f"| {name} | " + " | ".join(cells) + " |")
+    out.append("| **total** | " + " | ".join(f"**${rows[s]['per_subnet']:.3f}**" for s in settings) + " |")
+    return "\n".join(out)
+
+
 def describe_measured(result: Mapping[str, Any]) -> str:
     """What the scans did, per subnet and per scan, and what the template holds."""
     rates, stack = result["measured"], result["stack"]
@@ -549,6 +562,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.markdown:
         for result in results:
             print(f"\n{markdown(result)}")
+        for size in sizes:
+            print(f"\n{comparison(results, size)}")
     print(f"\nLambda durations from {durations_source}; us-east-1 list prices (sources in bench/cost.py)")
     print("targets:")
     for result in results:
