@@ -30,7 +30,7 @@ TEXT_LISTED_MAX = 50
 CHAT_LISTED_MAX = 10
 TRUNCATED = "\n[… cut: {} more bytes; the collector's subnet_report log records hold every subnet]"
 WHERE_ELSE = (
-    'Every subnet, with its figures: the collector\'s subnet_report log records (Logs Insights: filter message = '
+    "Every subnet, with its figures: the collector's subnet_report log records (Logs Insights: filter message = "
     '"subnet_report" and status != "OK"), or subnet-monitor scan. What to do: subnet-monitor fix.'
 )
 

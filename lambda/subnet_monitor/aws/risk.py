@@ -51,9 +51,7 @@ class RiskRecords:
         keys = [{DEDUP_KEY_ATTRIBUTE: {"S": f"{RISK_KEY_PREFIX}{shard}"}} for shard in SHARDS]
         records: dict[str, Notified] = {}
         for _ in range(UNPROCESSED_ROUNDS):
-            response = self._client.batch_get_item(
-                RequestItems={self._table: {"Keys": keys, "ConsistentRead": True}}
-            )
+            response = self._client.batch_get_item(RequestItems={self._table: {"Keys": keys, "ConsistentRead": True}})
             for item in response.get("Responses", {}).get(self._table, []):
                 if RECORDS_ATTRIBUTE in item:
                     records.update(decode(item[RECORDS_ATTRIBUTE]["S"]))

@@ -58,9 +58,7 @@ PUBLISHED = {
 }
 
 
-def subnet_datums(
-    reports: Iterable[SubnetReport], timestamp: datetime, metric_set: MetricSet
-) -> list[dict[str, Any]]:
+def subnet_datums(reports: Iterable[SubnetReport], timestamp: datetime, metric_set: MetricSet) -> list[dict[str, Any]]:
     """PutMetricData datums for every report, all stamped with the scan's one timestamp.
 
     The metrics of ``metric_set`` (:data:`PUBLISHED`); of those, ScaleHeadroom, FreePrefixBlocks and

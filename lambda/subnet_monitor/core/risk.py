@@ -80,11 +80,7 @@ def changes(
     >>> [n.change.value for n in changes([report("OK")], kept, now=300.0, reminder_seconds=3600)[0]]
     ['back to OK']
     """
-    kept = {
-        subnet_id: record
-        for subnet_id, record in records.items()
-        if now - record.seen < RECORD_RETENTION_SECONDS
-    }
+    kept = {subnet_id: record for subnet_id, record in records.items() if now - record.seen < RECORD_RETENTION_SECONDS}
     notices: list[Notice] = []
     for report in reports:
         record = kept.get(report.subnet_id)

@@ -301,9 +301,7 @@ class ScanFields(Model):
         "(default 168, 7 days).",
     )
 
-    metrics: Annotated[
-        MetricSet, refusing(f"must be one of {', '.join(repr(str(m)) for m in MetricSet)}")
-    ] = Field(
+    metrics: Annotated[MetricSet, refusing(f"must be one of {', '.join(repr(str(m)) for m in MetricSet)}")] = Field(
         MetricSet.DEFAULT,
         description='Per-subnet metrics published to Custom/VPC: "lean" (AvailableIPCount only), "default" (and '
         'SubnetStatus, the verdict) or "detailed" (and IPUtilization, ScaleHeadroom, FreePrefixBlocks, '
