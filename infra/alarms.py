@@ -1,4 +1,4 @@
-"""Alarms: each subnet's verdict through Metrics Insights, and the monitor's own health."""
+"""Alarms: the subnets at risk, counted per stack, and the monitor's own health."""
 
 from __future__ import annotations
 
@@ -11,48 +11,34 @@ from constructs import Construct
 
 from infra.timing import Timing
 from subnet_monitor.core.metrics import (
-    DIMENSION_SUBNET,
     NAMESPACE,
     SCAN_ERRORS,
     SERVICE,
-    STATUS_LEVEL,
-    SUBNET_STATUS,
+    SUBNETS_AT_RISK,
+    SUBNETS_CRITICAL,
     SUBNETS_SCANNED,
 )
-from subnet_monitor.core.models import Status
 
 # Powertools Metrics adds this dimension to every EMF metric; its value is POWERTOOLS_SERVICE_NAME.
 SERVICE_DIMENSION = "service"
-SCHEMA = f'SCHEMA("{NAMESPACE}", {DIMENSION_SUBNET})'
 # The label of the account a metric belongs to, in a monitoring account of CloudWatch cross-account
 # observability (not a dimension, so SCHEMA(...) still matches the SubnetId-only metrics).
 # https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-metrics-insights-querylanguage.html
 ACCOUNT_LABEL = "AWS.AccountId"
 
 
-# Sort order that puts the subnets closest to their threshold first.
-WORST_FIRST = {"MAX": "DESC", "MIN": "ASC"}
+def per_account_query(metric: str) -> str:
+    """A Metrics Insights query over a health metric of every linked account: one series (alarm contributor)
+    per account, the worst first. CloudWatch requires both GROUP BY and ORDER BY in a multi-time-series
+    alarm query. https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Create_Metrics_Insights_Alarm.html
 
-
-def per_subnet_query(function: str, metric: str, *, by_account: bool = False) -> str:
-    """A multi-time-series Metrics Insights query: one series (alarm contributor) per subnet.
-
-    CloudWatch requires both GROUP BY and ORDER BY in a multi-time-series alarm query; ordering
-    worst first also decides which subnets are evaluated when more than 500 report (a query
-    returns at most 500 series).
-    https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Create_Metrics_Insights_Alarm.html
-
-    ``by_account`` (the monitoring account of cross-account observability, whose queries span every
-    linked account) makes each series one subnet of one account, so a contributor names both.
-
-    >>> per_subnet_query("MAX", "IPUtilization")
-    'SELECT MAX(IPUtilization) FROM SCHEMA("Custom/VPC", SubnetId) GROUP BY SubnetId ORDER BY MAX() DESC'
-    >>> per_subnet_query("MIN", "AvailableIPCount", by_account=True).partition(" GROUP BY ")[2]
-    'AWS.AccountId, SubnetId ORDER BY MIN() ASC'
+    >>> per_account_query("SubnetsAtRisk")
+    'SELECT MAX(SubnetsAtRisk) FROM SCHEMA("Custom/VPC", service) GROUP BY AWS.AccountId ORDER BY MAX() DESC'
     """
-    order = f"ORDER BY {function}() {WORST_FIRST[function]}"
-    group = f"{ACCOUNT_LABEL}, {DIMENSION_SUBNET}" if by_account else DIMENSION_SUBNET
-    return f"SELECT {function}({metric}) FROM {SCHEMA} GROUP BY {group} {order}"
+    return (
+        f'SELECT MAX({metric}) FROM SCHEMA("{NAMESPACE}", {SERVICE_DIMENSION}) GROUP BY {ACCOUNT_LABEL} '
+        "ORDER BY MAX() DESC"
+    )
 
 
 def health_metric(name: str, statistic: str, period: Duration) -> cloudwatch.Metric:
@@ -69,20 +55,19 @@ def health_metric(name: str, statistic: str, period: Duration) -> cloudwatch.Met
 class MonitorAlarms(Construct):
     """Every alarm of the stack; each sends its ALARM and OK transitions to ``topic``.
 
-    The two per-subnet alarms query ``SubnetStatus`` (the verdict: 0 OK, 1 WARNING, 2 CRITICAL) in
-    ``SCHEMA("Custom/VPC", SubnetId) ... GROUP BY SubnetId``, so a subnet
-    discovered after the deploy is covered without one, and each breaching subnet is its own
-    contributor. Missing data keeps the current state: a subnet's datapoint arrives once per
-    scan, and Metrics Insights alarms see only the most recent 3 hours.
+    The two verdict alarms watch how many subnets the last scan judged at risk (``SubnetsAtRisk``: WARNING
+    or CRITICAL) and CRITICAL (``SubnetsCritical``), one number per stack, so they cost the same for any
+    number of subnets; the collector's own notification names the subnets (subnet_monitor.alerts). Missing
+    data keeps the current state: a stopped collector is the heartbeat's to report.
 
     Attributes
     ----------
     warning (a subnet WARNING or worse), critical (a subnet CRITICAL), heartbeat, function_errors,
     scan_errors, all (every alarm, for the dashboard)
 
-    With ``by_account`` (the monitoring account of cross-account observability) the per-subnet
-    queries group by ``AWS.AccountId, SubnetId`` and so cover every linked account; the health
-    alarms stay on this account's own monitor.
+    With ``by_account`` (the monitoring account of cross-account observability) the verdict alarms query
+    every linked account's counts, one contributor per account; the health alarms stay on this account's
+    own monitor.
     """
 
     def __init__(
@@ -100,31 +85,21 @@ class MonitorAlarms(Construct):
         self._by_account = by_account
         self._action = actions.SnsAction(topic)
         period = Duration.seconds(timing.alarm_period)
-        # One pair of alarms on the verdict (core/verdict.py) rather than one alarm per signal: every
-        # signal reaches them (utilization, minFreeIps, headroom, free /28s, the forecast, EKS health,
-        # the control plane's minimum), each subnet once, and CloudWatch bills 2 alarm metrics a subnet.
-        verdict = self._query("MAX", SUBNET_STATUS)
-        self.warning = self._per_subnet(
+        # Counts, not a Metrics Insights query over every subnet's SubnetStatus: CloudWatch bills such a
+        # query one alarm metric per subnet ($0.10 each a month), a count one for all (docs/scale-and-cost.md).
+        self.warning = self._verdict(
             "SubnetWarning",
-            query=verdict,
-            period=period,
-            threshold=STATUS_LEVEL[Status.WARNING],
-            operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            description=(
-                "A subnet's status is WARNING or CRITICAL: its status_reasons (the collector's subnet_report "
-                "log record, or subnet-monitor scan) say why."
-            ),
+            SUBNETS_AT_RISK,
+            period,
+            "Subnets are WARNING or CRITICAL: the collector's notification names them and why (status_reasons); "
+            "so do its subnet_report log records and subnet-monitor scan.",
         )
-        self.critical = self._per_subnet(
+        self.critical = self._verdict(
             "SubnetCritical",
-            query=verdict,
-            period=period,
-            threshold=STATUS_LEVEL[Status.CRITICAL],
-            operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            description=(
-                "A subnet's status is CRITICAL: its status_reasons (the collector's subnet_report log record, "
-                "or subnet-monitor scan) say why."
-            ),
+            SUBNETS_CRITICAL,
+            period,
+            "Subnets are CRITICAL: the collector's notification names them and why (status_reasons); so do its "
+            "subnet_report log records and subnet-monitor scan.",
         )
         heartbeat_period = Duration.seconds(timing.heartbeat_period)
         self.heartbeat = self._alarm(
@@ -173,27 +148,19 @@ class MonitorAlarms(Construct):
             if alarm is not None
         ]
 
-    def _query(self, function: str, metric: str) -> str:
-        return per_subnet_query(function, metric, by_account=self._by_account)
-
-    def _per_subnet(
-        self,
-        id_: str,
-        *,
-        query: str,
-        period: Duration,
-        threshold: float,
-        operator: cloudwatch.ComparisonOperator,
-        description: str,
-        missing: cloudwatch.TreatMissingData = cloudwatch.TreatMissingData.IGNORE,
-    ) -> cloudwatch.Alarm:
+    def _verdict(self, id_: str, count: str, period: Duration, description: str) -> cloudwatch.Alarm:
+        metric: cloudwatch.IMetric = (
+            cloudwatch.MathExpression(expression=per_account_query(count), period=period)
+            if self._by_account
+            else health_metric(count, cloudwatch.Stats.MAXIMUM, period)
+        )
         return self._alarm(
             id_,
-            metric=cloudwatch.MathExpression(expression=query, period=period),
-            threshold=threshold,
-            operator=operator,
+            metric=metric,
+            threshold=1,
+            operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
             evaluation_periods=1,
-            missing=missing,
+            missing=cloudwatch.TreatMissingData.IGNORE,
             description=description,
         )
 

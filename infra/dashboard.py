@@ -1,4 +1,5 @@
-"""The dashboard: fullest subnets, fewest free IPs, alarm status, monitor health, latest reports.
+"""The dashboard: subnets at risk, fewest free IPs, the verdicts and the detailed graphs the ``metrics``
+setting publishes, alarm status, monitor health, latest reports.
 
 Nothing here lists subnets: the graphs are Metrics Insights queries over ``Custom/VPC`` and the
 table is a Logs Insights query over the collector's ``subnet_report`` records, so a subnet found
@@ -8,6 +9,7 @@ tomorrow shows up without a redeploy.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -16,21 +18,49 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from infra.alarms import ACCOUNT_LABEL, SERVICE_DIMENSION, health_metric, per_subnet_query
+from infra.alarms import ACCOUNT_LABEL, SERVICE_DIMENSION, health_metric, per_account_query
 from infra.naming import account_unique_name
 from subnet_monitor.core.config import ScanConfig
 from subnet_monitor.core.metrics import (
     AVAILABLE_IP_COUNT,
+    DIMENSION_SUBNET,
     FREE_PREFIX_BLOCKS,
     HOURS_TO_EXHAUSTION,
     IP_UTILIZATION,
     NAMESPACE,
+    PUBLISHED,
     SCALE_HEADROOM,
     SCAN_DURATION,
     SCAN_ERRORS,
     SERVICE,
+    SUBNET_STATUS,
+    SUBNETS_AT_RISK,
+    SUBNETS_CRITICAL,
     SUBNETS_SCANNED,
 )
+
+SCHEMA = f'SCHEMA("{NAMESPACE}", {DIMENSION_SUBNET})'
+# Sort order that puts the subnets closest to their threshold first.
+WORST_FIRST = {"MAX": "DESC", "MIN": "ASC"}
+
+
+def per_subnet_query(function: str, metric: str, *, by_account: bool = False) -> str:
+    """A multi-time-series Metrics Insights query: one series per subnet, the worst first (which also decides
+    which subnets are shown when more than 500 report: a query returns at most 500 series).
+    https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-metrics-insights-querylanguage.html
+
+    ``by_account`` (the monitoring account of cross-account observability, whose queries span every
+    linked account) makes each series one subnet of one account, so a label names both.
+
+    >>> per_subnet_query("MAX", "IPUtilization")
+    'SELECT MAX(IPUtilization) FROM SCHEMA("Custom/VPC", SubnetId) GROUP BY SubnetId ORDER BY MAX() DESC'
+    >>> per_subnet_query("MIN", "AvailableIPCount", by_account=True).partition(" GROUP BY ")[2]
+    'AWS.AccountId, SubnetId ORDER BY MIN() ASC'
+    """
+    order = f"ORDER BY {function}() {WORST_FIRST[function]}"
+    group = f"{ACCOUNT_LABEL}, {DIMENSION_SUBNET}" if by_account else DIMENSION_SUBNET
+    return f"SELECT {function}({metric}) FROM {SCHEMA} GROUP BY {group} {order}"
+
 
 # How many subnets the two "top" graphs show (Metrics Insights ORDER BY ... LIMIT).
 TOP_SUBNETS = 10
@@ -135,79 +165,108 @@ class MonitorDashboard(Construct):
                 cloudwatch.HorizontalAnnotation(value=scan.min_free_ips, label="minFreeIps", color=cloudwatch.Color.RED)
             ]
         )
-        self.dashboard.add_widgets(
-            cloudwatch.GraphWidget(
-                title=f"Fullest subnets{scope_note}: top {TOP_SUBNETS} by IPUtilization (%)",
+        per_subnet = PUBLISHED[scan.metrics]
+
+        def top(
+            title: str, function: str, metric: str, axis: cloudwatch.YAxisProps, **props: Any
+        ) -> cloudwatch.GraphWidget:
+            return cloudwatch.GraphWidget(
+                title=f"{title}{scope_note}",
                 left=[
                     cloudwatch.MathExpression(
-                        expression=top_subnets_query("MAX", IP_UTILIZATION, by_account=by_account),
+                        expression=top_subnets_query(function, metric, by_account=by_account),
                         period=period,
                         label=SERIES_LABEL,
                     )
                 ],
-                left_y_axis=cloudwatch.YAxisProps(min=0, max=100, label="%", show_units=False),
-                left_annotations=thresholds,
+                left_y_axis=axis,
+                height=GRAPH_HEIGHT,
+                **props,
+            )
+
+        # In every setting: the counts the alarms watch, and AvailableIPCount.
+        self.dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title=f"Subnets at risk{scope_note} (the collector's notification names them)",
+                left=[self._count(SUBNETS_AT_RISK, "WARNING or CRITICAL", period, by_account)],
+                right=[self._count(SUBNETS_CRITICAL, "CRITICAL", period, by_account)],
+                left_y_axis=cloudwatch.YAxisProps(min=0, label="subnets", show_units=False),
+                right_y_axis=cloudwatch.YAxisProps(min=0, label="subnets", show_units=False),
                 width=HALF_WIDTH,
                 height=GRAPH_HEIGHT,
             ),
-            cloudwatch.GraphWidget(
-                title=f"Fewest free IPs{scope_note}: bottom {TOP_SUBNETS} by AvailableIPCount",
-                left=[
-                    cloudwatch.MathExpression(
-                        expression=top_subnets_query("MIN", AVAILABLE_IP_COUNT, by_account=by_account),
-                        period=period,
-                        label=SERIES_LABEL,
-                    )
-                ],
-                left_y_axis=cloudwatch.YAxisProps(min=0, label="addresses", show_units=False),
+            top(
+                f"Fewest free IPs: bottom {TOP_SUBNETS} by AvailableIPCount",
+                "MIN",
+                AVAILABLE_IP_COUNT,
+                cloudwatch.YAxisProps(min=0, label="addresses", show_units=False),
                 left_annotations=free_ip_annotations,
                 width=HALF_WIDTH,
-                height=GRAPH_HEIGHT,
             ),
         )
-        self.dashboard.add_widgets(
-            *(
-                cloudwatch.GraphWidget(
-                    title=title,
-                    left=[
-                        cloudwatch.MathExpression(
-                            expression=top_subnets_query("MIN", metric, by_account=by_account),
-                            period=period,
-                            label=SERIES_LABEL,
-                        )
-                    ],
-                    left_y_axis=cloudwatch.YAxisProps(label=unit, show_units=False),
-                    left_annotations=[
-                        cloudwatch.HorizontalAnnotation(value=line, label=line_label, color=cloudwatch.Color.RED)
-                    ],
-                    width=THIRD_WIDTH,
-                    height=GRAPH_HEIGHT,
-                )
-                for title, metric, unit, line, line_label in (
-                    (
-                        f"Least headroom at max scale{scope_note}: bottom {TOP_SUBNETS} by ScaleHeadroom",
-                        SCALE_HEADROOM,
-                        "addresses",
-                        0,
-                        "cannot reach max",
-                    ),
-                    (
-                        f"Fewest free /28 blocks{scope_note}: bottom {TOP_SUBNETS} by FreePrefixBlocks",
-                        FREE_PREFIX_BLOCKS,
-                        "blocks",
-                        scan.min_free_prefix_blocks,
-                        "minFreePrefixBlocks",
-                    ),
-                    (
-                        f"Soonest to run out{scope_note}: bottom {TOP_SUBNETS} by HoursToExhaustion",
-                        HOURS_TO_EXHAUSTION,
-                        "hours",
-                        scan.exhaustion_horizon_hours,
-                        "horizon",
-                    ),
+        # The verdict (default and detailed), and the detailed graphs.
+        verdicts = []
+        if SUBNET_STATUS in per_subnet:
+            verdicts.append(
+                top(
+                    f"Worst verdicts: top {TOP_SUBNETS} by SubnetStatus (0 OK, 1 WARNING, 2 CRITICAL)",
+                    "MAX",
+                    SUBNET_STATUS,
+                    cloudwatch.YAxisProps(min=0, max=2, label="status", show_units=False),
+                    width=FULL_WIDTH if IP_UTILIZATION not in per_subnet else HALF_WIDTH,
                 )
             )
-        )
+        if IP_UTILIZATION in per_subnet:
+            verdicts.append(
+                top(
+                    f"Fullest subnets: top {TOP_SUBNETS} by IPUtilization (%)",
+                    "MAX",
+                    IP_UTILIZATION,
+                    cloudwatch.YAxisProps(min=0, max=100, label="%", show_units=False),
+                    left_annotations=thresholds,
+                    width=HALF_WIDTH,
+                )
+            )
+        if verdicts:
+            self.dashboard.add_widgets(*verdicts)
+        detailed = [
+            top(
+                title,
+                "MIN",
+                metric,
+                cloudwatch.YAxisProps(label=unit, show_units=False),
+                left_annotations=[
+                    cloudwatch.HorizontalAnnotation(value=line, label=line_label, color=cloudwatch.Color.RED)
+                ],
+                width=THIRD_WIDTH,
+            )
+            for title, metric, unit, line, line_label in (
+                (
+                    f"Least headroom at max scale: bottom {TOP_SUBNETS} by ScaleHeadroom",
+                    SCALE_HEADROOM,
+                    "addresses",
+                    0,
+                    "cannot reach max",
+                ),
+                (
+                    f"Fewest free /28 blocks: bottom {TOP_SUBNETS} by FreePrefixBlocks",
+                    FREE_PREFIX_BLOCKS,
+                    "blocks",
+                    scan.min_free_prefix_blocks,
+                    "minFreePrefixBlocks",
+                ),
+                (
+                    f"Soonest to run out: bottom {TOP_SUBNETS} by HoursToExhaustion",
+                    HOURS_TO_EXHAUSTION,
+                    "hours",
+                    scan.exhaustion_horizon_hours,
+                    "horizon",
+                ),
+            )
+            if metric in per_subnet
+        ]
+        if detailed:
+            self.dashboard.add_widgets(*detailed)
         self.dashboard.add_widgets(
             cloudwatch.AlarmStatusWidget(
                 title="Alarms",
@@ -268,3 +327,10 @@ class MonitorDashboard(Construct):
                 height=TABLE_HEIGHT,
             )
         )
+
+    @staticmethod
+    def _count(metric: str, label: str, period: Duration, by_account: bool) -> cloudwatch.IMetric:
+        """A per-stack count; in the monitoring account, one series per linked account."""
+        if by_account:
+            return cloudwatch.MathExpression(expression=per_account_query(metric), period=period, label=SERIES_LABEL)
+        return health_metric(metric, cloudwatch.Stats.MAXIMUM, period).with_(label=label)

@@ -35,6 +35,7 @@ from infra.collector import (
 from infra.nag import WILDCARD_RESOURCE, Acknowledgement, acknowledge
 from infra.timing import FUNCTION_MEMORY_MB
 from subnet_monitor.aws.failures import DEDUP_EXPIRY_ATTRIBUTE, DEDUP_KEY_ATTRIBUTE, EPISODE_KEY_PREFIX
+from subnet_monitor.aws.risk import RISK_KEY_PREFIX
 from subnet_monitor.core.config import ENV_FAILURE_DEDUP_TABLE, ENV_FAILURE_TOPIC_ARN, FailureConfig
 from subnet_monitor.core.metrics import NOTIFICATION_ERRORS
 from subnet_monitor.failures.patterns import CLOUDTRAIL_PATTERNS, DEFAULT_PATTERNS, EVENT_SOURCE
@@ -63,6 +64,9 @@ DEDUP_ACTIONS = ("dynamodb:PutItem", "dynamodb:DeleteItem")
 # ForAllValues requires every one to match.
 # https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html
 EPISODE_ACTIONS = ("dynamodb:GetItem", "dynamodb:UpdateItem")
+# The collector's record of the subnets it named (subnet_monitor.aws.risk): its 16 items read in one
+# BatchGetItem, a changed one written whole. LeadingKeys applies to each key of a BatchGetItem.
+RISK_RECORD_ACTIONS = ("dynamodb:BatchGetItem", "dynamodb:PutItem")
 PUT_EVENTS = "events:PutEvents"
 NO_BACKUP_FOR_WINDOWS = "AwsSolutions-DDB3"
 
@@ -184,8 +188,19 @@ class FailureNotifications(Construct):
                 resources=[self.table.table_arn],
                 conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{EPISODE_KEY_PREFIX}*"]}},
             ),
+            # The alarms count the subnets at risk; the collector names them on the same topic, and keeps
+            # which it named under its own keys.
+            iam.PolicyStatement(
+                sid="RecordSubnetsNamed",
+                actions=list(RISK_RECORD_ACTIONS),
+                resources=[self.table.table_arn],
+                conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{RISK_KEY_PREFIX}*"]}},
+            ),
+            iam.PolicyStatement(sid="NameSubnetsAtRisk", actions=["sns:Publish"], resources=[topic.topic_arn]),
+            iam.PolicyStatement(sid="EncryptForAlarmTopic", actions=list(KMS_FOR_PUBLISH), resources=[key.key_arn]),
         )
         collector.function.add_environment(ENV_FAILURE_DEDUP_TABLE, self.table.table_name)
+        collector.function.add_environment(ENV_FAILURE_TOPIC_ARN, topic.topic_arn)
         self.alarms = self._alarms(stack.stack_name, topic)
         unscoped = "; ".join(f"{action}: {why}" for action, why in self.unscoped_actions.items())
         self.acknowledgements = acknowledge(

@@ -346,7 +346,8 @@ def run_scan(
         outcome.what_if = compare(assessed.changes, before, reports)
     outcome.status_counts = Counter(str(report.status) for report in reports)
     if publish:
-        outcome.published = MetricPublisher(clients.cloudwatch).publish(subnet_datums(reports, timestamp))
+        datums = subnet_datums(reports, timestamp, config.metrics)
+        outcome.published = MetricPublisher(clients.cloudwatch).publish(datums)
         outcome.errors.extend(outcome.published.errors)
     outcome.duration_ms = (time.perf_counter() - started) * 1000
     return outcome

@@ -16,7 +16,7 @@ from tests.moto_estate import CallCounter, Vpc
 
 SUBNETS = 2_500
 # AvailableIPCount, IPUtilization and SubnetStatus (nothing to model: no headroom, no /28s, no history)
-METRICS_PER_SUBNET = 3
+METRICS_PER_SUBNET = 2  # the default setting: AvailableIPCount and SubnetStatus (no modelled workload here)
 # moto's default VPC: one default subnet per AZ of us-east-1.
 DEFAULT_SUBNETS = 6
 
@@ -45,8 +45,8 @@ def test_2500_subnets_take_the_minimum_number_of_calls(vpc: Vpc, clients: AwsCli
     assert outcome.published.datums_sent == SUBNETS * METRICS_PER_SUBNET
     # ... reading the whole region, ceil(2,506 / 1,000) = 3 pages, rather than ceil(2,500 / 200 filter
     # values) = 13 calls by ID; their ENIs by VPC (the one VPC holds them all), one page as none are in
-    # use; ceil(2,500 / 500 queries) = 5 GetMetricData calls for the history, ceil(7,500 datums / 1,000)
-    # = 8 PutMetricData calls, and nothing else
+    # use; ceil(2,500 / 500 queries) = 5 GetMetricData calls for the history, ceil(5,000 datums / 1,000)
+    # = 5 PutMetricData calls, and nothing else
     assert counter.calls == {
         "ec2.DescribeSubnets": math.ceil((SUBNETS + DEFAULT_SUBNETS) / DESCRIBE_SUBNETS_PAGE_MAX),
         "ec2.DescribeNetworkInterfaces": 1,

@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fixtures.failure_stack import LocalFailureStack, mark_nodegroup_unhealthy
-from subnet_monitor.core.config import ENV_FAILURE_DEDUP_TABLE, ScanConfig
+from subnet_monitor.core.config import ENV_FAILURE_DEDUP_TABLE, ENV_FAILURE_TOPIC_ARN, ScanConfig
 from subnet_monitor.core.models import EKS_INSUFFICIENT_FREE_ADDRESSES, HealthIssue
 from subnet_monitor.failures.health import episode_key
 from subnet_monitor.handlers import scan as scan_handler
@@ -51,8 +51,10 @@ def scan(
         env = ScanConfig().to_env()
         if table:
             env[ENV_FAILURE_DEDUP_TABLE] = stack.table_name
-        else:  # the event function's environment (set by ``failures``) names it too: not the collector's
+            env[ENV_FAILURE_TOPIC_ARN] = stack.topic_arn
+        else:  # the event function's environment (set by ``failures``) names them too: not the collector's
             monkeypatch.delenv(ENV_FAILURE_DEDUP_TABLE, raising=False)
+            monkeypatch.delenv(ENV_FAILURE_TOPIC_ARN, raising=False)
         result = invoke(env=env)
         return Scanned(result, [failures(event) for event in stack.delivered()])
 
@@ -92,8 +94,13 @@ def test_an_issue_that_persists_over_three_scans_is_counted_and_notified_once(aw
     # AND only the first put an event, so the failure is counted once and notified once
     assert [len(s.delivered) for s in scans] == [1, 0, 0]
     assert failures_counted(aws, nodes) == 1.0
-    [notification] = stack.notifications()
+    notifications = stack.notifications()
+    [notification] = [n for n in notifications if n["attributes"]["signal"] != "subnet-status"]
     assert notification["subject"] == f"IP exhaustion: {nodes} (us-east-1b), EKS node group general in cluster platform"
+    # AND the collector named the subnet at risk once too, on the first scan (docs/metrics.md)
+    [named] = [n for n in notifications if n["attributes"]["signal"] == "subnet-status"]
+    assert nodes in named["message"]
+    assert [s.scan.summary["subnets_named"] for s in scans] == [1, 0, 0]
     # AND the Lambda result says which scan started the episode and which saw it go on
     assert [s.scan.summary["eks_health_episodes"] for s in scans] == [
         {"started": 1, "continuing": 0},
@@ -130,7 +137,7 @@ def test_an_issue_that_goes_away_and_comes_back_is_a_second_episode(aws, stack, 
     assert [len(s.delivered) for s in [*first, healed, *back]] == [1, 0, 0, 1, 0]
     assert failures_counted(aws, nodes) == 2.0
     # AND the second is not notified: the subnet was notified within the 15-minute window
-    assert len(stack.notifications()) == 1
+    assert len([n for n in stack.notifications() if n["attributes"]["signal"] != "subnet-status"]) == 1
     [counted] = back[0].delivered
     assert counted.logged("exhaustion_failure")[0]["notification"] == "suppressed"
 
@@ -171,12 +178,18 @@ def test_without_dynamodb_the_scan_keeps_its_results_and_counts_the_issue_again(
     assert reports[nodes]["available_ips"] == 1
     assert len(broken.health_findings(nodes)) == 1
     assert broken.scan.summary["metrics_not_published"] == 0
-    # AND the error is said: in the result, logged, and counted in ScanErrors
-    [error] = broken.scan.summary["errors"]
-    assert (error["source"], error["target"]) == ("dynamodb", "count the scan (EKS health episodes)")
-    assert "ResourceNotFoundException" in error["error"]
-    assert [r["source"] for r in broken.scan.records if r.get("message") == "scan_error"] == ["dynamodb"]
-    assert broken.scan.health()["ScanErrors"] == [1.0]
+    # AND the errors are said: in the result, logged, and counted in ScanErrors (the episodes, and the
+    # record of the subnets named at risk, which lives in the same table)
+    errors = broken.scan.summary["errors"]
+    assert [(e["source"], e["target"]) for e in errors] == [
+        ("dynamodb", "count the scan (EKS health episodes)"),
+        ("dynamodb", "read the subnets last named"),
+    ]
+    assert all("ResourceNotFoundException" in e["error"] for e in errors)
+    assert [r["source"] for r in broken.scan.records if r.get("message") == "scan_error"] == ["dynamodb"] * 2
+    assert broken.scan.health()["ScanErrors"] == [2.0]
+    # AND the subnet at risk is named again rather than not at all
+    assert broken.scan.summary["subnets_named"] == 1
     # AND the issue is put again and counted again: a repeat rather than a miss
     assert len(broken.delivered) == 1
     assert failures_counted(aws, nodes) == 2.0
@@ -199,7 +212,7 @@ def test_an_event_that_could_not_be_put_is_put_by_the_next_scan(aws, stack, scan
     retried = scan()
     assert retried.scan.summary["eks_health_episodes"] == {"started": 1, "continuing": 0}
     assert failures_counted(aws, nodes) == 1.0
-    assert len(stack.notifications()) == 1
+    assert len([n for n in stack.notifications() if n["attributes"]["signal"] != "subnet-status"]) == 1
 
 
 SUBNETS = st.lists(st.from_regex(r"subnet-[0-9a-f]{17}", fullmatch=True), min_size=1, max_size=16, unique=True)

@@ -52,14 +52,14 @@ def test_handler_publishes_logs_and_reports_health(aws: boto3.Session, vpc: Vpc,
     assert summary["subnets"] == 2
     assert summary["status"] == {"OK": 1, "WARNING": 0, "CRITICAL": 1}
     assert summary["errors"] == []
-    assert (summary["metrics_published"], summary["metrics_not_published"]) == (8, 0)
+    assert (summary["metrics_published"], summary["metrics_not_published"]) == (4, 0)
 
-    # AND CloudWatch holds the metrics per subnet, under the SubnetId dimension only; SubnetStatus is the
-    # verdict the alarms watch (2 CRITICAL, 0 OK)
-    assert read_back(aws, full) == {"AvailableIPCount": 5.0, "IPUtilization": 91.53, "SubnetStatus": 2.0}
-    assert read_back(aws, roomy) == {"AvailableIPCount": 251.0, "IPUtilization": 0.0, "SubnetStatus": 0.0}
+    # AND CloudWatch holds the default setting's metrics per subnet, under the SubnetId dimension only:
+    # AvailableIPCount and SubnetStatus, the verdict (2 CRITICAL, 0 OK)
+    assert read_back(aws, full) == {"AvailableIPCount": 5.0, "SubnetStatus": 2.0}
+    assert read_back(aws, roomy) == {"AvailableIPCount": 251.0, "SubnetStatus": 0.0}
     assert read_back(aws, unused) == {}
-    listed = aws.client("cloudwatch").list_metrics(Namespace="Custom/VPC", MetricName="IPUtilization")["Metrics"]
+    listed = aws.client("cloudwatch").list_metrics(Namespace="Custom/VPC", MetricName="SubnetStatus")["Metrics"]
     assert {tuple(d["Name"] for d in m["Dimensions"]) for m in listed} == {("SubnetId",)}
 
     # AND one structured record per subnet, and the EMF health metrics, reach the log
@@ -81,6 +81,34 @@ def test_handler_publishes_logs_and_reports_health(aws: boto3.Session, vpc: Vpc,
     assert emf["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["service"]]
     assert (emf["SubnetsScanned"], emf["ScanErrors"]) == ([2.0], [0.0])
     assert emf["ScanDuration"][0] > 0
+    # AND the counts the verdict alarms watch: one subnet at risk, and it is CRITICAL
+    assert (emf["SubnetsAtRisk"], emf["SubnetsCritical"]) == ([1.0], [1.0])
+
+
+@pytest.mark.parametrize(
+    ("metrics", "published"),
+    [
+        ("lean", {"AvailableIPCount": 5.0}),
+        ("detailed", {"AvailableIPCount": 5.0, "IPUtilization": 91.53, "SubnetStatus": 2.0}),
+    ],
+)
+def test_the_metrics_setting_decides_what_reaches_cloudwatch(
+    aws: boto3.Session, vpc: Vpc, invoke: Invoke, metrics: str, published: dict[str, float]
+) -> None:
+    # GIVEN a service on a subnet 92 % full
+    full = vpc.subnet(prefix=26)
+    vpc.consume(full, 54)
+    vpc.ecs_cluster("payments")
+    vpc.ecs_service("payments", "checkout", [full])
+
+    # WHEN the collector runs with the setting
+    result = invoke(ScanConfig(metrics=metrics))
+
+    # THEN CloudWatch holds that setting's series (AvailableIPCount in every one)
+    assert read_back(aws, full) == published
+    # AND the verdict and its reasons are in the log record and the counts whatever the setting
+    assert result.subnet_reports()[full]["status"] == "CRITICAL"
+    assert (result.health()["SubnetsAtRisk"], result.health()["SubnetsCritical"]) == ([1.0], [1.0])
 
 
 def test_handler_refuses_a_bad_environment_naming_the_variable(invoke: Invoke) -> None:

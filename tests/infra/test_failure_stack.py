@@ -188,17 +188,46 @@ def test_collector_may_put_only_its_own_events_on_the_default_bus(default):
     assert statement["Condition"] == {"StringEquals": {"events:source": "subnet-monitor"}}
 
 
-def test_collector_may_read_and_write_only_its_episode_items_in_the_table(default):
-    # The scan counts EKS health issues once per episode (docs/failures.md, "Episodes"): it reads and
-    # updates the table's eks-health# items, and no other item (not the notification windows).
+def test_collector_may_read_and_write_only_its_own_items_in_the_table(default):
+    # The scan counts EKS health issues once per episode (docs/failures.md, "Episodes") in the table's
+    # eks-health# items, and records the subnets it named (docs/metrics.md) in its risk# items; no other
+    # item (not the notification windows).
     scan = collector(default)
     table_id = next(iter(resources(default, "AWS::DynamoDB::Table")))
     assert scan["Environment"]["Variables"]["FAILURE_DEDUP_TABLE"] == {"Ref": table_id}
     role = scan["Role"]["Fn::GetAtt"][0]
-    [statement] = [s for s in statements(default, role) if any(a.startswith("dynamodb:") for a in actions_of(s))]
-    assert sorted(actions_of(statement)) == ["dynamodb:GetItem", "dynamodb:UpdateItem"]
-    assert statement["Resource"] == {"Fn::GetAtt": [table_id, "Arn"]}
-    assert statement["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["eks-health#*"]}}
+    found = {
+        tuple(sorted(actions_of(s))): (s["Resource"], s["Condition"])
+        for s in statements(default, role)
+        if any(a.startswith("dynamodb:") for a in actions_of(s))
+    }
+    table = {"Fn::GetAtt": [table_id, "Arn"]}
+    assert found == {
+        ("dynamodb:GetItem", "dynamodb:UpdateItem"): (
+            table,
+            {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["eks-health#*"]}},
+        ),
+        ("dynamodb:BatchGetItem", "dynamodb:PutItem"): (
+            table,
+            {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["risk#*"]}},
+        ),
+    }
+
+
+def test_collector_may_publish_only_to_the_alarm_topic(default):
+    # The collector names the subnets at risk on the stack's own (KMS-encrypted) topic, and nowhere else.
+    scan = collector(default)
+    topic_id = next(iter(resources(default, "AWS::SNS::Topic")))
+    key_id = next(iter(resources(default, "AWS::KMS::Key")))
+    assert scan["Environment"]["Variables"]["FAILURE_TOPIC_ARN"] == {"Ref": topic_id}
+    role = scan["Role"]["Fn::GetAtt"][0]
+    [publish] = [s for s in statements(default, role) if "sns:Publish" in actions_of(s)]
+    assert (actions_of(publish), publish["Resource"]) == (["sns:Publish"], {"Ref": topic_id})
+    [kms] = [s for s in statements(default, role) if any(a.startswith("kms:") for a in actions_of(s))]
+    assert (sorted(actions_of(kms)), kms["Resource"]) == (
+        ["kms:Decrypt", "kms:GenerateDataKey"],
+        {"Fn::GetAtt": [key_id, "Arn"]},
+    )
 
 
 def test_windows_table_expires_its_items(default):

@@ -34,13 +34,16 @@ BLOCK = {
     ],
     "observability": OBSERVABILITY,
 }
-PER_ACCOUNT_UTILIZATION = (
-    'SELECT MAX(IPUtilization) FROM SCHEMA("Custom/VPC", SubnetId) GROUP BY AWS.AccountId, SubnetId ORDER BY MAX() DESC'
-)
 PER_ACCOUNT_STATUS = (
     'SELECT MAX(SubnetStatus) FROM SCHEMA("Custom/VPC", SubnetId) GROUP BY AWS.AccountId, SubnetId ORDER BY MAX() DESC'
 )
-PER_SUBNET_STATUS = 'SELECT MAX(SubnetStatus) FROM SCHEMA("Custom/VPC", SubnetId) GROUP BY SubnetId ORDER BY MAX() DESC'
+# The verdict alarms of the monitoring account: each linked account's count, one contributor per account.
+PER_ACCOUNT_AT_RISK = (
+    'SELECT MAX(SubnetsAtRisk) FROM SCHEMA("Custom/VPC", service) GROUP BY AWS.AccountId ORDER BY MAX() DESC'
+)
+PER_ACCOUNT_CRITICAL = (
+    'SELECT MAX(SubnetsCritical) FROM SCHEMA("Custom/VPC", service) GROUP BY AWS.AccountId ORDER BY MAX() DESC'
+)
 OAM_TYPES = ("AWS::Oam::Sink", "AWS::Oam::Link")
 
 
@@ -64,7 +67,7 @@ def unlinked(built) -> Template:
     return built.template(2)
 
 
-def per_subnet_expressions(template: Template) -> list[str]:
+def alarm_expressions(template: Template) -> list[str]:
     return [
         metric["Expression"]
         for alarm in resources(template, "AWS::CloudWatch::Alarm").values()
@@ -128,12 +131,12 @@ def test_sink_arn_is_a_stack_output(monitoring):
     assert value == {"Fn::GetAtt": [sink_id, "Arn"]}
 
 
-def test_monitoring_alarms_and_dashboard_group_by_account_and_subnet(monitoring):
-    expressions = per_subnet_expressions(monitoring)
-    assert PER_ACCOUNT_STATUS in expressions
-    assert all("GROUP BY AWS.AccountId, SubnetId ORDER BY" in expression for expression in expressions)
+def test_monitoring_alarms_count_per_account_and_the_dashboard_groups_by_account_and_subnet(monitoring):
+    # The verdict alarms watch every linked account's counts, each account its own contributor
+    assert sorted(alarm_expressions(monitoring)) == [PER_ACCOUNT_AT_RISK, PER_ACCOUNT_CRITICAL]
     graphs = dashboard_expressions(monitoring)
-    assert f"{PER_ACCOUNT_UTILIZATION} LIMIT 10" in graphs
+    assert f"{PER_ACCOUNT_STATUS} LIMIT 10" in graphs
+    assert PER_ACCOUNT_AT_RISK in graphs
     assert (
         "SELECT MAX(SubnetsScanned) FROM SCHEMA(\"Custom/VPC\", service) WHERE service = 'subnet-monitor' "
         "GROUP BY AWS.AccountId"
@@ -148,7 +151,7 @@ def test_monitoring_account_with_an_existing_sink_creates_none_but_still_groups_
     }
     template = build(block).template()
     assert resources(template, "AWS::Oam::Sink") == {}
-    assert PER_ACCOUNT_STATUS in per_subnet_expressions(template)
+    assert PER_ACCOUNT_AT_RISK in alarm_expressions(template)
 
 
 def test_organization_only_sink_policy_has_one_statement():
@@ -179,9 +182,12 @@ def test_source_links_to_the_sink_of_its_region_sharing_custom_vpc_and_its_two_l
     )
 
 
-def test_source_keeps_its_own_per_subnet_alarms(source):
-    assert PER_SUBNET_STATUS in per_subnet_expressions(source)
-    assert not any("AWS.AccountId" in expression for expression in per_subnet_expressions(source))
+def test_source_keeps_its_own_count_alarms(source):
+    # plain alarms on its own SubnetsAtRisk / SubnetsCritical, no query across accounts
+    assert alarm_expressions(source) == []
+    assert {"SubnetsAtRisk", "SubnetsCritical"} <= {
+        alarm["Properties"].get("MetricName") for alarm in resources(source, "AWS::CloudWatch::Alarm").values()
+    }
     assert not any("AWS.AccountId" in expression for expression in dashboard_expressions(source))
 
 
@@ -199,7 +205,7 @@ def test_nothing_is_created_when_unset(block):
     for type_ in OAM_TYPES:
         assert resources(template, type_) == {}
     assert template.find_outputs("ObservabilitySinkArn") == {}
-    assert PER_SUBNET_STATUS in per_subnet_expressions(template)
+    assert alarm_expressions(template) == []
     assert not any("AWS.AccountId" in expression for expression in dashboard_expressions(template))
 
 

@@ -26,8 +26,7 @@ FULL_BLOCK = {
     ],
 }
 STATUS_QUERY = 'SELECT MAX(SubnetStatus) FROM SCHEMA("Custom/VPC", SubnetId) GROUP BY SubnetId ORDER BY MAX() DESC'
-# GROUP BY for one contributor per subnet; ORDER BY is required in multi-time-series alarms and
-# decides which 500 subnets a query returns: the worst ones.
+# GROUP BY for one series per subnet; ORDER BY decides which 500 subnets a query returns: the worst ones.
 UTILIZATION_QUERY = (
     'SELECT MAX(IPUtilization) FROM SCHEMA("Custom/VPC", SubnetId) GROUP BY SubnetId ORDER BY MAX() DESC'
 )
@@ -391,29 +390,37 @@ def test_slack_channel_only_when_configured(full, default):
 # --- alarms ------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("suffix", "threshold"), [("SubnetWarning", 1), ("SubnetCritical", 2)])
-def test_verdict_alarms_are_multi_time_series_metrics_insights_queries(full, default, suffix, threshold):
-    # GIVEN the verdict published as SubnetStatus (0 OK, 1 WARNING, 2 CRITICAL)
+@pytest.mark.parametrize(
+    ("suffix", "count"), [("SubnetWarning", "SubnetsAtRisk"), ("SubnetCritical", "SubnetsCritical")]
+)
+def test_verdict_alarms_watch_the_stacks_count_of_subnets_at_risk(full, default, suffix, count):
+    # GIVEN the collector's count of subnets WARNING or worse (SubnetsAtRisk) and CRITICAL (SubnetsCritical)
     topic_id = next(iter(resources(full[0], "AWS::SNS::Topic")))
     properties = alarm(full[0], suffix)
-    # THEN one contributor per subnet, at or above the status's level, notifying on ALARM and OK
-    assert [{k: v for k, v in m.items() if k != "Id"} for m in properties["Metrics"]] == [
-        {"Expression": STATUS_QUERY, "Period": 600, "ReturnData": True}
-    ]
-    assert properties["Threshold"] == threshold
+    # THEN each alarm is one metric for the whole stack (billed once, whatever the subnets), at 1 or more
+    assert (properties["Namespace"], properties["MetricName"], properties["Statistic"]) == (
+        "Custom/VPC",
+        count,
+        "Maximum",
+    )
+    assert properties["Dimensions"] == [{"Name": "service", "Value": "subnet-monitor"}]
+    assert properties["Threshold"] == 1
     assert properties["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
     assert properties["EvaluationPeriods"] == 1
     assert properties["TreatMissingData"] == "ignore"
     assert properties["AlarmActions"] == [{"Ref": topic_id}]
     assert properties["OKActions"] == [{"Ref": topic_id}]
     # AND the thresholds are the collector's (its environment), not the alarm's: the same alarm either way
-    assert alarm(default, suffix)["Threshold"] == threshold
+    assert alarm(default, suffix)["Threshold"] == 1
 
 
-def test_no_alarm_per_signal_the_verdict_carries(full):
+@pytest.mark.parametrize("metrics", ["lean", "default", "detailed"])
+def test_no_alarm_analyzes_a_metric_per_subnet_in_any_setting(metrics):
     # GIVEN every per-signal threshold set (minFreeIps, minFreePrefixBlocks, exhaustionHorizonHours)
-    names = {a["Properties"]["AlarmName"].split("-")[-1] for a in resources(full[0], "AWS::CloudWatch::Alarm").values()}
-    # THEN the per-subnet alarms are the verdict's two, not one per metric
+    template = build({**{k: v for k, v in FULL_BLOCK.items() if k != "environments"}, "metrics": metrics}).template()
+    alarms = resources(template, "AWS::CloudWatch::Alarm").values()
+    names = {a["Properties"]["AlarmName"].split("-")[-1] for a in alarms}
+    # THEN there is no alarm per signal, and no Metrics Insights alarm (billed one alarm metric per subnet)
     assert not names & {
         "UtilizationWarning",
         "UtilizationCritical",
@@ -422,13 +429,8 @@ def test_no_alarm_per_signal_the_verdict_carries(full):
         "LowFreePrefixBlocks",
         "ExhaustionSoon",
     }
-    expressions = [
-        m["Expression"]
-        for a in resources(full[0], "AWS::CloudWatch::Alarm").values()
-        for m in a["Properties"].get("Metrics", [])
-        if "Expression" in m
-    ]
-    assert expressions == [STATUS_QUERY, STATUS_QUERY]
+    assert {"SubnetWarning", "SubnetCritical"} <= names
+    assert not [m for a in alarms for m in a["Properties"].get("Metrics", []) if "Expression" in m]
 
 
 def test_heartbeat_alarms_when_scans_stop_arriving(default, cron):
@@ -483,21 +485,37 @@ def dashboard_widgets(template: Template) -> list[dict]:
     return json.loads(flatten(only(template, "AWS::CloudWatch::Dashboard")["DashboardBody"]))["widgets"]
 
 
-def test_dashboard_top_utilization_and_lowest_free_ips_by_metrics_insights(full):
-    expressions = [
+def dashboard_queries(template: Template) -> list[str]:
+    return [
         metric[0]["expression"]
-        for widget in dashboard_widgets(full[0])
+        for widget in dashboard_widgets(template)
         if widget["type"] == "metric"
         for metric in widget["properties"]["metrics"]
         if isinstance(metric[0], dict)
     ]
-    assert expressions == [
-        f"{UTILIZATION_QUERY} LIMIT 10",
-        f"{FREE_IPS_QUERY} LIMIT 10",
-        f"{HEADROOM_QUERY} LIMIT 10",
-        f"{PREFIX_QUERY} LIMIT 10",
-        f"{EXHAUSTION_QUERY} LIMIT 10",
-    ]
+
+
+@pytest.mark.parametrize(
+    ("metrics", "graphs"),
+    [
+        ("lean", [FREE_IPS_QUERY]),
+        ("default", [FREE_IPS_QUERY, STATUS_QUERY]),
+        ("detailed", [FREE_IPS_QUERY, STATUS_QUERY, UTILIZATION_QUERY, HEADROOM_QUERY, PREFIX_QUERY, EXHAUSTION_QUERY]),
+    ],
+)
+def test_dashboard_graphs_what_the_metrics_setting_publishes(metrics, graphs):
+    template = build({"metrics": metrics}).template()
+    # the per-subnet graphs are Metrics Insights queries over the metrics the setting publishes, no other
+    assert dashboard_queries(template) == [f"{query} LIMIT 10" for query in graphs]
+    # AND in every setting, the counts the alarms watch
+    counted = {
+        metric[1]
+        for widget in dashboard_widgets(template)
+        if widget["type"] == "metric"
+        for metric in widget["properties"]["metrics"]
+        if isinstance(metric[0], str)
+    }
+    assert {"SubnetsAtRisk", "SubnetsCritical"} <= counted
 
 
 def test_dashboard_alarm_status_lists_every_alarm(full):

@@ -10,8 +10,9 @@ import pytest
 
 from tests.infra.support import build, flatten, only, resources
 
-# minFreeIps set, so the stack has every alarm it can have.
-BLOCK = {"minFreeIps": 16}
+# minFreeIps set, so the stack has every alarm it can have; the detailed metrics, so its dashboard has every
+# graph it can have (the Grafana boards carry them all).
+BLOCK = {"minFreeIps": 16, "metrics": "detailed"}
 
 
 @pytest.fixture(scope="session")

@@ -24,6 +24,7 @@ from subnet_monitor.core.metrics import (
     IP_UTILIZATION,
     NAMESPACE,
     NOTIFICATION_ERRORS,
+    PUBLISHED,
     SCALE_HEADROOM,
     SCAN_DURATION,
     SCAN_ERRORS,
@@ -305,15 +306,16 @@ def test_alarm_state_changes_are_annotated_from_the_stacks_alarms() -> None:
     assert "${stack}" in by_title(board)["Alarms"]["options"]["content"]
 
 
-def test_subnet_variable_lists_the_subnets_the_collector_publishes() -> None:
+def test_subnet_variable_lists_the_subnets_the_collector_publishes_in_every_setting() -> None:
     [subnet] = [variable for variable in load(CLOUDWATCH_BOARD)["templating"]["list"] if variable["name"] == "subnet"]
     query = subnet["query"]
     assert (query["queryType"], query["namespace"], query["metricName"], query["dimensionKey"]) == (
         "dimensionValues",
         NAMESPACE,
-        IP_UTILIZATION,
+        AVAILABLE_IP_COUNT,
         DIMENSION_SUBNET,
     )
+    assert all(AVAILABLE_IP_COUNT in published for published in PUBLISHED.values())
 
 
 SERIES = re.compile(r"^(\w+)\{(.*)\}$")

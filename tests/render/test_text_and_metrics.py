@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from subnet_monitor.aws.batching import batched
 from subnet_monitor.core.config import ScanConfig
 from subnet_monitor.core.findings import Finding, Severity
-from subnet_monitor.core.metrics import subnet_datums
+from subnet_monitor.core.metrics import MetricSet, risk_counts, subnet_datums
 from subnet_monitor.core.models import Role, SubnetCapacity, SubnetReport, SubnetState, SubnetUse, Workload
 from subnet_monitor.core.verdict import build_report
 from subnet_monitor.render.text import findings_text, reasons_text, to_json, to_table
@@ -30,8 +30,8 @@ def report(
     return build_report(SubnetState(subnet_id, "vpc-1", "eu-west-1a", cidr, available), use, ScanConfig())
 
 
-def test_three_datums_per_subnet_with_the_contracts_names_units_and_one_timestamp() -> None:
-    datums = subnet_datums([report("subnet-0a"), report("subnet-0b", available=59)], NOW)
+def test_detailed_datums_carry_the_contracts_names_units_and_one_timestamp() -> None:
+    datums = subnet_datums([report("subnet-0a"), report("subnet-0b", available=59)], NOW, MetricSet.DETAILED)
     assert [(d["MetricName"], d["Dimensions"], d["Value"], d["Unit"]) for d in datums] == [
         ("AvailableIPCount", [{"Name": "SubnetId", "Value": "subnet-0a"}], 5, "Count"),
         ("IPUtilization", [{"Name": "SubnetId", "Value": "subnet-0a"}], 91.53, "Percent"),
@@ -42,6 +42,30 @@ def test_three_datums_per_subnet_with_the_contracts_names_units_and_one_timestam
         ("SubnetStatus", [{"Name": "SubnetId", "Value": "subnet-0b"}], 0, "None"),
     ]
     assert {d["Timestamp"] for d in datums} == {NOW}
+
+
+def test_the_metrics_setting_decides_the_series_and_available_ip_count_is_in_every_one() -> None:
+    reports = [report("subnet-0a"), report("subnet-0b", available=59)]
+
+    def names(metric_set: MetricSet) -> list[tuple[str, str]]:
+        return [(d["Dimensions"][0]["Value"], d["MetricName"]) for d in subnet_datums(reports, NOW, metric_set)]
+
+    assert names(MetricSet.LEAN) == [("subnet-0a", "AvailableIPCount"), ("subnet-0b", "AvailableIPCount")]
+    assert names(MetricSet.DEFAULT) == [
+        ("subnet-0a", "AvailableIPCount"),
+        ("subnet-0a", "SubnetStatus"),
+        ("subnet-0b", "AvailableIPCount"),
+        ("subnet-0b", "SubnetStatus"),
+    ]
+    assert set(names(MetricSet.LEAN)) < set(names(MetricSet.DEFAULT)) < set(names(MetricSet.DETAILED))
+
+
+def test_risk_counts_count_warning_or_worse_and_critical() -> None:
+    critical, ok = report("subnet-0a"), report("subnet-0b", available=59)
+    warning = report("subnet-0c", available=10)  # 10 of 59 free: 83 % used
+    assert (critical.status, warning.status, ok.status) == ("CRITICAL", "WARNING", "OK")
+    assert risk_counts([critical, warning, ok, ok]) == {"SubnetsAtRisk": 2, "SubnetsCritical": 1}
+    assert risk_counts([]) == {"SubnetsAtRisk": 0, "SubnetsCritical": 0}
 
 
 @given(items=st.lists(st.integers(), max_size=3000), size=st.integers(1, 1000))

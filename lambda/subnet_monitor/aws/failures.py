@@ -110,12 +110,18 @@ class NotificationGate:
         )
 
 
-class FailureNotifier:
-    """Publishes a notification to the stack's (KMS-encrypted) topic."""
+class TopicNotifier:
+    """Publishes a notification to the stack's (KMS-encrypted) topic: the failure path's, and the collector's
+    naming the subnets at risk (subnet_monitor.alerts)."""
 
     def __init__(self, client: BaseClient, topic_arn: str) -> None:
         self._client = client
         self._topic = topic_arn
+
+    @classmethod
+    def for_topic(cls, topic_arn: str, session: boto3.Session | None = None) -> TopicNotifier:
+        """A notifier through a client with the one retry policy."""
+        return cls((session or boto3.Session()).client("sns", config=CLIENT_CONFIG), topic_arn)
 
     def publish(self, subject: str, message: Mapping[str, str], attributes: Mapping[str, str]) -> str:
         """The SNS message ID. The attributes let a subscription filter by ``subnet_id`` or ``signal``.

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -21,8 +21,18 @@ from subnet_monitor.core.models import (
     SubnetState,
     Workload,
 )
+from subnet_monitor.core.notices import (
+    CHAT_PROTOCOL,
+    SNS_MESSAGE_MAX_BYTES,
+    Quote,
+    bounded,
+    code,
+    plain,
+    slack,
+    sns_message_json,
+    sns_subject,
+)
 from subnet_monitor.core.subnet import usable_ips
-from subnet_monitor.core.text import escape_unsafe
 from subnet_monitor.failures.details import KIND_API_CALLER, KIND_AUTO_SCALING_GROUP, Signal
 from subnet_monitor.failures.patterns import (
     INSUFFICIENT_CIDR_BLOCKS,
@@ -42,24 +52,7 @@ DETAIL_LABELS = {
     "caller_arn": "Caller",
     "network_interface_id": "ENI",
 }
-# SNS refuses a subject over 100 characters.
-# SNS Publish: a subject "must be ASCII text that begins with a letter, number, or punctuation mark;
-# must not include line breaks or control characters; and must be less than 100 characters long"; the
-# message is at most 256 KB (262,144 bytes) with its attributes counted in.
-# https://docs.aws.amazon.com/sns/latest/api/API_Publish.html
-SNS_SUBJECT_MAX = 99
-SNS_MESSAGE_MAX_BYTES = 262_144
 TRUNCATED = "\n[… cut: {} more bytes; the function's log holds the whole failure]"
-# One message per protocol (Publish with MessageStructure=json: a JSON object whose "default" string
-# goes to every protocol without its own key, same API_Publish page). Chat applications (AWS Chatbot,
-# now Amazon Q Developer in chat applications) subscribe to the topic over HTTPS
-# (https://global.sns-api.chatbot.amazonaws.com), so the "https" key carries the chat message and
-# e-mail keeps the plain text.
-CHAT_PROTOCOL = "https"
-# A chat message is read at a glance: a name or reason longer than this is cut there (the e-mail and
-# the function's log hold it whole).
-CHAT_VALUE_MAX = 300
-Quote = Callable[[str], str]
 
 
 def with_interface_subnets(failures: Sequence[Failure], subnet_of: Mapping[str, str]) -> list[Failure]:
@@ -214,7 +207,7 @@ def notification(
     control characters are written as escapes (on their own line), chat markup is neutralised.
     """
     finding = failure_finding(failure)
-    where = workload_text(failure.workload, _plain)
+    where = workload_text(failure.workload, plain)
     zone = (state.availability_zone if state else None) or failure.availability_zone
     subject = f"IP exhaustion: {finding.subject}"
     if failure.subnet_id:
@@ -224,9 +217,9 @@ def notification(
         finding.message,
         "",
         f"What failed : {where}",
-        f"Reason      : {_plain(failure.reason)}",
-        f"Where       : account {_plain(failure.account) or '-'}, region {_plain(failure.region) or '-'}"
-        + (f", AZ {_plain(zone)}" if zone else ""),
+        f"Reason      : {plain(failure.reason)}",
+        f"Where       : account {plain(failure.account) or '-'}, region {plain(failure.region) or '-'}"
+        + (f", AZ {plain(zone)}" if zone else ""),
     ]
     if failure.subnet_id and state is not None:
         usable = usable_ips(state.cidr)
@@ -238,9 +231,9 @@ def notification(
         lines.append("Subnet      : not named by the event")
     lines.extend(
         [
-            *(f"{DETAIL_LABELS.get(key, key):<12}: {_plain(value)}" for key, value in failure.details.items()),
-            f"Fix         : {fix_hint(failure, _plain)}",
-            f"When        : {_plain(failure.time) or '-'} (event {_plain(failure.event_id) or '-'})",
+            *(f"{DETAIL_LABELS.get(key, key):<12}: {plain(value)}" for key, value in failure.details.items()),
+            f"Fix         : {fix_hint(failure, plain)}",
+            f"When        : {plain(failure.time) or '-'} (event {plain(failure.event_id) or '-'})",
             "",
             _window_sentence(failure, window_minutes),
         ]
@@ -254,12 +247,11 @@ def notification(
         - sum(len(k.encode()) + len(v.encode()) + len("String") for k, v in attributes.items())
         - len(sns_message_json({"default": "", CHAT_PROTOCOL: chat}).encode())
     )
-    return _subject(subject), {"default": _bounded("\n".join(lines), budget), CHAT_PROTOCOL: chat}, attributes
-
-
-def sns_message_json(message: Mapping[str, str]) -> str:
-    """The ``Message`` of a ``MessageStructure=json`` publish (the notifier sends exactly this)."""
-    return json.dumps(message, ensure_ascii=False)
+    return (
+        sns_subject(subject),
+        {"default": bounded("\n".join(lines), budget, TRUNCATED), CHAT_PROTOCOL: chat},
+        attributes,
+    )
 
 
 def chat_message(failure: Failure, state: SubnetState | None, *, window_minutes: int, read_at: str) -> dict[str, Any]:
@@ -270,22 +262,22 @@ def chat_message(failure: Failure, state: SubnetState | None, *, window_minutes:
     Chatbot) custom notification: https://docs.aws.amazon.com/chatbot/latest/adminguide/custom-notifs.html.
     With ``client-markdown`` it is rendered in the chat's own markup (Slack's mrkdwn), so a name like
     ``*urgent*``, ``<!channel>`` or ``<http://x|click>`` would be bold text, a channel-wide ping or a
-    disguised link. Every name and text an event brings is set as inline code (:func:`_code`), and all
+    disguised link. Every name and text an event brings is set as inline code (:func:`code`), and all
     text has ``&``, ``<`` and ``>`` written as HTML entities, Slack's own escaping rule: "Slack uses &, <,
     and > as control characters for special parsing in text objects, so they must be converted to HTML
     entities" (https://api.slack.com/reference/surfaces/formatting#escaping).
     """
     finding = failure_finding(failure)
     zone = (state.availability_zone if state else None) or failure.availability_zone
-    where = workload_text(failure.workload, _code)
-    zone_text = f" ({_code(zone)})" if zone else ""
+    where = workload_text(failure.workload, code)
+    zone_text = f" ({code(zone)})" if zone else ""
     title = f"IP exhaustion: {failure.subnet_id}{zone_text}" if failure.subnet_id else f"IP exhaustion: {where}"
     lines = [
         finding.message,
         f"*What failed:* {where}",
-        f"*Reason:* {_code(failure.reason)}",
-        f"*Where:* account {_code(failure.account)}, region {_code(failure.region)}"
-        + (f", AZ {_code(zone)}" if zone else ""),
+        f"*Reason:* {code(failure.reason)}",
+        f"*Where:* account {code(failure.account)}, region {code(failure.region)}"
+        + (f", AZ {code(zone)}" if zone else ""),
     ]
     if failure.subnet_id and state is not None:
         lines.append(f"*Subnet:* {state.subnet_id} ({state.cidr}, {state.vpc_id})")
@@ -297,8 +289,8 @@ def chat_message(failure: Failure, state: SubnetState | None, *, window_minutes:
         lines.append(f"*Subnet:* {failure.subnet_id} (its free addresses could not be read now)")
     else:
         lines.append("*Subnet:* not named by the event")
-    lines.extend(f"*{DETAIL_LABELS.get(key, key)}:* {_code(value)}" for key, value in failure.details.items())
-    lines.append(f"*When:* {_code(failure.time)} (event {_code(failure.event_id)})")
+    lines.extend(f"*{DETAIL_LABELS.get(key, key)}:* {code(value)}" for key, value in failure.details.items())
+    lines.append(f"*When:* {code(failure.time)} (event {code(failure.event_id)})")
     lines.append(_window_sentence(failure, window_minutes))
     metadata: dict[str, Any] = {"eventType": finding.code}
     if failure.subnet_id:
@@ -308,9 +300,9 @@ def chat_message(failure: Failure, state: SubnetState | None, *, window_minutes:
         "source": "custom",
         "content": {
             "textType": "client-markdown",
-            "title": _slack(title),
-            "description": _slack("\n".join(lines)),
-            "nextSteps": [_slack(fix_hint(failure, _code))],
+            "title": slack(title),
+            "description": slack("\n".join(lines)),
+            "nextSteps": [slack(fix_hint(failure, code))],
         },
         "metadata": metadata,
     }
@@ -323,62 +315,3 @@ def _window_sentence(failure: Failure, window_minutes: int) -> str:
         + (f" in IPExhaustionFailures (Custom/VPC, SubnetId={failure.subnet_id})" if failure.subnet_id else "")
         + " but not notified again."
     )
-
-
-def _plain(value: str) -> str:
-    """A value an event brought, for the e-mail: its control characters (line feed included, so it
-    cannot add lines that look like ours) written as escapes."""
-    return escape_unsafe(value, keep_newlines=False)
-
-
-def _code(value: str) -> str:
-    """A value an event brought, for the chat: inline code, which Slack shows character for character
-    without bold, italics, strike-through or emoji. Why code and not a zero-width character after each
-    ``*``/``_``/``~``: a zero-width character cannot be seen but is copied, so a name pasted from the
-    chat into the AWS CLI would not match; and Slack has no backslash escape. Inline code cannot hold a
-    backtick or a line break, so a backtick is shown as ``ˋ`` (U+02CB) and control characters as
-    escapes; ``<``, ``>`` and ``&`` are left to :func:`_slack`."""
-    text = _plain(value).replace("`", "\u02cb")
-    if len(text) > CHAT_VALUE_MAX:
-        text = text[: CHAT_VALUE_MAX - 1] + "…"
-    return f"`{text}`" if text else "-"
-
-
-def _slack(text: str) -> str:
-    """``&``, ``<`` and ``>`` as the HTML entities Slack asks for: no mention, channel ping or link can
-    be formed from what is left."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _subject(text: str) -> str:
-    """``text`` as SNS takes a subject: printable ASCII only (a name may hold any character, an Auto
-    Scaling group's even a control one), starting with a letter, digit or punctuation, under 100."""
-    printable = "".join(c if " " <= c <= "~" else " " for c in text.encode("ascii", "replace").decode())
-    subject = " ".join(printable.split())
-    return subject if len(subject) <= SNS_SUBJECT_MAX else subject[: SNS_SUBJECT_MAX - 1] + "~"
-
-
-def _bounded(message: str, budget: int) -> str:
-    """``message`` cut, with a marker, so that it fits ``budget`` bytes once written as a JSON string
-    (a stopped task's reason, or any event text, can be megabytes)."""
-    limit = budget
-    while limit > len(TRUNCATED):
-        kept = _cut(message, limit)
-        over = _json_size(kept) - budget
-        if over <= 0:
-            return kept
-        limit -= over  # each byte cut shortens the JSON string by at least one byte
-    return ""  # no room even for the marker (the chat message and attributes are bounded well below)
-
-
-def _json_size(text: str) -> int:
-    return len(sns_message_json({"": text}).encode()) - len(sns_message_json({"": ""}).encode())
-
-
-def _cut(message: str, limit: int) -> str:
-    data = message.encode()
-    if len(data) <= limit:
-        return message
-    marker_room = len(TRUNCATED.format(len(data)).encode())
-    kept = data[: limit - marker_room].decode(errors="ignore")
-    return kept + TRUNCATED.format(len(data) - len(kept.encode()))

@@ -17,8 +17,8 @@ from subnet_monitor.aws.cloudwatch import MetricPublisher, PublishResult
 from subnet_monitor.aws.ec2 import Ec2Reader
 from subnet_monitor.aws.failures import (
     FailureClients,
-    FailureNotifier,
     NotificationGate,
+    TopicNotifier,
     interface_subnets,
 )
 from subnet_monitor.core.config import FailureConfig
@@ -87,7 +87,7 @@ def handle_failures(
     outcome.published = MetricPublisher(clients.cloudwatch).publish(failure_datums(failures, timestamp))
     outcome.errors.extend(outcome.published.errors)
     gate = NotificationGate(clients.dynamodb, table_name, config.window_minutes * SECONDS_PER_MINUTE)
-    notifier = FailureNotifier(clients.sns, topic_arn)
+    notifier = TopicNotifier(clients.sns, topic_arn)
     _notify(outcome, gate, notifier, config, now)
     return outcome
 
@@ -109,7 +109,7 @@ def _attribute_interfaces(clients: FailureClients, failures: list[Failure], erro
 
 
 def _notify(
-    outcome: FailureOutcome, gate: NotificationGate, notifier: FailureNotifier, config: FailureConfig, now: float
+    outcome: FailureOutcome, gate: NotificationGate, notifier: TopicNotifier, config: FailureConfig, now: float
 ) -> None:
     read_at = datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     for failure in outcome.parsed.failures:

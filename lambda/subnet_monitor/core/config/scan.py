@@ -16,6 +16,7 @@ from subnet_monitor.core.capacity import DEFAULT_WARM_ENI_TARGET, DEFAULT_WARM_P
 from subnet_monitor.core.cni import ConfiguredCni
 from subnet_monitor.core.config.documents import parse_json
 from subnet_monitor.core.config.errors import ConfigError, Model, refusing, validate
+from subnet_monitor.core.metrics import MetricSet
 
 # Subnet IDs are "subnet-" + 8 (legacy) or 17 hexadecimal characters.
 # https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_Subnet.html
@@ -39,6 +40,9 @@ EXHAUSTION_HORIZON_MAX_HOURS = 8760.0
 # The addresses of a /16, the largest subnet (core.subnet.SUBNET_PREFIX_MIN, which imports this
 # module): a floor above it would hold every subnet CRITICAL.
 MIN_FREE_IPS_MAX = 65_536
+DEFAULT_RISK_REMINDER_HOURS = 24.0
+# A month: past it a subnet still at risk is named at least monthly; the table's records live 35 days.
+RISK_REMINDER_MAX_HOURS = 720.0
 # The collector's one environment variable: the ScanConfig as compact JSON, keys as in cdk.json.
 ENV_SCAN_CONFIG = "SUBNET_MONITOR_SCAN_CONFIG"
 
@@ -295,6 +299,24 @@ class ScanFields(Model):
         DEFAULT_EXHAUSTION_HORIZON_HOURS,
         description="Hours: WARNING, with a finding, when a subnet is forecast to run out sooner "
         "(default 168, 7 days).",
+    )
+
+    metrics: Annotated[MetricSet, refusing(f"must be one of {', '.join(repr(str(m)) for m in MetricSet)}")] = Field(
+        MetricSet.DEFAULT,
+        description='Per-subnet metrics published to Custom/VPC: "lean" (AvailableIPCount only), "default" (and '
+        'SubnetStatus, the verdict) or "detailed" (and IPUtilization, ScaleHeadroom, FreePrefixBlocks, '
+        "HoursToExhaustion, for the graphs). Every finding is in the report and the notification whatever the "
+        "setting; docs/scale-and-cost.md has the price of each.",
+    )
+    risk_reminder_hours: Annotated[
+        float,
+        Strict(),
+        Field(gt=0, le=RISK_REMINDER_MAX_HOURS, allow_inf_nan=False),
+        refusing(f"must be a number of hours above 0 and at most {RISK_REMINDER_MAX_HOURS:g} (30 days)"),
+    ] = Field(
+        DEFAULT_RISK_REMINDER_HOURS,
+        description="Hours: the collector names a subnet in a notification when it becomes WARNING or CRITICAL, "
+        "changes status or is back to OK, and again every this many hours while it stays at risk (default 24).",
     )
 
     @model_validator(mode="after")
