@@ -182,7 +182,8 @@ def stack_counts(template: Mapping[str, Any]) -> dict[str, Any]:
 
 def handler_metric_names(directory: Path = HANDLERS_DIR) -> list[str]:
     """The EMF metrics the Lambda handlers can emit: the ``name=`` of every ``metrics.add_metric(...)``
-    call, a string or a constant of the handler's module (the names live in ``core/metrics.py``)."""
+    call that is a string or a constant of the handler's module (the names live in ``core/metrics.py``);
+    a name computed at run time is not seen here, but in the EMF output of the measured scans."""
     names = set()
     for path in sorted(directory.glob("*.py")):
         module = None
@@ -200,9 +201,10 @@ def handler_metric_names(directory: Path = HANDLERS_DIR) -> list[str]:
                 names.add(name.value)
             elif isinstance(name, ast.Name):
                 module = module or importlib.import_module(f"subnet_monitor.handlers.{path.stem}")
-                names.add(getattr(module, name.id))
-            else:
-                raise ValueError(f"{path}:{node.lineno}: a metric name the calculator cannot read")
+                # A loop's variable (the collector's risk counts) is no constant: those are read from
+                # the collector's EMF output instead.
+                if isinstance(getattr(module, name.id, None), str):
+                    names.add(getattr(module, name.id))
     return sorted(names)
 
 
