@@ -360,7 +360,10 @@ def monthly(stack: Mapping[str, Any], rates: Mapping[str, Any], size: int, durat
             rates["metrics_requested_per_subnet"] * size * n / 1000 * GET_METRIC_DATA_PER_1000_METRICS,
             f"{rates['metrics_requested_per_subnet'] * size:,.0f}/scan",
         ),
-        "PutMetricData": (put_calls * n / 1000 * API_REQUESTS_PER_1000, f"{put_calls} calls/scan"),
+        "PutMetricData": (
+            put_calls * n / 1000 * API_REQUESTS_PER_1000,
+            f"{put_calls} call{'' if put_calls == 1 else 's'}/scan",
+        ),
         "logs": (log_bytes * n / 1e9 * LOGS_INGESTED_PER_GB, f"{log_bytes * n / 1e9:,.2f} GB"),
         "Lambda": (
             gb_seconds * LAMBDA_GB_SECOND[stack["collector_architecture"]] + n * LAMBDA_REQUEST,
@@ -374,7 +377,7 @@ def monthly(stack: Mapping[str, Any], rates: Mapping[str, Any], size: int, durat
                 + sns_requests * SNS_PUBLISH
                 + rates["eventbridge_events_per_scan"] * EVENTBRIDGE_EVENT
             ),
-            f"{dynamo['read_units_per_scan']:g} RRU, {write_units:,.0f} WRU, {sns_requests} pub/scan",
+            f"{dynamo['read_units_per_scan']:g} RRU, {write_units:,.0f} WRU, {sns_requests} SNS/scan",
         ),
         "fixed": (
             stack["dashboards"] * DASHBOARD + stack["kms_keys"] * KMS_KEY,
