@@ -262,10 +262,10 @@ def load_durations(path: Path = BENCH_RESULTS) -> tuple[dict[int, float], str]:
     """Scan durations by size: ``make bench``'s wall time of the handler when ``path`` holds them, else
     the documented ones."""
     with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
-        rows = json.loads(path.read_text())["sizes"]
-        durations = {int(row["size"]): float(row["wall_s"]) for row in rows}
+        results = json.loads(path.read_text())
+        durations = {int(row["size"]): float(row["wall_s"]) for row in results["sizes"]}
         if durations:
-            return durations, f"{path.name} (make bench, {json.loads(path.read_text()).get('generated', '?')})"
+            return durations, f"{path.name} (make bench of {results.get('generated', 'an unknown date')})"
     return dict(DOCUMENTED_DURATIONS_S), "docs/scale-and-cost.md (make bench of 2026-11-24; no bench/results.json)"
 
 
@@ -284,6 +284,8 @@ def per_subnet_figures(measured: Mapping[str, Any], emf_names: Sequence[str]) ->
     datums = sum(steady["datums"].values())
     return {
         "subnets": subnets,
+        # What a scan could not read would be missing from the figures: said, not hidden.
+        "scan_errors": [*first["errors"], *steady["errors"]],
         "metrics_per_subnet": len(per_subnet) / subnets,
         "metric_kinds": [
             {"metric": m[1], "subnets_share": sum(1 for p in per_subnet if p[1] == m[1]) / subnets}
@@ -302,7 +304,6 @@ def per_subnet_figures(measured: Mapping[str, Any], emf_names: Sequence[str]) ->
             "write_units_first_scan": first["dynamodb_write_units"],
         },
         "sns": {"requests_first_scan": first["sns_requests"], "bytes_first_scan": first["sns_bytes"]},
-        "sns_requests_steady_scan": steady["sns_requests"],
         "eventbridge_events_per_scan": max(first["eventbridge_events"], steady["eventbridge_events"]),
         "billed_calls": {
             scan: {op: n for op, n in measured[scan]["calls"].items() if op.split(".")[0] not in FREE_SERVICES}
@@ -496,6 +497,12 @@ def describe_measured(result: Mapping[str, Any]) -> str:
         + f"\n  billed calls, first scan: {rates['billed_calls']['first_scan']}; "
         f"steady scan: {rates['billed_calls']['steady_scan']}"
         + (f"\n  calls not priced: {rates['unpriced_calls']}" if rates["unpriced_calls"] else "")
+        + (f"\n  SCAN ERRORS (figures incomplete): {rates['scan_errors']}" if rates["scan_errors"] else "")
+        + (
+            f"\n  GetMetricData expressions not priced: {rates['expression_queries']}"
+            if rates["expression_queries"]
+            else ""
+        )
     )
 
 

@@ -56,7 +56,8 @@ def collector(template: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
 
 def item_bytes(value: Mapping[str, Any]) -> int:
     """The size DynamoDB bills an item at: attribute names plus values (strings and binaries by their
-    length, numbers about one byte per two digits plus one, lists and maps 3 bytes plus one per element).
+    length, numbers one byte per two significant digits plus one, lists and maps 3 bytes plus one per
+    element).
     https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html"""
 
     def size(attribute: Mapping[str, Any]) -> int:
@@ -64,11 +65,11 @@ def item_bytes(value: Mapping[str, Any]) -> int:
         if kind in ("S", "B"):
             return len(data.encode() if isinstance(data, str) else data)
         if kind == "N":
-            return len(data.lstrip("-").replace(".", "")) // 2 + 1
+            return (len(data.lstrip("-").replace(".", "").strip("0")) + 1) // 2 + 1
         if kind in ("SS", "BS"):
             return sum(len(x.encode() if isinstance(x, str) else x) for x in data)
         if kind == "NS":
-            return sum(len(x) // 2 + 1 for x in data)
+            return sum((len(x.lstrip("-").replace(".", "").strip("0")) + 1) // 2 + 1 for x in data)
         if kind == "L":
             return 3 + sum(1 + size(x) for x in data)
         if kind == "M":

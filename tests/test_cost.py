@@ -63,6 +63,7 @@ def test_every_setting_is_measured_and_printed(costed: dict[str, Any]) -> None:
         assert f"metrics: {setting}" in costed["stdout"]
         result = costed["settings"][setting]
         assert result["measured"]["subnets"] == ESTATE
+        assert result["measured"]["scan_errors"] == []
         assert result["measured"]["unpriced_calls"] == {}, "every call the scan makes is priced or free"
         for row in result["sizes"]:
             assert row["total"] == pytest.approx(sum(line["cost"] for line in row["lines"].values()))
