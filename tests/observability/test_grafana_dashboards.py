@@ -25,7 +25,6 @@ from subnet_monitor.core.metrics import (
     NAMESPACE,
     NOTIFICATION_ERRORS,
     PUBLISHED,
-    MetricSet,
     SCALE_HEADROOM,
     SCAN_DURATION,
     SCAN_ERRORS,
@@ -35,6 +34,7 @@ from subnet_monitor.core.metrics import (
     SUBNETS_CRITICAL,
     SUBNETS_SCANNED,
     UNPARSED_EVENTS,
+    MetricSet,
 )
 from tests.observability.contract import (
     ALERTS_LABELS,
