@@ -132,13 +132,17 @@ def run(endpoint: str) -> int:
         if stored.get(subnet_id)
         != (
             float(report["available_ips"]),
-            float(report["utilization_percent"]),
-            float(STATUS_LEVEL[Status(report["status"])]),  # the verdict, as the two subnet alarms see it
+            float(STATUS_LEVEL[Status(report["status"])]),  # the verdict, 0 OK, 1 WARNING, 2 CRITICAL
         )
     ]
     print(
-        f"read back from CloudWatch (Custom/VPC, dimension SubnetId): {3 * len(stored)} series for "
-        f"{len(stored)} subnets; {len(reports) - len(mismatches)}/{len(reports)} match the handler's report"
+        f"read back from CloudWatch (Custom/VPC, dimension SubnetId; the default metrics setting): "
+        f"{2 * len(stored)} series for {len(stored)} subnets; {len(reports) - len(mismatches)}/{len(reports)} "
+        "match the handler's report"
+    )
+    print(
+        f"and per stack, for the two verdict alarms: SubnetsAtRisk={health['SubnetsAtRisk'][0]:g} "
+        f"SubnetsCritical={health['SubnetsCritical'][0]:g}"
     )
     unused = sorted(estate.name_of(s) for s in estate.unused_subnet_ids if s not in reports)
     print(f"not reported (used by no cluster, not selected): {', '.join(unused)}")
@@ -181,8 +185,8 @@ def simulate_earlier_scans(cloudwatch: Any, subnet_id: str, available_now: int) 
     cloudwatch.put_metric_data(Namespace="Custom/VPC", MetricData=datums)
 
 
-def read_back(cloudwatch: Any, subnet_ids: list[str]) -> dict[str, tuple[float, float, float]]:
-    """Latest AvailableIPCount, IPUtilization and SubnetStatus per subnet, in GetMetricData calls of 500 queries."""
+def read_back(cloudwatch: Any, subnet_ids: list[str]) -> dict[str, tuple[float, float]]:
+    """Latest AvailableIPCount and SubnetStatus per subnet, in GetMetricData calls of 500 queries."""
     now = datetime.now(UTC)
     queries = [
         {
@@ -198,7 +202,7 @@ def read_back(cloudwatch: Any, subnet_ids: list[str]) -> dict[str, tuple[float, 
             },
         }
         for index, subnet_id in enumerate(subnet_ids)
-        for metric in ("AvailableIPCount", "IPUtilization", "SubnetStatus")
+        for metric in ("AvailableIPCount", "SubnetStatus")
     ]
     values: dict[str, float] = {}
     for start in range(0, len(queries), GET_METRIC_DATA_MAX_QUERIES):
@@ -209,9 +213,9 @@ def read_back(cloudwatch: Any, subnet_ids: list[str]) -> dict[str, tuple[float, 
         )
         values.update({r["Id"]: r["Values"][0] for r in response["MetricDataResults"] if r["Values"]})
     return {
-        subnet_id: (values[f"m{index}_a"], values[f"m{index}_i"], values[f"m{index}_s"])
+        subnet_id: (values[f"m{index}_a"], values[f"m{index}_s"])
         for index, subnet_id in enumerate(subnet_ids)
-        if all(f"m{index}_{key}" in values for key in "ais")
+        if all(f"m{index}_{key}" in values for key in "as")
     }
 
 

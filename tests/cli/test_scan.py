@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import boto3
 import pytest
@@ -173,13 +174,20 @@ def test_empty_region_exits_zero_with_an_empty_report(aws: object, capsys: pytes
 
 
 def test_publish_only_on_request(
-    aws: boto3.Session, estate: dict[str, str], capsys: pytest.CaptureFixture[str]
+    aws: boto3.Session, estate: dict[str, str], capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     cloudwatch = aws.client("cloudwatch")
     assert main(["scan"]) == 0
     assert cloudwatch.list_metrics(Namespace="Custom/VPC")["Metrics"] == []
     assert main(["scan", "--publish"]) == 0
-    # AvailableIPCount, IPUtilization, SubnetStatus and ScaleHeadroom for each of the two subnets
+    # the default metrics setting: AvailableIPCount and SubnetStatus for each of the two subnets
+    names = sorted(m["MetricName"] for m in cloudwatch.list_metrics(Namespace="Custom/VPC")["Metrics"])
+    assert names == ["AvailableIPCount"] * 2 + ["SubnetStatus"] * 2
+    assert "published 4 datums to CloudWatch in 1 calls" in capsys.readouterr().err
+    # AND the config file's "metrics" setting is the CLI's too: detailed adds IPUtilization and ScaleHeadroom
+    config = tmp_path / "detailed.json"
+    config.write_text('{"metrics": "detailed"}')
+    assert main(["scan", "--publish", "--config", str(config)]) == 0
     assert len(cloudwatch.list_metrics(Namespace="Custom/VPC")["Metrics"]) == 8
     assert "published 8 datums to CloudWatch in 1 calls" in capsys.readouterr().err
 

@@ -26,6 +26,8 @@ BLOCK_KEYS = st.sampled_from(
         "criticalPercent",
         "minFreeIps",
         "exhaustionHorizonHours",
+        "metrics",
+        "riskReminderHours",
         "subnetTags",
         "subnetIds",
         "clusters",
@@ -102,6 +104,10 @@ def test_schedules_scheduler_takes_are_taken(expression: str) -> None:
         ({"exhaustionHorizonHours": float("inf")}, "exhaustionHorizonHours: inf must be a number of hours"),
         ({"exhaustionHorizonHours": float("nan")}, "exhaustionHorizonHours: nan must be a number of hours"),
         ({"exhaustionHorizonHours": 1e9}, "at most 8760 (a year)"),
+        ({"metrics": "cheap"}, "metrics: 'cheap' must be one of 'lean', 'default', 'detailed'"),
+        ({"metrics": ["lean"]}, "metrics: ['lean'] must be one of 'lean', 'default', 'detailed'"),
+        ({"riskReminderHours": 0}, "riskReminderHours: 0 must be a number of hours above 0 and at most 720 (30 days)"),
+        ({"riskReminderHours": float("inf")}, "riskReminderHours: inf must be a number of hours"),
     ],
 )
 def test_thresholds_are_finite_and_bounded(block: dict[str, Any], says: str) -> None:

@@ -29,8 +29,12 @@ from subnet_monitor.core.metrics import (
     SCAN_DURATION,
     SCAN_ERRORS,
     SERVICE,
+    SUBNET_STATUS,
+    SUBNETS_AT_RISK,
+    SUBNETS_CRITICAL,
     SUBNETS_SCANNED,
     UNPARSED_EVENTS,
+    MetricSet,
 )
 from tests.observability.contract import (
     ALERTS_LABELS,
@@ -50,10 +54,18 @@ PROMETHEUS_BOARD = GRAFANA / "subnet-monitor-prometheus.json"
 CLOUDWATCH_BOARD = GRAFANA / "subnet-monitor-cloudwatch.json"
 BOARDS = {"prometheus": PROMETHEUS_BOARD, "cloudwatch": CLOUDWATCH_BOARD}
 
-# Custom/VPC as core/metrics.py publishes it: per subnet (dimension SubnetId), and the monitor's own
-# health (dimension service = subnet-monitor).
-PER_SUBNET = {AVAILABLE_IP_COUNT, IP_UTILIZATION, SCALE_HEADROOM, FREE_PREFIX_BLOCKS, HOURS_TO_EXHAUSTION}
+# Custom/VPC as core/metrics.py publishes it: per subnet (dimension SubnetId), and per stack (dimension
+# service = subnet-monitor): the counts of subnets at risk the verdict alarms watch, and the monitor's own health.
+PER_SUBNET = {
+    AVAILABLE_IP_COUNT,
+    IP_UTILIZATION,
+    SUBNET_STATUS,
+    SCALE_HEADROOM,
+    FREE_PREFIX_BLOCKS,
+    HOURS_TO_EXHAUSTION,
+}
 PER_SUBNET |= {IP_EXHAUSTION_FAILURES}
+AT_RISK = {SUBNETS_AT_RISK, SUBNETS_CRITICAL}
 HEALTH = {SUBNETS_SCANNED, SCAN_ERRORS, SCAN_DURATION, UNPARSED_EVENTS, NOTIFICATION_ERRORS}
 # The AWS metrics of the "function and schedule" widget (infra/dashboard.py), by namespace.
 # https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html
@@ -68,6 +80,7 @@ INSIGHTS = re.compile(r'^SELECT (MAX|MIN)\((\w+)\) FROM SCHEMA\("([^"]+)", (\w+)
 # (Percent, hours) to Prometheus's base unit (ratio, seconds).
 PROMETHEUS_OF = {
     IP_UTILIZATION: ("subnet_monitor_subnet_utilization_ratio", 1 / 100),
+    SUBNET_STATUS: ("subnet_monitor_subnet_status", 1),
     AVAILABLE_IP_COUNT: ("subnet_monitor_subnet_available_ips", 1),
     SCALE_HEADROOM: ("subnet_monitor_subnet_scale_headroom_ips", 1),
     FREE_PREFIX_BLOCKS: ("subnet_monitor_subnet_free_prefix_blocks", 1),
@@ -118,6 +131,27 @@ def lines(panel: dict[str, Any]) -> list[float]:
     """The threshold lines drawn on a time series panel (the base step has no value)."""
     steps = panel["fieldConfig"]["defaults"]["thresholds"]["steps"]
     return sorted(step["value"] for step in steps if step["value"] is not None)
+
+
+def drawn(properties: dict[str, Any]) -> list[float]:
+    """The lines a CloudWatch graph draws that the boards can draw too (a graph without any has no annotations)."""
+    horizontal = properties.get("annotations", {}).get("horizontal", [])
+    return sorted(line["value"] for line in horizontal if line["label"] not in CONFIGURED_ONLY)
+
+
+def right_axis(panel: dict[str, Any]) -> set[str]:
+    """The refIds of the queries a time series panel draws on its right axis."""
+    return {
+        override["matcher"]["options"]
+        for override in panel["fieldConfig"]["overrides"]
+        if override["matcher"]["id"] == "byFrameRefID"
+        and {"id": "custom.axisPlacement", "value": "right"} in override["properties"]
+    }
+
+
+def grid_order(items: list[tuple[str, dict[str, int]]]) -> list[str]:
+    """Titles top to bottom, left to right, from (title, position with x and y)."""
+    return [title for title, _ in sorted(items, key=lambda item: (item[1]["y"], item[1]["x"]))]
 
 
 def prometheus_exprs() -> list[str]:
@@ -221,19 +255,48 @@ def test_prometheus_board_has_a_panel_for_each_cloudwatch_widget(cloudwatch_widg
     )
 
 
+@pytest.mark.parametrize("path", BOARDS.values(), ids=BOARDS.keys())
+def test_boards_lay_out_the_widgets_in_the_stacks_order(path: Path, cloudwatch_widgets: list[dict[str, Any]]) -> None:
+    """Panels the stack has no widget for (the CloudWatch board's selected-subnets row) may follow them."""
+    stack = grid_order([(prefix(widget["properties"]["title"]), widget) for widget in cloudwatch_widgets])
+    board = grid_order([(prefix(panel["title"]), panel["gridPos"]) for panel in panels(load(path))])
+    assert board[: len(stack)] == stack
+
+
 def test_prometheus_rankings_and_lines_match_the_cloudwatch_graphs(cloudwatch_widgets: list[dict[str, Any]]) -> None:
     board = {prefix(title): panel for title, panel in by_title(load(PROMETHEUS_BOARD)).items()}
     ranked = [widget["properties"] for widget in cloudwatch_widgets if "expression" in str(widget["properties"])]
-    assert len(ranked) == 5
+    rankings = {widget["title"]: INSIGHTS.match(widget["metrics"][0][0]["expression"]).group(1, 2) for widget in ranked}
+    # The stack of conftest.py publishes the detailed metrics: a ranking of each.
+    assert {metric for _, metric in rankings.values()} == PUBLISHED[MetricSet.DETAILED]
     for widget in ranked:
-        function, metric = INSIGHTS.match(widget["metrics"][0][0]["expression"]).group(1, 2)
+        function, metric = rankings[widget["title"]]
         name, factor = PROMETHEUS_OF[metric]
         panel = board[prefix(widget["title"])]
         [target] = panel["targets"]
         ranking = {"MAX": "topk", "MIN": "bottomk"}[function]
         assert target["expr"].startswith(f"{ranking}({TOP_SUBNETS}, {name}{{"), target["expr"]
-        drawn = [line for line in widget["annotations"]["horizontal"] if line["label"] not in CONFIGURED_ONLY]
-        assert lines(panel) == pytest.approx(sorted(line["value"] * factor for line in drawn))
+        assert lines(panel) == pytest.approx([value * factor for value in drawn(widget)])
+
+
+def test_prometheus_counts_the_verdicts_the_stacks_at_risk_graph_counts(
+    cloudwatch_widgets: list[dict[str, Any]],
+) -> None:
+    """SubnetsAtRisk / SubnetsCritical count the subnets judged WARNING or worse / CRITICAL: the board counts
+    the subnets whose status is at least 1 / is 2, on the same axes (what the counts are: the promtool test)."""
+    [widget] = [
+        widget["properties"]
+        for widget in cloudwatch_widgets
+        if {metric[1] for metric in widget["properties"].get("metrics", []) if isinstance(metric[0], str)} == AT_RISK
+    ]
+    panel = {prefix(panel["title"]): panel for panel in panels(load(PROMETHEUS_BOARD))}[prefix(widget["title"])]
+    counted = {SUBNETS_AT_RISK: ">= bool 1", SUBNETS_CRITICAL: "== bool 2"}
+    right = {metric[1] for metric in widget["metrics"] if metric[-1].get("yAxis") == "right"}
+    assert len(panel["targets"]) == len(widget["metrics"])
+    for metric, target in zip(widget["metrics"], panel["targets"], strict=True):
+        assert target["expr"].startswith("sum(subnet_monitor_subnet_status{"), target["expr"]
+        assert target["expr"].endswith(f"}} {counted[metric[1]]})"), target["expr"]
+        assert (target["refId"] in right_axis(panel)) == (metric[1] in right)
 
 
 # --- CloudWatch ----------------------------------------------------------------------------------
@@ -249,7 +312,7 @@ def test_cloudwatch_queries_read_only_what_the_collector_publishes() -> None:
             assert metric in PER_SUBNET
         elif target["namespace"] == NAMESPACE:  # metric search
             metric = target["metricName"]
-            assert metric in PER_SUBNET | HEALTH, metric
+            assert metric in PER_SUBNET | AT_RISK | HEALTH, metric
             expected = {DIMENSION_SUBNET: "$subnet"} if metric in PER_SUBNET else {"service": SERVICE}
             assert target["dimensions"] == expected, metric
         else:
@@ -267,16 +330,13 @@ def test_cloudwatch_board_has_each_widget_of_the_stacks_dashboard(cloudwatch_wid
             queries = [metric[0]["expression"] for metric in properties["metrics"] if isinstance(metric[0], dict)]
             if queries:
                 assert [target["sqlExpression"] for target in panel["targets"]] == queries
-                drawn = [
-                    line["value"]
-                    for line in properties["annotations"]["horizontal"]
-                    if line["label"] not in CONFIGURED_ONLY
-                ]
-                assert lines(panel) == sorted(drawn)
+                assert lines(panel) == drawn(properties)
             else:
                 expected = {(metric[0], metric[1], metric[-1].get("stat")) for metric in properties["metrics"]}
                 shown = {(t["namespace"], t["metricName"], t["statistic"]) for t in panel["targets"]}
                 assert shown == expected
+                right = {metric[1] for metric in properties["metrics"] if metric[-1].get("yAxis") == "right"}
+                assert {t["metricName"] for t in panel["targets"] if t["refId"] in right_axis(panel)} == right
         elif widget["type"] == "log":
             [target] = panel["targets"]
             assert properties["query"].partition(" | ")[2] == target["expression"]
@@ -286,9 +346,10 @@ def test_cloudwatch_board_has_each_widget_of_the_stacks_dashboard(cloudwatch_wid
 
 def test_rankings_are_the_stacks_own_metrics_insights_queries() -> None:
     sql = {target["sqlExpression"] for target in targets(load(CLOUDWATCH_BOARD)) if target.get("metricQueryType") == 1}
+    highest_first = {IP_UTILIZATION, SUBNET_STATUS}
     assert sql == {
-        top_subnets_query("MAX", IP_UTILIZATION),
-        *(top_subnets_query("MIN", metric) for metric in PER_SUBNET - {IP_UTILIZATION, IP_EXHAUSTION_FAILURES}),
+        *(top_subnets_query("MAX", metric) for metric in highest_first),
+        *(top_subnets_query("MIN", metric) for metric in PER_SUBNET - highest_first - {IP_EXHAUSTION_FAILURES}),
     }
 
 
@@ -356,7 +417,38 @@ def test_rankings_return_each_subnet_with_its_value_and_name(tmp_path: Path) -> 
         assert expected, f"the unit-test series have no {metric}"
         expr = ranking["expr"].replace("$vpc", ".*").replace("$az", ".*").replace("$subnet", ".*")
         cases.append({"expr": expr, "eval_time": "10m", "exp_samples": expected})
-    assert len(cases) == 5
+    assert {next(iter(names_in(case["expr"]) - {"subnet_monitor_subnet_info"})) for case in cases} == {
+        name for name, _ in PROMETHEUS_OF.values()
+    }
+    promtool_expr_tests(tmp_path, estate, cases)
+
+
+@pytest.mark.skipif(promtool() is None, reason=NO_PROMTOOL)
+def test_at_risk_counts_are_the_subnets_warning_or_worse_and_critical(tmp_path: Path) -> None:
+    """The "Subnets at risk" panel evaluated by promtool over the rules' unit-test series, for all the subnets
+    and for each one: how many have a status of at least 1 (WARNING, CRITICAL) and of 2 (CRITICAL); 0, not
+    no data, where none has."""
+    [estate, *_] = yaml.safe_load(RULE_TESTS.read_text())["tests"]
+    status = {
+        labels["subnet_id"]: float(item["values"].split("x")[0])
+        for item in estate["input_series"]
+        for metric, labels in [parse_series(item["series"])]
+        if metric == "subnet_monitor_subnet_status"
+    }
+    assert set(status.values()) == {0, 1, 2}, "the unit-test series need an OK, a WARNING and a CRITICAL subnet"
+    [panel] = [panel for panel in panels(load(PROMETHEUS_BOARD)) if prefix(panel["title"]) == "Subnets at risk"]
+    at_risk, critical = (target["expr"] for target in panel["targets"])
+    cases = []
+    for chosen in [".*", *status]:
+        levels = [level for subnet, level in status.items() if re.fullmatch(chosen, subnet)]
+        for expr, count in ((at_risk, sum(level >= 1 for level in levels)), (critical, levels.count(2))):
+            runnable = expr.replace("$vpc", ".*").replace("$az", ".*").replace("$subnet", chosen)
+            cases.append({"expr": runnable, "eval_time": "10m", "exp_samples": [{"labels": "{}", "value": count}]})
+    promtool_expr_tests(tmp_path, estate, cases)
+
+
+def promtool_expr_tests(tmp_path: Path, estate: dict[str, Any], cases: list[dict[str, Any]]) -> None:
+    """``promtool test rules`` of the queries ``cases`` over the input series of ``estate`` (no rules)."""
     (tmp_path / "none.yml").write_text("groups: []\n")
     test_file = tmp_path / "panels.test.yml"
     test_file.write_text(

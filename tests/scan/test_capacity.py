@@ -48,7 +48,7 @@ def test_a_node_group_that_cannot_reach_its_maximum(aws: boto3.Session, clients:
     )
 
     # WHEN scanned and published
-    report = scan(clients, publish=True)[nodes]
+    report = scan(clients, ScanConfig(metrics="detailed"), publish=True)[nodes]
 
     # THEN a full m5.large takes 3 ENIs x 10 addresses = 30 (27 pods need all 27 secondary slots; the
     # warm ENI would be a 4th, over the limit), so 20 nodes need 600 and the headroom is 59 - 600
@@ -85,7 +85,7 @@ def test_a_prefix_subnet_with_free_addresses_but_no_free_28(aws: boto3.Session, 
     )
 
     # WHEN scanned with the cluster in prefix mode
-    config = ScanConfig(cni={"platform": CniSettings(prefix_delegation=True)})
+    config = ScanConfig(cni={"platform": CniSettings(prefix_delegation=True)}, metrics="detailed")
     report = scan(clients, config, publish=True)[nodes]
 
     # THEN no /28 is free although 57 addresses are, and the finding says so with the fix
@@ -192,7 +192,8 @@ def test_forecast_from_the_history_earlier_scans_published(aws: boto3.Session, c
         )
 
     # WHEN scanned with a 24-hour horizon
-    reports = scan(clients, ScanConfig(subnet_ids=(rising, flat), exhaustion_horizon_hours=24), publish=True)
+    config = ScanConfig(subnet_ids=(rising, flat), exhaustion_horizon_hours=24, metrics="detailed")
+    reports = scan(clients, config, publish=True)
 
     # THEN the rising one runs out in 151 / 10 = 15.1 hours, published and a finding; the flat one has none
     assert abs(reports[rising].capacity.hours_to_exhaustion - 15.1) < 0.5

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, Field, GetPydanticSchema, Strict, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, GetPydanticSchema, Strict, WithJsonSchema, model_validator
 from pydantic.alias_generators import to_camel
 from pydantic_core import core_schema
 
@@ -301,7 +301,12 @@ class ScanFields(Model):
         "(default 168, 7 days).",
     )
 
-    metrics: Annotated[MetricSet, refusing(f"must be one of {', '.join(repr(str(m)) for m in MetricSet)}")] = Field(
+    metrics: Annotated[
+        MetricSet,
+        refusing(f"must be one of {', '.join(repr(str(m)) for m in MetricSet)}"),
+        # Inline in the schema, not a $defs entry of its own: the value is a word, not an object.
+        WithJsonSchema({"type": "string", "enum": [str(m) for m in MetricSet]}),
+    ] = Field(
         MetricSet.DEFAULT,
         description='Per-subnet metrics published to Custom/VPC: "lean" (AvailableIPCount only), "default" (and '
         'SubnetStatus, the verdict) or "detailed" (and IPUtilization, ScaleHeadroom, FreePrefixBlocks, '
