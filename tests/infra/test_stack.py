@@ -205,13 +205,15 @@ def test_own_log_group_with_retention(default):
 # --- IAM ---------------------------------------------------------------------------------------------
 
 
-def test_collector_may_read_what_discovery_needs_and_write_only_metrics_and_its_logs(default):
+def test_collector_may_read_what_discovery_needs_and_write_only_metrics_logs_and_notifications(default):
     statements = collector_statements(default)
     granted = {action for statement in statements for action in actions_of(statement)}
     assert all(statement["Effect"] == "Allow" for statement in statements)
-    # + the EKS health hand-over: events, and its episode items in the failure table (test_failure_stack.py)
+    # + the EKS health hand-over: events, and its episode items in the failure table; + the notification naming
+    # the subnets at risk: the alarm topic, its key, and its risk# items in the table (test_failure_stack.py)
     handover = {"events:PutEvents", "dynamodb:GetItem", "dynamodb:UpdateItem"}
-    assert granted == READ_ACTIONS | LOG_ACTIONS | {"cloudwatch:PutMetricData"} | handover
+    naming = {"sns:Publish", "kms:GenerateDataKey", "kms:Decrypt", "dynamodb:BatchGetItem", "dynamodb:PutItem"}
+    assert granted == READ_ACTIONS | LOG_ACTIONS | {"cloudwatch:PutMetricData"} | handover | naming
 
 
 def test_put_metric_data_only_into_custom_vpc(default):
