@@ -321,7 +321,8 @@ def monthly(stack: Mapping[str, Any], rates: Mapping[str, Any], size: int, durat
     """The month's bill for one account/region of ``size`` subnets, line by line.
 
     DynamoDB and SNS are priced as if every scan changed every shard and published (the first scan's
-    writes and publish, scaled with the subnets: an upper bound); the steady scans' reads as measured.
+    writes and publish), and every item grew with the subnets (the forecast's history does; the others only
+    with the subnets at risk), never below what was measured: an upper bound.
     """
     n = stack["scans_per_month"]
     scale = size / rates["subnets"]
@@ -342,8 +343,9 @@ def monthly(stack: Mapping[str, Any], rates: Mapping[str, Any], size: int, durat
     )
     gb_seconds = duration_s * memory_mb / 1024 * n
     dynamo = rates["dynamodb"]
-    changed_writes = dynamo["write_units_first_scan"] - dynamo["write_units_steady_scan"]
-    write_units = dynamo["write_units_steady_scan"] + changed_writes * scale
+    grow = max(1.0, scale)
+    write_units = dynamo["write_units_first_scan"] * grow
+    read_units = dynamo["read_units_per_scan"] * grow
     sns_requests = (
         math.ceil(rates["sns"]["bytes_first_scan"] * scale / REQUEST_CHUNK_BYTES)
         if rates["sns"]["requests_first_scan"]
@@ -373,12 +375,12 @@ def monthly(stack: Mapping[str, Any], rates: Mapping[str, Any], size: int, durat
         "DynamoDB + SNS": (
             n
             * (
-                dynamo["read_units_per_scan"] * DYNAMODB_READ_UNIT
+                read_units * DYNAMODB_READ_UNIT
                 + write_units * DYNAMODB_WRITE_UNIT
                 + sns_requests * SNS_PUBLISH
                 + rates["eventbridge_events_per_scan"] * EVENTBRIDGE_EVENT
             ),
-            f"{dynamo['read_units_per_scan']:g} RRU, {write_units:,.0f} WRU, {sns_requests} SNS/scan",
+            f"{read_units:,.0f} RRU, {write_units:,.0f} WRU, {sns_requests} SNS/scan",
         ),
         "fixed": (
             stack["dashboards"] * DASHBOARD + stack["kms_keys"] * KMS_KEY,

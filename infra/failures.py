@@ -35,7 +35,7 @@ from infra.collector import (
 from infra.nag import WILDCARD_RESOURCE, Acknowledgement, acknowledge
 from infra.timing import FUNCTION_MEMORY_MB
 from subnet_monitor.aws.failures import DEDUP_EXPIRY_ATTRIBUTE, DEDUP_KEY_ATTRIBUTE, EPISODE_KEY_PREFIX
-from subnet_monitor.aws.risk import RISK_KEY_PREFIX
+from subnet_monitor.aws.risk import HISTORY_KEY_PREFIX, RISK_KEY_PREFIX
 from subnet_monitor.core.config import ENV_FAILURE_DEDUP_TABLE, ENV_FAILURE_TOPIC_ARN, FailureConfig
 from subnet_monitor.core.metrics import NOTIFICATION_ERRORS
 from subnet_monitor.failures.patterns import CLOUDTRAIL_PATTERNS, DEFAULT_PATTERNS, EVENT_SOURCE
@@ -64,8 +64,8 @@ DEDUP_ACTIONS = ("dynamodb:PutItem", "dynamodb:DeleteItem")
 # ForAllValues requires every one to match.
 # https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html
 EPISODE_ACTIONS = ("dynamodb:GetItem", "dynamodb:UpdateItem")
-# The collector's record of the subnets it named (subnet_monitor.aws.risk): its 16 items read in one
-# BatchGetItem, a changed one written whole. LeadingKeys applies to each key of a BatchGetItem.
+# The collector's record of the subnets it named and its forecast history (subnet_monitor.aws.risk): 16
+# items each, read in one BatchGetItem, written whole. LeadingKeys applies to each key of a BatchGetItem.
 RISK_RECORD_ACTIONS = ("dynamodb:BatchGetItem", "dynamodb:PutItem")
 PUT_EVENTS = "events:PutEvents"
 NO_BACKUP_FOR_WINDOWS = "AwsSolutions-DDB3"
@@ -100,8 +100,9 @@ class FailureNotifications(Construct):
         super().__init__(scope, id_)
         stack = Stack.of(self)
         self.log_group = logs.LogGroup(self, "LogGroup", retention=LOG_RETENTION, removal_policy=RemovalPolicy.DESTROY)
-        # Items are markers that expire (a notification window; an EKS health episode, some weeks after
-        # the last scan that saw it): nothing to keep, nothing to back up.
+        # Items are markers that expire (a notification window; an EKS health episode or a subnet named, some
+        # weeks after the last scan that saw it; the forecast's history, 6 hours after the last scan): nothing
+        # to keep, nothing to back up.
         self.table = dynamodb.Table(
             self,
             "Windows",
@@ -189,12 +190,16 @@ class FailureNotifications(Construct):
                 conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{EPISODE_KEY_PREFIX}*"]}},
             ),
             # The alarms count the subnets at risk; the collector names them on the same topic, and keeps
-            # which it named under its own keys.
+            # which it named, and the forecast's history, under its own keys.
             iam.PolicyStatement(
-                sid="RecordSubnetsNamed",
+                sid="KeepSubnetsNamedAndHistory",
                 actions=list(RISK_RECORD_ACTIONS),
                 resources=[self.table.table_arn],
-                conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{RISK_KEY_PREFIX}*"]}},
+                conditions={
+                    "ForAllValues:StringLike": {
+                        "dynamodb:LeadingKeys": [f"{RISK_KEY_PREFIX}*", f"{HISTORY_KEY_PREFIX}*"]
+                    }
+                },
             ),
             iam.PolicyStatement(sid="NameSubnetsAtRisk", actions=["sns:Publish"], resources=[topic.topic_arn]),
             iam.PolicyStatement(sid="EncryptForAlarmTopic", actions=list(KMS_FOR_PUBLISH), resources=[key.key_arn]),
@@ -216,9 +221,11 @@ class FailureNotifications(Construct):
                     self.table,
                     NO_BACKUP_FOR_WINDOWS,
                     "The table holds only notification windows (one item per subnet, expiring after "
-                    f"{config.window_minutes} minutes through TTL) and when the scan last saw each EKS health "
-                    "issue; a restored copy would only hold back notifications or count an issue again, so "
-                    "point-in-time recovery would protect nothing.",
+                    f"{config.window_minutes} minutes through TTL), when the scan last saw each EKS health "
+                    "issue, which subnets the collector named at risk and the last 6 hours of the forecast's "
+                    "history; a restored copy would only hold back or repeat a notification, count an issue "
+                    "again or have the history read from CloudWatch again, so point-in-time recovery would "
+                    "protect nothing.",
                 ),
             ]
         )

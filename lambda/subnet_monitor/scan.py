@@ -18,6 +18,7 @@ from subnet_monitor.aws.cloudwatch import MetricHistory, MetricPublisher, Publis
 from subnet_monitor.aws.ec2 import Ec2Reader
 from subnet_monitor.aws.ecs import EcsDiscoverer
 from subnet_monitor.aws.eks import EksDiscoverer
+from subnet_monitor.aws.risk import HistoryRecords, UnreadRecordsError
 from subnet_monitor.core.capacity import limits_from_instance_type
 from subnet_monitor.core.cni import ResolvedCni, resolve_cni
 from subnet_monitor.core.config import ScanConfig
@@ -38,6 +39,7 @@ from subnet_monitor.core.gaps import (
     with_gaps,
 )
 from subnet_monitor.core.headroom import CapacityInputs, plan_capacity
+from subnet_monitor.core.history import PERIOD_SECONDS, WINDOW_SECONDS, with_point
 from subnet_monitor.core.metrics import AVAILABLE_IP_COUNT, subnet_datums
 from subnet_monitor.core.models import (
     Discovery,
@@ -57,9 +59,10 @@ from subnet_monitor.core.whatif import Change, Target, WhatIf, WhatIfOutcome, ap
 from subnet_monitor.failures.health import with_health_findings
 
 # The forecast reads back the last 6 hours of AvailableIPCount at 5-minute resolution (72 points),
-# the minimum in each period: long enough to see a trend, short enough to follow a change of pace.
-HISTORY_WINDOW = timedelta(hours=6)
-HISTORY_PERIOD_SECONDS = 300
+# the minimum in each period: long enough to see a trend, short enough to follow a change of pace. The
+# collector keeps the same points itself (core/history.py) and reads CloudWatch only for what it lacks.
+HISTORY_WINDOW = timedelta(seconds=WINDOW_SECONDS)
+HISTORY_PERIOD_SECONDS = PERIOD_SECONDS
 
 
 @dataclass
@@ -155,6 +158,9 @@ class Assessed:
     capacities: dict[str, SubnetCapacity]
     after: dict[str, SubnetCapacity] | None = None
     changes: tuple[Change, ...] = ()
+    # The forecast's history as read (addresses in use per subnet), and when the scan measured.
+    history: dict[str, Series] = field(default_factory=dict)
+    now: float = 0.0
 
 
 def assess(
@@ -165,6 +171,7 @@ def assess(
     reader: Ec2Reader,
     *,
     what_if: Sequence[Target] = (),
+    kept: HistoryRecords | None = None,
 ) -> Assessed:
     """The capacity model's inputs, read in batches (ENIs 200 subnets a call, instance types 100 a
     call, history 500 subnets a call; CIDR reservations one call per prefix-delegation subnet, the
@@ -206,19 +213,7 @@ def assess(
             found.fail("ec2", "DescribeInstanceTypes", error)
             nodegroups = [w for w, spec in found.specs.items() if isinstance(spec, NodegroupSpec)]
             found.missing("ec2:DescribeInstanceTypes", error, HEADROOM, workloads=nodegroups)
-    history: dict[str, Series] = {}
-    try:
-        available = MetricHistory(clients.cloudwatch).series(
-            AVAILABLE_IP_COUNT, subnet_ids, now - HISTORY_WINDOW, now, HISTORY_PERIOD_SECONDS
-        )
-        # Used = usable - available, one subnet at a time in place (720,000 points at 10,000 subnets).
-        for subnet_id, points in available.items():
-            usable = usable_ips(states[subnet_id].cidr)
-            available[subnet_id] = points.map_values(lambda value, usable=usable: usable - value)
-        history = available
-    except AWS_ERRORS as error:
-        found.fail("cloudwatch", "GetMetricData (history)", error)
-        found.missing("cloudwatch:GetMetricData", error, (HOURS_TO_EXHAUSTION,), everywhere=True)
+    history = _history(clients, found, states, subnet_ids, now=now, kept=kept)
     inputs = CapacityInputs(
         discovery=found,
         states=states,
@@ -234,12 +229,66 @@ def assess(
         horizon_hours=config.exhaustion_horizon_hours,
         min_free_prefix_blocks=config.min_free_prefix_blocks,
     )
-    assessed = Assessed(plan_capacity(inputs))
+    assessed = Assessed(plan_capacity(inputs), history=history, now=now.timestamp())
     if what_if:
         spaces_after = {s: space for s, space in prefix_spaces.items() if s in prefixed_after}
         after, assessed.changes = apply(what_if, replace(inputs, prefix_spaces=spaces_after))
         assessed.after = plan_capacity(after)
     return assessed
+
+
+def _history(
+    clients: AwsClients,
+    found: Discovery,
+    states: Mapping[str, SubnetState],
+    subnet_ids: Sequence[str],
+    *,
+    now: datetime,
+    kept: HistoryRecords | None,
+) -> dict[str, Series]:
+    """Addresses in use per subnet over the window: what the collector kept (``kept``), and from CloudWatch
+    what it did not keep yet (every subnet when run by hand, or on the collector's first scan)."""
+    available: dict[str, Series] = {}
+    if kept is not None:
+        try:
+            stored = kept.load(now.timestamp())
+            available = {subnet_id: stored[subnet_id] for subnet_id in subnet_ids if subnet_id in stored}
+        except (*AWS_ERRORS, UnreadRecordsError) as error:
+            found.fail("dynamodb", "read the forecast's history", error)
+    missing = [subnet_id for subnet_id in subnet_ids if subnet_id not in available]
+    if missing:
+        try:
+            available.update(
+                MetricHistory(clients.cloudwatch).series(
+                    AVAILABLE_IP_COUNT, missing, now - HISTORY_WINDOW, now, HISTORY_PERIOD_SECONDS
+                )
+            )
+        except AWS_ERRORS as error:
+            found.fail("cloudwatch", "GetMetricData (history)", error)
+            # Run by hand, every subnet's history was asked for; the collector, only the ones it did not keep.
+            where = {"everywhere": True} if kept is None else {"subnets": missing}
+            found.missing("cloudwatch:GetMetricData", error, (HOURS_TO_EXHAUSTION,), **where)
+    # Used = usable - available, one subnet at a time in place (720,000 points at 10,000 subnets).
+    for subnet_id, points in available.items():
+        usable = usable_ips(states[subnet_id].cidr)
+        available[subnet_id] = points.map_values(lambda value, usable=usable: usable - value)
+    return available
+
+
+def keep_history(kept: HistoryRecords, assessed: Assessed, reports: Sequence[SubnetReport]) -> None:
+    """Add this scan's free addresses to the history it read and save it for the next scan.
+
+    Raises
+    ------
+    ClientError, BotoCoreError
+        when DynamoDB could not be asked.
+    """
+    histories = {}
+    for report in reports:
+        used = assessed.history.get(report.subnet_id)
+        available = used.map_values(lambda value, usable=report.usable_ips: usable - value) if used else None
+        histories[report.subnet_id] = with_point(available, assessed.now, report.available_ips)
+    kept.save(histories, assessed.now)
 
 
 def _prefix_spaces(
@@ -312,6 +361,7 @@ def run_scan(
     publish: bool,
     what_if: Sequence[WhatIf] = (),
     progress: Progress | None = None,
+    kept: HistoryRecords | None = None,
 ) -> ScanOutcome:
     """Discover, measure and judge every subnet in use; publish the metrics when asked.
 
@@ -338,7 +388,7 @@ def run_scan(
     found = discover(clients, config, reader, progress)
     targets = resolve(what_if, found)
     states = measure(found, config, reader)
-    assessed = assess(clients, found, states, config, reader, what_if=targets) if states else Assessed({})
+    assessed = assess(clients, found, states, config, reader, what_if=targets, kept=kept) if states else Assessed({})
     reports = _reports(assessed.after if assessed.after is not None else assessed.capacities, found, states, config)
     outcome = ScanOutcome(reports=reports, errors=found.errors, timestamp=timestamp, health_issues=found.health_issues)
     if what_if:
@@ -349,6 +399,13 @@ def run_scan(
         datums = subnet_datums(reports, timestamp, config.metrics)
         outcome.published = MetricPublisher(clients.cloudwatch).publish(datums)
         outcome.errors.extend(outcome.published.errors)
+        if kept is not None and reports:
+            try:
+                keep_history(kept, assessed, reports)
+            except AWS_ERRORS as error:
+                outcome.errors.append(
+                    ScanError(source="dynamodb", target="keep the forecast's history", message=str(error))
+                )
     outcome.duration_ms = (time.perf_counter() - started) * 1000
     return outcome
 

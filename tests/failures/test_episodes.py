@@ -178,16 +178,18 @@ def test_without_dynamodb_the_scan_keeps_its_results_and_counts_the_issue_again(
     assert reports[nodes]["available_ips"] == 1
     assert len(broken.health_findings(nodes)) == 1
     assert broken.scan.summary["metrics_not_published"] == 0
-    # AND the errors are said: in the result, logged, and counted in ScanErrors (the episodes, and the
-    # record of the subnets named at risk, which lives in the same table)
+    # AND the errors are said: in the result, logged, and counted in ScanErrors (the forecast's history, the
+    # episodes, and the record of the subnets named at risk all live in the same table)
     errors = broken.scan.summary["errors"]
     assert [(e["source"], e["target"]) for e in errors] == [
+        ("dynamodb", "read the forecast's history"),
+        ("dynamodb", "keep the forecast's history"),
         ("dynamodb", "count the scan (EKS health episodes)"),
         ("dynamodb", "read the subnets last named"),
     ]
     assert all("ResourceNotFoundException" in e["error"] for e in errors)
-    assert [r["source"] for r in broken.scan.records if r.get("message") == "scan_error"] == ["dynamodb"] * 2
-    assert broken.scan.health()["ScanErrors"] == [2.0]
+    assert [r["source"] for r in broken.scan.records if r.get("message") == "scan_error"] == ["dynamodb"] * 4
+    assert broken.scan.health()["ScanErrors"] == [4.0]
     # AND the subnet at risk is named again rather than not at all
     assert broken.scan.summary["subnets_named"] == 1
     # AND the issue is put again and counted again: a repeat rather than a miss

@@ -209,7 +209,7 @@ def test_collector_may_read_and_write_only_its_own_items_in_the_table(default):
         ),
         ("dynamodb:BatchGetItem", "dynamodb:PutItem"): (
             table,
-            {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["risk#*"]}},
+            {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["risk#*", "history#*"]}},
         ),
     }
 

@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from subnet_monitor.alerts.pipeline import notify_risk
 from subnet_monitor.aws.clients import AwsClients
 from subnet_monitor.aws.failures import FailureEventEmitter, HealthEpisodes, TopicNotifier
-from subnet_monitor.aws.risk import RiskRecords
+from subnet_monitor.aws.risk import HistoryRecords, RiskRecords
 from subnet_monitor.core.config import ENV_FAILURE_DEDUP_TABLE, ENV_FAILURE_TOPIC_ARN, ScanConfig
 from subnet_monitor.core.metrics import SCAN_DURATION, SCAN_ERRORS, SUBNETS_SCANNED, risk_counts
 from subnet_monitor.failures.health import hand_over
@@ -50,6 +50,11 @@ def _records(table_name: str) -> RiskRecords:
 
 
 @cache
+def _kept_history(table_name: str) -> HistoryRecords:
+    return HistoryRecords.for_table(table_name)
+
+
+@cache
 def _notifier(topic_arn: str) -> TopicNotifier:
     return TopicNotifier.for_topic(topic_arn)
 
@@ -66,10 +71,12 @@ def validate_environment(handler: Callable[..., Any], event: dict[str, Any], con
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    outcome = run_scan(_clients(), _config(), publish=True)
+    table_name = os.environ.get(ENV_FAILURE_DEDUP_TABLE)
+    # The forecast's history is kept in the table from scan to scan (core/history.py); without it, as when run
+    # by hand, it is read back from CloudWatch.
+    outcome = run_scan(_clients(), _config(), publish=True, kept=_kept_history(table_name) if table_name else None)
     # EKS sends no event for its health issues: hand them to the failure path as events of our own,
     # one per episode (without the table, as when run by hand, one per scan).
-    table_name = os.environ.get(ENV_FAILURE_DEDUP_TABLE)
     handed = hand_over(
         outcome.health_issues,
         FailureEventEmitter(_clients().events),
