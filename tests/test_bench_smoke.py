@@ -11,6 +11,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bench.run import _environment
+from infra.stack import function_environment
+from subnet_monitor.core.config import MonitorConfig
+
 REPO = Path(__file__).resolve().parents[1]
 SIZE = 40
 NAIVE_SAMPLE = 10
@@ -83,3 +87,12 @@ def test_the_plan_part_runs_alone_and_keeps_the_other_figures(tmp_path: Path) ->
     assert plan["seconds"] > 0
     assert plan["exit_code"] == 2, "the generated plan has subnets too small for their workloads"
     assert plan["results"]["fail"] > 0 and plan["results"]["pass"] > 0
+
+
+def test_the_scan_is_measured_with_the_collectors_allocator_setting() -> None:
+    # GIVEN the environment the stack gives the collector with the defaults
+    collector = function_environment(MonitorConfig())
+
+    # THEN the benchmark's scanning process starts with the same malloc setting, so its peak memory is
+    # the one Lambda would report
+    assert _environment("http://127.0.0.1:1")["MALLOC_ARENA_MAX"] == collector["MALLOC_ARENA_MAX"]
