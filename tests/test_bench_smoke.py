@@ -11,7 +11,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench.run import _environment
 from infra.stack import function_environment
 from subnet_monitor.core.config import MonitorConfig
 
@@ -57,6 +56,8 @@ def test_the_benchmark_runs_and_reports_every_figure(tmp_path: Path) -> None:
     assert row["naive_calls"] == 2 * SIZE
     assert row["naive_sampled_subnets"] == NAIVE_SAMPLE
     assert row["rss_peak_mb"] > 0
+    # ... by a scanning process that started with the collector's malloc setting, so its peak is Lambda's
+    assert row["monitor"]["malloc_arena_max"] == function_environment(MonitorConfig())["MALLOC_ARENA_MAX"]
     # ... and both ran again with the modelled AWS latency (50 ms a request by default): the same scan,
     # its wall time beside the naive loop's
     assert row["latency_ms"] == 50
@@ -87,12 +88,3 @@ def test_the_plan_part_runs_alone_and_keeps_the_other_figures(tmp_path: Path) ->
     assert plan["seconds"] > 0
     assert plan["exit_code"] == 2, "the generated plan has subnets too small for their workloads"
     assert plan["results"]["fail"] > 0 and plan["results"]["pass"] > 0
-
-
-def test_the_scan_is_measured_with_the_collectors_allocator_setting() -> None:
-    # GIVEN the environment the stack gives the collector with the defaults
-    collector = function_environment(MonitorConfig())
-
-    # THEN the benchmark's scanning process starts with the same malloc setting, so its peak memory is
-    # the one Lambda would report
-    assert _environment("http://127.0.0.1:1")["MALLOC_ARENA_MAX"] == collector["MALLOC_ARENA_MAX"]

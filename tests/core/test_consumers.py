@@ -353,7 +353,8 @@ def test_what_the_reader_keeps_repeats_no_string_the_enis_share() -> None:
     # 20 MB of a 256 MB function), and every value is the one read
     for key in ("SubnetId", "InterfaceType", "Status"):
         assert kept[0][key] is kept[1][key]
-    assert all(a["Value"] is b["Value"] and a["Key"] is b["Key"] for a, b in zip(*(k["TagSet"] for k in kept)))
+    tags = [k["TagSet"] for k in kept]
+    assert all(a["Key"] is b["Key"] and a["Value"] is b["Value"] for a, b in zip(*tags, strict=True))
     assert kept[0] == slim_eni(VPC_CNI_ENI | {"NetworkInterfaceId": "eni-1"})
 
 

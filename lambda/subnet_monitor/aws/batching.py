@@ -32,9 +32,9 @@ MAX_IN_FLIGHT = READ_WORKERS * NESTED_READ_WORKERS
 # 500 subnets' 6 hours of history (some megabytes) 4 at a time, read after the ENIs are dropped; the
 # ENIs in 4 streams side by side (aws/ec2.py cuts the VPCs into that many), which makes the ENI pages
 # that follow one another a quarter as many (51 in a row at 10,000 subnets with one stream, 14 with 4).
-# At 10,000 subnets the scan peaks at 241 MB with 4 streams and 3 (make bench ARGS="--sizes 10000"),
-# against the 256 MB it must fit in; it was 264 MB with one before slim_eni kept repeated strings once
-# and the allocator one arena (ALLOCATOR_ENVIRONMENT), 263 MB with 4 and one arena alone
+# At 10,000 subnets the scan peaks at 244 MB with 4 streams (make bench ARGS="--sizes 1000,10000"),
+# against the 256 MB it must fit in. It was 264 MB with one stream before slim_eni kept repeated strings
+# once and the allocator one arena (ALLOCATOR_ENVIRONMENT); 263 MB with 4 streams and one arena alone
 # (docs/scale-and-cost.md, "Reads side by side, and the latency of AWS").
 BULK_READ_WORKERS = 4
 ENI_STREAMS = 4
