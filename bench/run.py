@@ -48,6 +48,7 @@ from bench.plans import MAX_SUBNETS as MAX_PLAN_SUBNETS
 from bench.plans import write_plan
 from fixtures import moto_speedups
 from fixtures.scale_estate import REGION, Estate, seed
+from subnet_monitor.aws.batching import ALLOCATOR_ENVIRONMENT
 from subnet_monitor.aws.cloudwatch import GET_METRIC_DATA_MAX_QUERIES, PUT_METRIC_DATA_MAX_DATUMS
 from subnet_monitor.aws.ec2 import (
     DESCRIBE_INSTANCE_TYPES_MAX,
@@ -371,7 +372,9 @@ def _environment(endpoint: str) -> dict[str, str]:
         "POWERTOOLS_LOG_LEVEL": "INFO",
         "POWERTOOLS_TRACE_DISABLED": "true",
     }
-    return env | ScanConfig().to_env()
+    # The allocator setting the stack gives the collector (infra/stack.py), read by glibc when the
+    # worker process starts: the peak measured is the one Lambda sees.
+    return env | ALLOCATOR_ENVIRONMENT | ScanConfig().to_env()
 
 
 def measure_size(endpoint: str, size: int, naive_sample: int, latency_ms: float = 0) -> dict[str, Any]:

@@ -16,7 +16,8 @@ Measured, per run:
   handler that sleeps), the round trip moto's loopback does not have;
 - CPU time of this process (``time.process_time``), which excludes the server;
 - peak memory: the peak resident set of the whole process (``VmHWM``: interpreter, boto3, Powertools,
-  the scan), which is what Lambda reports as "Max Memory Used", before and after the run.
+  the scan), which is what Lambda reports as "Max Memory Used", before and after the run, and the
+  allocator setting the process started with (``MALLOC_ARENA_MAX``, the collector's).
 """
 
 from __future__ import annotations
@@ -153,6 +154,8 @@ def run_monitor(job: dict[str, Any]) -> dict[str, Any]:
         "botocore_s": clock.build + clock.parse,
         "rss_before_mb": rss_before,
         "rss_peak_mb": _maxrss_mb(),
+        # Read by glibc when this process started (bench/run.py sets it as the stack does).
+        "malloc_arena_max": os.environ.get("MALLOC_ARENA_MAX"),
         "subnets": summary["subnets"],
         "errors": summary["errors"],
         "datums": summary.get("metrics_published", 0),

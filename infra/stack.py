@@ -13,6 +13,7 @@ from infra.notifications import AlarmTopic, paging_endpoints
 from infra.observability import ObservabilityLink, ObservabilitySink, Role, stack_role
 from infra.schedule import ScanSchedule
 from infra.timing import SCHEDULER_RETRY_ATTEMPTS, timing_for
+from subnet_monitor.aws.batching import ALLOCATOR_ENVIRONMENT
 from subnet_monitor.core.config import MonitorConfig
 from subnet_monitor.core.metrics import NAMESPACE, SERVICE
 
@@ -31,14 +32,15 @@ DESCRIPTION = "Subnet IP exhaustion monitor for ECS and EKS (subnet-ip-monitor)"
 
 
 def function_environment(config: MonitorConfig) -> dict[str, str]:
-    """The collector's environment: the scan configuration plus the Powertools settings.
+    """The collector's environment: the scan configuration plus the Powertools settings and the
+    allocator setting its peak memory was measured with (``aws/batching.py``).
 
     Raises
     ------
     ConfigError
         when the whole environment exceeds Lambda's 4 KB limit.
     """
-    return config.scan.to_env(POWERTOOLS_ENVIRONMENT)
+    return config.scan.to_env(POWERTOOLS_ENVIRONMENT | ALLOCATOR_ENVIRONMENT)
 
 
 class SubnetMonitorStack(Stack):

@@ -11,6 +11,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from infra.stack import function_environment
+from subnet_monitor.core.config import MonitorConfig
+
 REPO = Path(__file__).resolve().parents[1]
 SIZE = 40
 NAIVE_SAMPLE = 10
@@ -53,6 +56,8 @@ def test_the_benchmark_runs_and_reports_every_figure(tmp_path: Path) -> None:
     assert row["naive_calls"] == 2 * SIZE
     assert row["naive_sampled_subnets"] == NAIVE_SAMPLE
     assert row["rss_peak_mb"] > 0
+    # ... by a scanning process that started with the collector's malloc setting, so its peak is Lambda's
+    assert row["monitor"]["malloc_arena_max"] == function_environment(MonitorConfig())["MALLOC_ARENA_MAX"]
     # ... and both ran again with the modelled AWS latency (50 ms a request by default): the same scan,
     # its wall time beside the naive loop's
     assert row["latency_ms"] == 50

@@ -151,6 +151,12 @@ def test_function_runtime_architecture_code_and_no_reserved_concurrency(default)
     }.items() <= function["Environment"]["Variables"].items()
 
 
+def test_collector_runs_with_one_malloc_arena(default):
+    # The peak memory docs/scale-and-cost.md gives was measured with it (bench/run.py sets the same):
+    # glibc reads it when the runtime process starts, from the function's environment.
+    assert collector(default)["Environment"]["Variables"]["MALLOC_ARENA_MAX"] == "1"
+
+
 def test_layer_arn_follows_the_region_of_each_stack(full):
     arns = [flatten(collector(template)["Layers"][0]) for template in full]
     assert arns == [

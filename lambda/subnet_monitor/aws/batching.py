@@ -28,13 +28,25 @@ READ_WORKERS = 10
 NESTED_READ_WORKERS = 4
 MAX_IN_FLIGHT = READ_WORKERS * NESTED_READ_WORKERS
 # Reads whose answers are large go fewer at a time, because every page in flight is held whole while
-# botocore parses it, and the peak memory is a Lambda's limit: 500 subnets' 6 hours of history (some
-# megabytes) 4 at a time, read after the ENIs are dropped. The ENI streams are read while the scan holds
-# every ENI read so far, which is the scan's peak (a page of 1,000 ENIs is about 7 MB while parsed): at
-# 10,000 subnets, 254 MB with one stream, 267 MB with 2, 274 MB with 4 and 285 MB with 10, against the
-# 256 MB the scan must fit in. So one stream: the ENI pages stay in a row (docs/scale-and-cost.md).
+# botocore parses it (a page of 1,000 ENIs is about 7 MB), and the peak memory is a Lambda's limit:
+# 500 subnets' 6 hours of history (some megabytes) 4 at a time, read after the ENIs are dropped; the
+# ENIs in 4 streams side by side (aws/ec2.py cuts the VPCs into that many), which makes the ENI pages
+# that follow one another a quarter as many (51 in a row at 10,000 subnets with one stream, 14 with 4).
+# At 10,000 subnets the scan peaks at 244 MB with 4 streams (make bench ARGS="--sizes 1000,10000"),
+# against the 256 MB it must fit in. It was 264 MB with one stream before slim_eni kept repeated strings
+# once and the allocator one arena (ALLOCATOR_ENVIRONMENT); 263 MB with 4 streams and one arena alone
+# (docs/scale-and-cost.md, "Reads side by side, and the latency of AWS").
 BULK_READ_WORKERS = 4
-ENI_STREAMS = 1
+ENI_STREAMS = 4
+# glibc's malloc gives each thread that allocates an arena of its own (up to 8 per core), and memory
+# freed into one arena is reused only by the threads that allocate from it: the pool threads' page
+# parses grew arenas of their own while the memory the dropped ENIs left sat in the main one. With one
+# arena every thread reuses it (the threads take turns at the GIL anyway, so nothing waits on its lock).
+# glibc reads MALLOC_ARENA_MAX when the process starts, so it is set in the collector's environment
+# (infra/stack.py; not one of the variables Lambda reserves) and in the benchmark's worker
+# (bench/run.py) alike. glibc.malloc.arena_max, "identical in features" to MALLOC_ARENA_MAX:
+# https://www.gnu.org/software/libc/manual/html_node/Memory-Allocation-Tunables.html
+ALLOCATOR_ENVIRONMENT = {"MALLOC_ARENA_MAX": "1"}
 
 # Told each finished item: what is being read, how many are done, of how many.
 Progress = Callable[[str, int, int], None]

@@ -138,7 +138,8 @@ class Ec2Reader:
 
     def network_interfaces(self, subnet_ids: Iterable[str], on_error: OnError | None = None) -> list[dict[str, Any]]:
         """Every ENI in the given subnets, 1,000 a page: by VPC when the subnets hold most of their
-        VPCs' addresses (one stream, no part-filled page per batch), else 200 subnet IDs a call. A
+        VPCs' addresses (:data:`ENI_STREAMS` streams, one part-filled page at most each), else 200
+        subnet IDs a call. A
         failed read is reported with the subnets it covered, and none of its ENIs are kept."""
         wanted = sorted(set(subnet_ids))
         vpcs = self._vpcs_worth_reading(wanted)
