@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from hypothesis import given
 from hypothesis import strategies as st
 
-from subnet_monitor.core.models import Status, SubnetReport
+from subnet_monitor.core.models import Gap, Status, SubnetCapacity, SubnetReport
 from subnet_monitor.core.risk import (
     RECORD_RETENTION_SECONDS,
     SHARDS,
@@ -68,6 +70,19 @@ def test_a_subnet_the_scan_did_not_report_keeps_its_record_until_the_retention()
     # AND past the retention without a report, the record is dropped (the subnet is gone)
     later = changes([], kept, now=RECORD_RETENTION_SECONDS + SCAN, reminder_seconds=REMINDER)[1]
     assert later == {}
+
+
+def test_a_partial_ok_is_not_called_back_to_ok() -> None:
+    # GIVEN a subnet named WARNING (short at maximum)
+    _, records = changes([report("subnet-0a", "WARNING")], {}, now=0.0, reminder_seconds=REMINDER)
+    # WHEN a scan that could not read its ENIs (a gap: its headroom unknown) judges it OK
+    gap = Gap("ec2:DescribeNetworkInterfaces", "AccessDenied", ("scale_headroom",))
+    partial = replace(report("subnet-0a", "OK"), capacity=SubnetCapacity(gaps=(gap,)))
+    assert partial.partial
+    notices, kept = changes([partial], records, now=SCAN, reminder_seconds=REMINDER)
+    # THEN it is not named back to OK, and its record stays, so a full scan finding it WARNING names nothing
+    assert notices == []
+    assert changes([report("subnet-0a", "WARNING")], kept, now=2 * SCAN, reminder_seconds=REMINDER)[0] == []
 
 
 def test_notices_put_critical_first_then_warning_then_back_to_ok() -> None:

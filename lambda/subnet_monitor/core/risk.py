@@ -9,7 +9,8 @@ said about each so that a subnet is named when its status changes, not every fiv
 - at risk and named at the same status ``riskReminderHours`` ago or longer: ``still at risk``;
 - OK again after being named: ``back to OK`` (and forgotten).
 
-A subnet that this scan did not report (a read failed, the subnet is gone or no longer selected) keeps
+A subnet that this scan did not report (a read failed, the subnet is gone or no longer selected), or
+reported OK but partial (a read it needs failed, so a figure that would raise its status is unknown), keeps
 its record: the scan cannot say it is OK. A record is dropped once :data:`RECORD_RETENTION_SECONDS` pass
 without the subnet being reported (the subnet, then, is gone).
 """
@@ -84,6 +85,8 @@ def changes(
     notices: list[Notice] = []
     for report in reports:
         record = kept.get(report.subnet_id)
+        if record is not None and report.status is Status.OK and report.partial:
+            continue  # OK for want of a figure the scan could not read: not "back to OK" (docs/verdict.md)
         change = _change(report.status, record, now, reminder_seconds)
         if change is Change.RECOVERED:
             del kept[report.subnet_id]
