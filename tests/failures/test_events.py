@@ -14,6 +14,7 @@ from fixtures.failure_samples import NEAR_MISSES, SIGNALS, SUBNET_A, SUBNET_B
 from subnet_monitor.aws.eks import health_issues
 from subnet_monitor.core.findings import Finding, Severity
 from subnet_monitor.core.models import HealthIssue, SubnetCapacity, SubnetState, Workload
+from subnet_monitor.core.notices import sns_message_json
 from subnet_monitor.failures.details import Signal
 from subnet_monitor.failures.events import parse_event, parse_records
 from subnet_monitor.failures.health import health_events, health_findings, with_health_findings
@@ -22,7 +23,6 @@ from subnet_monitor.failures.notify import (
     failure_datums,
     failure_finding,
     notification,
-    sns_message_json,
     with_interface_subnets,
 )
 

@@ -6,8 +6,9 @@ import json
 
 from fixtures import failure_samples as samples
 from subnet_monitor.core.models import SubnetState
+from subnet_monitor.core.notices import CHAT_PROTOCOL, sns_message_json
 from subnet_monitor.failures.events import parse_event
-from subnet_monitor.failures.notify import CHAT_PROTOCOL, chat_message, notification, sns_message_json
+from subnet_monitor.failures.notify import chat_message, notification
 
 STATE = SubnetState(samples.SUBNET_A, "vpc-0123456789abcdef0", "eu-west-1a", "10.0.9.0/27", 2)
 

@@ -9,17 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from subnet_monitor.core.models import Status, SubnetReport, Workload
-from subnet_monitor.core.notices import (
-    CHAT_PROTOCOL,
-    SNS_MESSAGE_MAX_BYTES,
-    Quote,
-    bounded,
-    code,
-    plain,
-    slack,
-    sns_message_json,
-    sns_subject,
-)
+from subnet_monitor.core.notices import Quote, code, plain, slack, sns_subject, with_chat
 from subnet_monitor.core.risk import Change, Notice
 
 # The SNS message attribute a subscription filter can use to take (or leave) these notifications; the
@@ -65,13 +55,7 @@ def risk_notification(
     lines.append(WHERE_ELSE)
     attributes = {"signal": SIGNAL}
     chat = json.dumps(_chat(notices, intro), ensure_ascii=False)
-    budget = (
-        SNS_MESSAGE_MAX_BYTES
-        - sum(len(k.encode()) + len(v.encode()) + len("String") for k, v in attributes.items())
-        - len(sns_message_json({"default": "", CHAT_PROTOCOL: chat}).encode())
-    )
-    text = bounded("\n".join(lines), budget, TRUNCATED)
-    return sns_subject(subject), {"default": text, CHAT_PROTOCOL: chat}, attributes
+    return sns_subject(subject), with_chat("\n".join(lines), chat, attributes, TRUNCATED), attributes
 
 
 def _tally(notices: Sequence[Notice]) -> str:

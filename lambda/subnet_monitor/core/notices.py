@@ -28,6 +28,17 @@ CHAT_VALUE_MAX = 300
 Quote = Callable[[str], str]
 
 
+def with_chat(text: str, chat: str, attributes: Mapping[str, str], marker: str) -> dict[str, str]:
+    """The ``MessageStructure=json`` message of a notification: the ``default`` ``text`` (e-mail) cut with
+    ``marker`` so that it fits, with the ``chat`` message and the message ``attributes``, within SNS's limit."""
+    budget = (
+        SNS_MESSAGE_MAX_BYTES
+        - sum(len(k.encode()) + len(v.encode()) + len("String") for k, v in attributes.items())
+        - len(sns_message_json({"default": "", CHAT_PROTOCOL: chat}).encode())
+    )
+    return {"default": bounded(text, budget, marker), CHAT_PROTOCOL: chat}
+
+
 def sns_message_json(message: Mapping[str, str]) -> str:
     """The ``Message`` of a ``MessageStructure=json`` publish (the notifier sends exactly this)."""
     return json.dumps(message, ensure_ascii=False)

@@ -21,17 +21,7 @@ from subnet_monitor.core.models import (
     SubnetState,
     Workload,
 )
-from subnet_monitor.core.notices import (
-    CHAT_PROTOCOL,
-    SNS_MESSAGE_MAX_BYTES,
-    Quote,
-    bounded,
-    code,
-    plain,
-    slack,
-    sns_message_json,
-    sns_subject,
-)
+from subnet_monitor.core.notices import Quote, code, plain, slack, sns_subject, with_chat
 from subnet_monitor.core.subnet import usable_ips
 from subnet_monitor.failures.details import KIND_API_CALLER, KIND_AUTO_SCALING_GROUP, Signal
 from subnet_monitor.failures.patterns import (
@@ -242,16 +232,7 @@ def notification(
     if failure.subnet_id:
         attributes["subnet_id"] = failure.subnet_id
     chat = json.dumps(chat_message(failure, state, window_minutes=window_minutes, read_at=read_at), ensure_ascii=False)
-    budget = (
-        SNS_MESSAGE_MAX_BYTES
-        - sum(len(k.encode()) + len(v.encode()) + len("String") for k, v in attributes.items())
-        - len(sns_message_json({"default": "", CHAT_PROTOCOL: chat}).encode())
-    )
-    return (
-        sns_subject(subject),
-        {"default": bounded("\n".join(lines), budget, TRUNCATED), CHAT_PROTOCOL: chat},
-        attributes,
-    )
+    return sns_subject(subject), with_chat("\n".join(lines), chat, attributes, TRUNCATED), attributes
 
 
 def chat_message(failure: Failure, state: SubnetState | None, *, window_minutes: int, read_at: str) -> dict[str, Any]:
