@@ -252,7 +252,9 @@ def _history(
     if kept is not None:
         try:
             stored = kept.load(now.timestamp())
-            available = {subnet_id: stored[subnet_id] for subnet_id in subnet_ids if subnet_id in stored}
+            # Taken out of what was read, so converting them below leaves one copy of each, not two.
+            available = {subnet_id: stored.pop(subnet_id) for subnet_id in subnet_ids if subnet_id in stored}
+            del stored
         except (*AWS_ERRORS, UnreadRecordsError) as error:
             found.fail("dynamodb", "read the forecast's history", error)
     missing = [subnet_id for subnet_id in subnet_ids if subnet_id not in available]
