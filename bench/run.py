@@ -47,6 +47,7 @@ from moto.server import ThreadedMotoServer
 from bench.plans import MAX_SUBNETS as MAX_PLAN_SUBNETS
 from bench.plans import write_plan
 from fixtures import moto_speedups
+from fixtures.failure_stack import LocalFailureStack
 from fixtures.scale_estate import REGION, Estate, seed
 from subnet_monitor.aws.batching import ALLOCATOR_ENVIRONMENT
 from subnet_monitor.aws.cloudwatch import GET_METRIC_DATA_MAX_QUERIES, PUT_METRIC_DATA_MAX_DATUMS
@@ -63,7 +64,8 @@ from subnet_monitor.aws.ecs import (
     DESCRIBE_SERVICES_MAX,
     LIST_SERVICES_PAGE_MAX,
 )
-from subnet_monitor.core.config import ScanConfig
+from subnet_monitor.core.config import ENV_FAILURE_DEDUP_TABLE, ENV_FAILURE_TOPIC_ARN, ScanConfig
+from subnet_monitor.failures.patterns import DEFAULT_PATTERNS
 
 # ListClusters (ECS and EKS) returns up to 100 a page by default.
 LIST_PAGE_MAX = 100
@@ -377,7 +379,9 @@ def _environment(endpoint: str) -> dict[str, str]:
     return env | ALLOCATOR_ENVIRONMENT | ScanConfig().to_env()
 
 
-def measure_size(endpoint: str, size: int, naive_sample: int, latency_ms: float = 0) -> dict[str, Any]:
+def measure_size(
+    endpoint: str, size: int, naive_sample: int, latency_ms: float = 0, *, with_table: bool = False
+) -> dict[str, Any]:
     """Seed one estate of ``size`` subnets and measure the monitor and the naive approach on it, and
     again with ``latency_ms`` added to every request (when more than 0)."""
     urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"), timeout=60).close()
@@ -391,6 +395,13 @@ def measure_size(endpoint: str, size: int, naive_sample: int, latency_ms: float 
     estate: Estate = seed(make_client, size)
     counts = estate.counts() | {"services_per_cluster": [len(layout.services) for layout in estate.layouts]}
     env = _environment(endpoint)
+    if with_table:
+        # The collector's table and topic, as the stack gives them: the first run reads the history from
+        # CloudWatch and keeps it, the run at latency reads it from the table (core/history.py), and both
+        # name the subnets at risk. For the memory of that path; the two runs then do different work, so the
+        # latency figures are the default run's (docs/scale-and-cost.md).
+        stack = LocalFailureStack.create(make_client, DEFAULT_PATTERNS)
+        env |= {ENV_FAILURE_DEDUP_TABLE: stack.table_name, ENV_FAILURE_TOPIC_ARN: stack.topic_arn}
     naive_job = {"mode": "naive", "subnet_ids": estate.subnet_ids, "sample": naive_sample}
     monitor = _worker({"mode": "monitor"}, env)
     naive = _worker(naive_job, env)
@@ -530,6 +541,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="run each size again with this many milliseconds added to every request, for the monitor and "
         "the naive loop (default: %(default)s; 0: no second run)",
     )
+    parser.add_argument(
+        "--with-table",
+        action="store_true",
+        help="give the monitor the stack's DynamoDB table and SNS topic: the first run keeps the forecast's "
+        "history, the run at latency reads it back from the table (for that path's memory)",
+    )
     parser.add_argument("-o", "--output", type=Path, default=DEFAULT_OUTPUT, help="JSON results (default: %(default)s)")
     args = parser.parse_args(argv)
     sizes = _sizes(parser, "--sizes", args.sizes)
@@ -554,7 +571,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         endpoint = f"http://{host}:{port}"
         print(f"moto server on {endpoint}, region {REGION}; sizes {', '.join(f'{s:,}' for s in sizes)}")
         for size in sizes:
-            row = measure_size(endpoint, size, args.naive_sample, args.latency_ms)
+            row = measure_size(endpoint, size, args.naive_sample, args.latency_ms, with_table=args.with_table)
             rows.append(row)
             print(
                 f"  {size:,} subnets: seeded in {row['seed_s']:.1f} s; scan {row['calls']} calls in "

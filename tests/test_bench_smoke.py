@@ -88,3 +88,29 @@ def test_the_plan_part_runs_alone_and_keeps_the_other_figures(tmp_path: Path) ->
     assert plan["seconds"] > 0
     assert plan["exit_code"] == 2, "the generated plan has subnets too small for their workloads"
     assert plan["results"]["fail"] > 0 and plan["results"]["pass"] > 0
+
+
+def test_with_the_table_the_second_run_reads_the_history_the_first_kept(tmp_path: Path) -> None:
+    # GIVEN the monitor given the stack's table and topic (--with-table), scanning twice (at 0 and 1 ms)
+    output = tmp_path / "results.json"
+    completed = bench(
+        "--sizes",
+        SIZE,
+        "--naive-sample",
+        NAIVE_SAMPLE,
+        "--latency-ms",
+        1,
+        "--plan-sizes",
+        20,
+        "--with-table",
+        "-o",
+        output,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    [row] = json.loads(output.read_text())["sizes"]
+    # THEN both runs succeed; the first read the forecast's history from CloudWatch, the second from the table
+    assert row["errors"] == [] and row["at_latency"]["monitor"]["errors"] == []
+    assert row["calls_by_operation"]["cloudwatch.GetMetricData"] >= 1
+    assert "cloudwatch.GetMetricData" not in row["at_latency"]["monitor"]["calls"]
+    # AND each reports its own peak memory
+    assert row["rss_peak_mb"] > 0 and row["at_latency"]["monitor"]["rss_peak_mb"] > 0
