@@ -58,12 +58,6 @@ from subnet_monitor.core.verdict import build_report
 from subnet_monitor.core.whatif import Change, Target, WhatIf, WhatIfOutcome, apply, cni_after, compare, resolve
 from subnet_monitor.failures.health import with_health_findings
 
-# The forecast reads back the last 6 hours of AvailableIPCount at 5-minute resolution (72 points),
-# the minimum in each period: long enough to see a trend, short enough to follow a change of pace. The
-# collector keeps the same points itself (core/history.py) and reads CloudWatch only for what it lacks.
-HISTORY_WINDOW = timedelta(seconds=WINDOW_SECONDS)
-HISTORY_PERIOD_SECONDS = PERIOD_SECONDS
-
 
 @dataclass
 class ScanOutcome:
@@ -262,7 +256,7 @@ def _history(
         try:
             available.update(
                 MetricHistory(clients.cloudwatch).series(
-                    AVAILABLE_IP_COUNT, missing, now - HISTORY_WINDOW, now, HISTORY_PERIOD_SECONDS
+                    AVAILABLE_IP_COUNT, missing, now - timedelta(seconds=WINDOW_SECONDS), now, PERIOD_SECONDS
                 )
             )
         except AWS_ERRORS as error:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self
 
 import boto3
 from botocore.exceptions import ClientError
@@ -186,7 +186,21 @@ class FailureEventEmitter:
         return result
 
 
-class HealthEpisodes:
+class TableItems:
+    """Items of the de-duplication table under one owner's keys (the EKS health episodes here; what the
+    collector keeps from scan to scan, aws/risk.py)."""
+
+    def __init__(self, client: BaseClient, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    @classmethod
+    def for_table(cls, table_name: str, session: boto3.Session | None = None) -> Self:
+        """The items of ``table_name``, through a client with the one retry policy."""
+        return cls((session or boto3.Session()).client("dynamodb", config=CLIENT_CONFIG), table_name)
+
+
+class HealthEpisodes(TableItems):
     """Which scan last saw each EKS health issue: enough to tell an issue that persists from one that is
     back (docs/failures.md, "Episodes"). Scans are numbered by a counter in the table, so "the previous
     scan" does not depend on the schedule or on clocks.
@@ -198,15 +212,6 @@ class HealthEpisodes:
 
     Every method raises ``ClientError``/``BotoCoreError`` when DynamoDB could not be asked.
     """
-
-    def __init__(self, client: BaseClient, table_name: str) -> None:
-        self._client = client
-        self._table = table_name
-
-    @classmethod
-    def for_table(cls, table_name: str, session: boto3.Session | None = None) -> HealthEpisodes:
-        """The episodes of ``table_name``, through a client with the one retry policy."""
-        return cls((session or boto3.Session()).client("dynamodb", config=CLIENT_CONFIG), table_name)
 
     def begin_scan(self, now: float) -> int:
         """This scan's number: one more than the scan before (1 for the first).

@@ -8,10 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-import boto3
-
-from subnet_monitor.aws.clients import CLIENT_CONFIG
-from subnet_monitor.aws.failures import DEDUP_EXPIRY_ATTRIBUTE, DEDUP_KEY_ATTRIBUTE
+from subnet_monitor.aws.failures import DEDUP_EXPIRY_ATTRIBUTE, DEDUP_KEY_ATTRIBUTE, TableItems
 from subnet_monitor.core import history
 from subnet_monitor.core.forecast import Series
 from subnet_monitor.core.risk import RECORD_RETENTION_SECONDS, SHARDS, Notified, decode, encode, shard_of
@@ -33,17 +30,9 @@ class UnreadRecordsError(Exception):
     """Some shards could not be read: their subnets' last notifications are not known."""
 
 
-class RiskRecords:
+class RiskRecords(TableItems):
     """Load and save :class:`Notified` records. Every method raises ``ClientError``/``BotoCoreError`` when
     DynamoDB could not be asked."""
-
-    def __init__(self, client: BaseClient, table_name: str) -> None:
-        self._client = client
-        self._table = table_name
-
-    @classmethod
-    def for_table(cls, table_name: str, session: boto3.Session | None = None) -> RiskRecords:
-        return cls((session or boto3.Session()).client("dynamodb", config=CLIENT_CONFIG), table_name)
 
     def load(self) -> dict[str, Notified]:
         """Every record (:func:`read_shards`).
@@ -59,10 +48,9 @@ class RiskRecords:
                 records.update(decode(item[RECORDS_ATTRIBUTE]["S"]))
         return records
 
-    def save(self, before: Mapping[str, Notified], after: Mapping[str, Notified], now: float) -> int:
-        """Write the shards whose records changed (``before`` as loaded, ``after`` to keep); the number of
-        items written. Each carries ``expires_at`` for the table's TTL, past the records' retention."""
-        written = 0
+    def save(self, before: Mapping[str, Notified], after: Mapping[str, Notified], now: float) -> None:
+        """Write the shards whose records changed (``before`` as loaded, ``after`` to keep). Each carries
+        ``expires_at`` for the table's TTL, past the records' retention."""
         for shard in SHARDS:
             old = {k: v for k, v in before.items() if shard_of(k) == shard}
             new = {k: v for k, v in after.items() if shard_of(k) == shard}
@@ -76,22 +64,12 @@ class RiskRecords:
                     DEDUP_EXPIRY_ATTRIBUTE: {"N": str(int(now) + RECORD_RETENTION_SECONDS)},
                 },
             )
-            written += 1
-        return written
 
 
-class HistoryRecords:
+class HistoryRecords(TableItems):
     """Load and save the forecast's history (core/history.py): available addresses per subnet, the fewest in
     each 5-minute period of the last 6 hours. Every method raises ``ClientError``/``BotoCoreError`` when
     DynamoDB could not be asked."""
-
-    def __init__(self, client: BaseClient, table_name: str) -> None:
-        self._client = client
-        self._table = table_name
-
-    @classmethod
-    def for_table(cls, table_name: str, session: boto3.Session | None = None) -> HistoryRecords:
-        return cls((session or boto3.Session()).client("dynamodb", config=CLIENT_CONFIG), table_name)
 
     def load(self, now: float) -> dict[str, Series]:
         """Every subnet's history within the window before ``now``, as ``(epoch seconds, available addresses)``

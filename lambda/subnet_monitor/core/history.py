@@ -21,7 +21,9 @@ from collections.abc import Mapping
 
 from subnet_monitor.core.forecast import Series
 
-# The same window and resolution as the CloudWatch read (scan.py), so both give the forecast the same points.
+# The forecast's window, 6 hours at 5-minute resolution (72 points, the fewest free addresses in each period):
+# long enough to see a trend, short enough to follow a change of pace. The CloudWatch read (scan.py) uses the
+# same, so both give the forecast the same points.
 WINDOW_SECONDS = 6 * 3600
 PERIOD_SECONDS = 300
 
